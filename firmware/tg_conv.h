@@ -1,0 +1,23 @@
+/* 2-D convolution, int8, per-channel requantization (TFLite CONV_2D). */
+#ifndef TG_CONV_H
+#define TG_CONV_H
+
+#include "tg_common.h"
+
+typedef struct {
+    tg_dims input;  /* n, h, w, c */
+    tg_dims filter; /* n = output channels, h, w, c = input channels */
+    tg_dims output;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;     /* top/left padding; bottom/right is implied by the output size */
+    int32_t input_offset;     /* -input zero point, [-127, 128] */
+    int32_t output_offset;    /* output zero point */
+    int32_t act_min, act_max; /* fused activation clamp, in the output's int8 domain */
+} tg_conv_params;
+
+/* bias may be NULL; multiplier/shift hold one entry per output channel. */
+void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                const int32_t *multiplier, const int32_t *shift, int8_t *output);
+
+#endif /* TG_CONV_H */

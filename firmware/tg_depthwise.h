@@ -1,0 +1,23 @@
+/* Depthwise 2-D convolution, int8, any depth multiplier (TFLite DEPTHWISE_CONV_2D). */
+#ifndef TG_DEPTHWISE_H
+#define TG_DEPTHWISE_H
+
+#include "tg_common.h"
+
+typedef struct {
+    tg_dims input;  /* n, h, w, c */
+    tg_dims filter; /* n = 1, h, w, c = output channels = input channels * depth_multiplier */
+    tg_dims output;
+    int32_t depth_multiplier;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;
+    int32_t input_offset, output_offset;
+    int32_t act_min, act_max;
+} tg_depthwise_params;
+
+/* Output channel ic * depth_multiplier + m reads input channel ic. bias may be NULL. */
+void tg_depthwise_s8(const tg_depthwise_params *p, const int8_t *input, const int8_t *filter,
+                     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
+
+#endif /* TG_DEPTHWISE_H */

@@ -1,0 +1,20 @@
+/* Fully connected layer, int8, per-tensor or per-channel weights (TFLite FULLY_CONNECTED). */
+#ifndef TG_FULLY_CONNECTED_H
+#define TG_FULLY_CONNECTED_H
+
+#include "tg_common.h"
+
+typedef struct {
+    int32_t batches;       /* rows of the input: its size / input_depth */
+    int32_t input_depth;   /* accumulation depth */
+    int32_t output_depth;  /* output channels (weight rows) */
+    int32_t input_offset;  /* -input zero point */
+    int32_t filter_offset; /* -weight zero point (0 for symmetric weights) */
+    int32_t output_offset;
+    int32_t act_min, act_max;
+} tg_fully_connected_params;
+
+void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *input, const int8_t *filter,
+                           const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
+
+#endif /* TG_FULLY_CONNECTED_H */

@@ -1,0 +1,2 @@
+class TinygenError(Exception):
+    """A user-facing failure: one line, non-zero exit."""

@@ -1,0 +1,1 @@
+"""Model readers and writers: file formats in, Graph out (and back)."""

@@ -1,0 +1,113 @@
+"""Read a .tflite flatbuffer into a Graph.
+
+The reader refuses only what the IR cannot hold (several subgraphs, dynamic shapes,
+a corrupt file); whether tinygen can compile each op is decided later, in lowering,
+so `tinygen inspect` still describes models it cannot build.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tflite
+
+from ..errors import TinygenError
+from ..ir import NUMPY_DTYPES, Graph, Op, Quant, Tensor
+from .tflite_schema import ENUM_FIELDS, OP_OPTIONS, TENSOR_TYPES, camel
+
+TFLITE_IDENTIFIER = b"TFL3"
+
+
+def read_tflite(path: str | Path) -> Graph:
+    path = Path(path)
+    try:
+        buf = path.read_bytes()
+    except OSError as e:
+        raise TinygenError(f"cannot read {path}: {e.strerror}") from e
+    return parse_tflite(buf, name=str(path))
+
+
+def parse_tflite(buf: bytes, name: str = "model") -> Graph:
+    if len(buf) < 8 or buf[4:8] != TFLITE_IDENTIFIER:
+        raise TinygenError(f"{name} is not a TFLite model (no TFL3 file identifier)")
+    try:
+        model = tflite.Model.GetRootAsModel(buf, 0)
+        subgraph_count = model.SubgraphsLength()
+        if subgraph_count != 1:
+            raise TinygenError(f"{name} has {subgraph_count} subgraphs; tinygen compiles single-subgraph models")
+        return _read_subgraph(model, model.Subgraphs(0), buf)
+    except TinygenError:
+        raise
+    except Exception as e:  # flatbuffers raises bare IndexError/struct.error on damaged files
+        raise TinygenError(f"{name} is a corrupt or truncated TFLite file ({type(e).__name__})") from e
+
+
+def _read_subgraph(model, subgraph, buf: bytes) -> Graph:
+    tensors = [_read_tensor(model, subgraph.Tensors(i), i) for i in range(subgraph.TensorsLength())]
+    ops = [_read_op(model, subgraph.Operators(i), i) for i in range(subgraph.OperatorsLength())]
+    for op in ops:
+        for t in (*op.inputs, *op.outputs):
+            if t >= len(tensors):
+                raise TinygenError(f"op {op.index} ({op.kind}) refers to tensor {t}, which does not exist")
+    description = model.Description().decode("utf-8", "replace") if model.Description() else ""
+    return Graph(
+        tensors=tensors,
+        ops=ops,
+        inputs=tuple(int(i) for i in subgraph.InputsAsNumpy()),
+        outputs=tuple(int(i) for i in subgraph.OutputsAsNumpy()),
+        description=description,
+    )
+
+
+def _read_tensor(model, t, index: int) -> Tensor:
+    name = t.Name().decode("utf-8", "replace") if t.Name() else f"tensor_{index}"
+    shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+    signature = tuple(int(d) for d in t.ShapeSignatureAsNumpy()) if t.ShapeSignatureLength() else shape
+    if any(d < 0 for d in (*shape, *signature)):
+        raise TinygenError(f"tensor {index} ({name}) has a dynamic shape {signature}; "
+                           "tinygen needs static shapes (convert with a fixed batch size of 1)")
+    dtype = TENSOR_TYPES.get(t.Type())
+    if dtype is None:
+        raise TinygenError(f"tensor {index} ({name}) has unsupported type code {t.Type()}")
+    data = None
+    buffer = model.Buffers(t.Buffer())
+    if buffer is not None and buffer.DataLength() > 0:
+        raw = buffer.DataAsNumpy().tobytes()
+        data = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(shape).copy()
+    return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=_read_quant(t.Quantization()), data=data)
+
+
+def _read_quant(q) -> Quant | None:
+    if q is None or q.ScaleLength() == 0:
+        return None
+    scales = tuple(float(s) for s in q.ScaleAsNumpy().astype(np.float32))
+    zero_points = tuple(int(z) for z in q.ZeroPointAsNumpy()) if q.ZeroPointLength() else (0,) * len(scales)
+    return Quant(scale=scales, zero_point=zero_points, axis=int(q.QuantizedDimension()))
+
+
+def _read_op(model, op, index: int) -> Op:
+    code = model.OperatorCodes(op.OpcodeIndex())
+    builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+    if builtin == tflite.BuiltinOperator.CUSTOM:
+        kind = "CUSTOM:" + (code.CustomCode() or b"?").decode("utf-8", "replace")
+    else:
+        kind = tflite.utils.BUILTIN_OPCODE2NAME.get(builtin, f"BUILTIN_{builtin}")
+    inputs = tuple(int(i) for i in op.InputsAsNumpy()) if op.InputsLength() else ()
+    outputs = tuple(int(i) for i in op.OutputsAsNumpy()) if op.OutputsLength() else ()
+    return Op(index=index, kind=kind, inputs=inputs, outputs=outputs, options=_read_options(kind, op))
+
+
+def _read_options(kind: str, op) -> dict:
+    table_name, fields = OP_OPTIONS.get(kind, (None, ()))
+    if not fields:
+        return {}
+    table = op.BuiltinOptions()
+    if table is None:
+        raise TinygenError(f"op {kind} has no {table_name} table")
+    options = getattr(tflite, table_name)()
+    options.Init(table.Bytes, table.Pos)
+    result = {}
+    for field in fields:
+        value = getattr(options, camel(field))()
+        result[field] = ENUM_FIELDS[field][value] if field in ENUM_FIELDS else value
+    return result

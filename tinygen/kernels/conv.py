@@ -1,0 +1,98 @@
+"""CONV_2D and DEPTHWISE_CONV_2D -> tg_conv_s8, tg_depthwise_s8."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ir import Graph, Op
+from ..layer import Arg, Layer, tensor_args
+from .common import Dims, channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
+from .geometry import window_padding
+
+
+@dataclass(frozen=True)
+class ConvParams:
+    C_TYPE = "tg_conv_params"
+    input: Dims
+    filter: Dims
+    output: Dims
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    pad_h: int
+    pad_w: int
+    input_offset: int
+    output_offset: int
+    act_min: int
+    act_max: int
+
+
+@dataclass(frozen=True)
+class DepthwiseParams:
+    C_TYPE = "tg_depthwise_params"
+    input: Dims
+    filter: Dims
+    output: Dims
+    depth_multiplier: int
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    pad_h: int
+    pad_w: int
+    input_offset: int
+    output_offset: int
+    act_min: int
+    act_max: int
+
+
+def _window(op: Op, graph: Graph):
+    (x,), y = int8_io(op, graph)
+    weights = graph.tensor(op.inputs[1])
+    bias_index = op.inputs[2] if len(op.inputs) > 2 else -1
+    bias = graph.tensor(bias_index) if bias_index >= 0 else None
+    require(len(x.shape) == 4 and len(y.shape) == 4 and len(weights.shape) == 4, op, "expects 4-D NHWC tensors")
+    o = op.options
+    dilation = (o.get("dilation_h_factor", 1), o.get("dilation_w_factor", 1))
+    pad_h, pad_w = window_padding(op, x.shape[1:3], weights.shape[1:3], y.shape[1:3], dilation)
+    act_min, act_max = fused_activation(op, y)
+    common = dict(input=Dims.of(x.shape), filter=Dims.of(weights.shape), output=Dims.of(y.shape),
+                  stride_h=o["stride_h"], stride_w=o["stride_w"], dilation_h=dilation[0], dilation_w=dilation[1],
+                  pad_h=pad_h, pad_w=pad_w, input_offset=-x.zero_point, output_offset=y.zero_point,
+                  act_min=act_min, act_max=act_max)
+    return x, weights, bias, bias_index, y, common
+
+
+def _layer(op, kernel, params, x, weights, bias_index, y) -> Layer:
+    multiplier, shift = channel_multipliers(x.scale, weights, y.scale, y.shape[3])
+    args = (*tensor_args(op.inputs[0], op.inputs[1], bias_index), Arg("const", "multiplier"), Arg("const", "shift"),
+            *tensor_args(op.outputs[0]))
+    return Layer(op, kernel, params, args, consts={"multiplier": multiplier, "shift": shift})
+
+
+def lower_conv(op: Op, graph: Graph) -> Layer:
+    x, weights, bias, bias_index, y, common = _window(op, graph)
+    out_c, f_h, f_w, f_c = weights.shape
+    require(f_c == x.shape[3], op, "grouped convolution is not supported")
+    require(out_c == y.shape[3], op, "weights and output disagree on the channel count")
+    check_weights(op, weights, out_c, axis=0)
+    check_bias(op, bias, out_c)
+    layer = _layer(op, "tg_conv_s8", ConvParams(**common), x, weights, bias_index, y)
+    layer.macs = y.size * f_h * f_w * f_c
+    return layer
+
+
+def lower_depthwise(op: Op, graph: Graph) -> Layer:
+    x, weights, bias, bias_index, y, common = _window(op, graph)
+    _, f_h, f_w, out_c = weights.shape
+    require(weights.shape[0] == 1 and out_c == y.shape[3] and out_c % x.shape[3] == 0, op,
+            "depthwise weights must be [1, h, w, input channels * depth multiplier]")
+    check_weights(op, weights, out_c, axis=3)
+    check_bias(op, bias, out_c)
+    params = DepthwiseParams(depth_multiplier=out_c // x.shape[3], **common)
+    layer = _layer(op, "tg_depthwise_s8", params, x, weights, bias_index, y)
+    layer.macs = y.size * f_h * f_w
+    return layer
+
+
+LOWERINGS = {"CONV_2D": lower_conv, "DEPTHWISE_CONV_2D": lower_depthwise}

@@ -1,0 +1,48 @@
+"""What lowering produces: one Layer per op, naming a C kernel and its compile-time arguments."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .ir import Graph, Op
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument of a kernel call, after the params struct.
+
+    kind "tensor": the storage of a graph tensor (arena or flash); "const": one of the
+    layer's compile-time arrays; "scratch": the layer's scratch area in the arena;
+    "null": an absent optional input (for example a missing bias).
+    """
+
+    kind: str
+    ref: int | str | None = None
+
+
+@dataclass
+class Layer:
+    op: Op
+    kernel: str | None  # the C function; None for an alias (RESHAPE), which runs nothing
+    params: Any = None  # a frozen dataclass that mirrors the kernel's C params struct
+    args: tuple[Arg, ...] = ()
+    consts: dict[str, np.ndarray] = field(default_factory=dict)
+    scratch_bytes: int = 0
+    macs: int = 0
+    alias: bool = False  # the output shares the input's storage
+
+
+@dataclass
+class LoweredModel:
+    graph: Graph
+    layers: list[Layer]
+
+    @property
+    def kernels(self) -> list[str]:
+        return sorted({layer.kernel for layer in self.layers if layer.kernel})
+
+
+def tensor_args(*indices: int) -> tuple[Arg, ...]:
+    return tuple(Arg("tensor", i) if i >= 0 else Arg("null") for i in indices)
