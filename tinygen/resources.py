@@ -1,0 +1,23 @@
+"""Where the data directories that ship with tinygen live: boards/, templates/, firmware/.
+
+In a source checkout they sit at the repository root; in an installed wheel they are
+force-included into the package directory (see pyproject.toml).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import TinygenError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+RESOURCES = ("boards", "templates", "firmware")
+
+
+def resource_dir(name: str) -> Path:
+    """The directory holding the named resource ("boards", "templates" or "firmware")."""
+    if name not in RESOURCES:
+        raise ValueError(f"unknown resource {name!r}; expected one of {RESOURCES}")
+    for candidate in (_PACKAGE_DIR / name, _PACKAGE_DIR.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise TinygenError(f"tinygen's {name}/ directory is missing: reinstall tinygen")
