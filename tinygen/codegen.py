@@ -59,13 +59,15 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
         "outputs": [_io("output", n, graph.tensor(t), storage) for n, t in enumerate(graph.outputs)],
     }
     files = {name: env.get_template(f"{name}.j2").render(context) for name in ("model.h", "model.c")}
-    return GeneratedModel(files, runtime_sources())
+    c_files = {type(layer.params).C_FILE for layer in model.layers if layer.kernel}
+    return GeneratedModel(files, runtime_sources(c_files))
 
 
-def runtime_sources() -> dict[str, str]:
-    """The hand-written C runtime (firmware/tg_*.c/.h): kernels and the model API."""
+def runtime_sources(c_files: set[str]) -> dict[str, str]:
+    """The hand-written C runtime: every header, and the kernel sources (tg_conv.c, ...) the model calls."""
     firmware = resource_dir("firmware")
-    return {p.name: p.read_text() for p in sorted(firmware.glob("tg_*.[ch]"))}
+    paths = [*firmware.glob("tg_*.h"), *(firmware / name for name in c_files)]
+    return {p.name: p.read_text() for p in sorted(paths)}
 
 
 class _Storage:

@@ -26,7 +26,7 @@ class Arg:
 class Layer:
     op: Op
     kernel: str | None  # the C function; None for an alias (RESHAPE), which runs nothing
-    params: Any = None  # a frozen dataclass that mirrors the kernel's C params struct
+    params: Any = None  # a frozen dataclass mirroring the kernel's C params struct (C_TYPE), in C_FILE
     args: tuple[Arg, ...] = ()
     consts: dict[str, np.ndarray] = field(default_factory=dict)
     scratch_bytes: int = 0

@@ -22,7 +22,7 @@ def lower(graph: Graph) -> LoweredModel:
 
 def check_graph(graph: Graph) -> None:
     """Model-level limits: static batch-1 shapes and ops in execution order."""
-    for i in (*graph.inputs, *graph.outputs):
+    for i in graph.inputs:
         t = graph.tensor(i)
         if len(t.shape) >= 2 and t.shape[0] != 1:
             raise TinygenError(f"tensor {t.name} has batch size {t.shape[0]}; tinygen compiles batch 1")

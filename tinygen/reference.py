@@ -23,6 +23,7 @@ class Reference:
 
     def __init__(self, tflite_bytes: bytes, graph: Graph, preserve_all: bool = False) -> None:
         runtime = _runtime()
+        _check_reference_can_run(graph)
         self.graph = graph
         # Generous: with every tensor preserved, the arena holds all of them at once.
         arena = 4 * sum(t.nbytes for t in graph.tensors if not t.is_constant) + (1 << 20)
@@ -45,3 +46,11 @@ class Reference:
         if not 0 <= index < len(self.graph.tensors):
             raise IndexError(index)  # an out-of-range index crashes the interpreter
         return np.array(self.interpreter.GetTensor(index, 0))
+
+
+def _check_reference_can_run(graph: Graph) -> None:
+    """Refuse what is known to crash the interpreter's process instead of raising."""
+    for op in graph.ops:
+        if op.kind == "DEPTHWISE_CONV_2D" and (len(op.inputs) < 3 or op.inputs[2] < 0):
+            raise TinygenError(f"op {op.index} (DEPTHWISE_CONV_2D) has no bias; tflite-micro crashes on that, "
+                               "so it cannot be verified")

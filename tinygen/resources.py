@@ -21,3 +21,17 @@ def resource_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise TinygenError(f"tinygen's {name}/ directory is missing: reinstall tinygen")
+
+
+def render(template: str, **context) -> str:
+    """Render a Jinja2 template from templates/ (an undefined name is an error, not "")."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(resource_dir("templates")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template(template).render(**context)

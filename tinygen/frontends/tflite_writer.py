@@ -69,7 +69,7 @@ def _write_buffers(b: flatbuffers.Builder, graph: Graph) -> list[int]:
             b.StartVector(1, len(data), 16)
             b.head -= len(data)
             b.Bytes[b.head:b.head + len(data)] = data
-            data = b.EndVector(len(data))
+            data = b.EndVector()
         _Buffer.BufferStart(b)
         if data is not None:
             _Buffer.BufferAddData(b, data)
@@ -145,4 +145,4 @@ def _offset_vector(b: flatbuffers.Builder, start, offsets: list[int]) -> int:
     start(b, len(offsets))
     for offset in reversed(offsets):
         b.PrependUOffsetTRelative(offset)
-    return b.EndVector(len(offsets))
+    return b.EndVector()

@@ -12,6 +12,7 @@ from .geometry import window_padding
 @dataclass(frozen=True)
 class ConvParams:
     C_TYPE = "tg_conv_params"
+    C_FILE = "tg_conv.c"
     input: Dims
     filter: Dims
     output: Dims
@@ -30,6 +31,7 @@ class ConvParams:
 @dataclass(frozen=True)
 class DepthwiseParams:
     C_TYPE = "tg_depthwise_params"
+    C_FILE = "tg_depthwise.c"
     input: Dims
     filter: Dims
     output: Dims

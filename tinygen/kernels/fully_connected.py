@@ -11,6 +11,7 @@ from .common import channel_multipliers, check_bias, check_weights, fused_activa
 @dataclass(frozen=True)
 class FullyConnectedParams:
     C_TYPE = "tg_fully_connected_params"
+    C_FILE = "tg_fully_connected.c"
     batches: int
     input_depth: int
     output_depth: int

@@ -1,0 +1,35 @@
+"""Compile a Graph for the host (with sanitizers) and compare it with tflite-micro."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tinygen.frontends.tflite_reader import parse_tflite
+from tinygen.frontends.tflite_writer import write_tflite
+from tinygen.ir import Graph
+from tinygen.pipeline import LoadedModel, compile_model
+from tinygen.reference import Reference
+from tinygen.targets.host import HostModel, build_host
+from tinygen.verify import VerifyResult, compare, random_samples
+
+
+def verify_graph(graph: Graph, samples: int = 16, seed: int = 0, sanitize: bool = True,
+                 inputs: list[list[np.ndarray]] | None = None) -> VerifyResult:
+    """Writes the graph as .tflite, reads it back (so the reader is exercised too), compiles
+    the C with -Wall -Wextra -Werror (and ASan/UBSan), and compares every output."""
+    data = write_tflite(graph)
+    model = LoadedModel(parse_tflite(data), data, "test.tflite")
+    compiled = compile_model(model)
+    with tempfile.TemporaryDirectory(prefix="tinygen-test-") as tmp:
+        binary = build_host(compiled.generated, Path(tmp), sanitize=sanitize)
+        host = HostModel(binary, model.graph)
+        batch = inputs if inputs is not None else random_samples(model.graph, samples, seed)
+        return compare(model.graph, Reference(data, model.graph), lambda s: host.run(s).outputs, batch)
+
+
+def assert_bit_exact(graph: Graph, **kwargs) -> VerifyResult:
+    result = verify_graph(graph, **kwargs)
+    assert result.bit_exact, result.summary()
+    return result

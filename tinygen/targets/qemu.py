@@ -1,0 +1,140 @@
+"""Run bare-metal firmware in qemu-system-arm.
+
+Two ways: `run` (UART and semihosting on stdout, returns the output and the exit code the
+firmware passed to tg_exit) and `start_serial` (UART0 as a TCP server for pyserial, the same
+host code as for a real board). With `icount_shift`, QEMU advances time by 2**shift ns per
+instruction, so SysTick counts (tg_counter_*) are exact and repeatable.
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..boards import Board
+from ..errors import TinygenError
+
+QEMU = "qemu-system-arm"
+
+
+@dataclass(frozen=True)
+class QemuResult:
+    exit_code: int
+    output: bytes  # UART0 bytes, with semihosting text interleaved
+
+    @property
+    def text(self) -> str:
+        return self.output.decode("utf-8", errors="replace")
+
+
+def _qemu_binary() -> str:
+    path = shutil.which(QEMU)
+    if path is None:
+        raise TinygenError(f"{QEMU} is not on PATH (Debian/Ubuntu: apt-get install qemu-system-arm)")
+    return path
+
+
+def qemu_argv(board: Board, elf: Path | str, serial: str = "stdio",
+              icount_shift: int | None = None) -> list[str]:
+    """QEMU's command line. serial: "stdio", or "tcp:HOST:PORT" for a TCP server on UART0."""
+    if not board.qemu_machine:
+        raise TinygenError(f"board '{board.id}' has no QEMU machine")
+    argv = [QEMU, "-M", board.qemu_machine]
+    if board.emulator.qemu_cpu:
+        argv += ["-cpu", board.emulator.qemu_cpu]
+    argv += ["-nographic", "-monitor", "none"]
+    if serial == "stdio":
+        # One muxed chardev, so UART and semihosting text both reach stdout, in order.
+        argv += ["-chardev", "stdio,id=c0,mux=on", "-serial", "chardev:c0",
+                 "-semihosting-config", "enable=on,target=native,chardev=c0"]
+    else:
+        argv += ["-serial", f"{serial},server=on,wait=on",
+                 "-semihosting-config", "enable=on,target=native"]
+    if icount_shift is not None:
+        argv += ["-icount", f"shift={icount_shift},align=off,sleep=off"]
+    return argv + ["-kernel", str(elf)]
+
+
+def run(board: Board, elf: Path, timeout_s: float = 30,
+        icount_shift: int | None = None) -> QemuResult:
+    """Run until the firmware exits; a hung guest is killed after timeout_s."""
+    argv = qemu_argv(board, elf, icount_shift=icount_shift)
+    argv[0] = _qemu_binary()
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=timeout_s)
+    except subprocess.TimeoutExpired as e:
+        tail = (e.stdout or b"")[-200:].decode("utf-8", errors="replace")
+        raise TinygenError(f"{elf} did not exit within {timeout_s:g} s in QEMU "
+                           f"({board.qemu_machine}); last output: {tail!r}") from None
+    if done.returncode == 1 and not done.stdout and done.stderr.startswith(b"qemu-system-arm:"):
+        raise TinygenError(f"QEMU failed: {done.stderr.decode(errors='replace').strip()}")
+    return QemuResult(done.returncode, done.stdout)
+
+
+def instructions_from_ticks(board: Board, ticks: int, icount_shift: int) -> int:
+    """SysTick ticks measured under -icount shift=N, as executed instructions."""
+    ns = ticks * 1e9 / board.emulator.systick_clock_hz
+    return round(ns / 2**icount_shift)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class QemuSerial:
+    """A running QEMU whose UART0 is a TCP server at `.url` (pyserial's socket:// form).
+
+    The guest starts when the first client connects. Close (or leave the `with` block) to
+    stop QEMU.
+    """
+
+    def __init__(self, board: Board, elf: Path, icount_shift: int | None = None,
+                 start_timeout_s: float = 10):
+        port = _free_port()
+        argv = qemu_argv(board, elf, serial=f"tcp:127.0.0.1:{port}", icount_shift=icount_shift)
+        argv[0] = _qemu_binary()
+        self.url = f"socket://127.0.0.1:{port}"
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # QEMU says on stderr when it listens; connecting to probe would start the guest.
+        listening = threading.Event()
+        self._stderr: list[bytes] = []
+        threading.Thread(target=self._read_stderr, args=(listening,), daemon=True).start()
+        if not listening.wait(start_timeout_s):
+            self.close()
+            detail = b"".join(self._stderr).decode(errors="replace").strip()
+            raise TinygenError(f"QEMU did not open its serial port: {detail or 'timed out'}")
+
+    def _read_stderr(self, listening: threading.Event) -> None:
+        for line in self.process.stderr:
+            self._stderr.append(line)
+            if b"waiting for connection" in line:
+                listening.set()
+
+    def wait(self, timeout_s: float) -> int:
+        """The firmware's exit code, once it has exited."""
+        try:
+            return self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            raise TinygenError(f"QEMU did not exit within {timeout_s:g} s") from None
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+    def __enter__(self) -> QemuSerial:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def start_serial(board: Board, elf: Path, icount_shift: int | None = None) -> QemuSerial:
+    return QemuSerial(board, elf, icount_shift=icount_shift)
