@@ -30,7 +30,6 @@ class Layer:
     args: tuple[Arg, ...] = ()
     consts: dict[str, np.ndarray] = field(default_factory=dict)
     scratch_bytes: int = 0
-    macs: int = 0
     alias: bool = False  # the output shares the input's storage
 
 

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from .ir import Graph
+from .pipeline import CompiledModel
 from .reference import Reference
+from .targets.host import HostModel, build_host
 
 # A device run: samples in (each a list of one array per model input), outputs out.
 RunFn = Callable[[list[list[np.ndarray]]], list[list[np.ndarray]]]
@@ -96,3 +99,19 @@ def first_differing_layer(graph: Graph, tflite_bytes: bytes, sample: list[np.nda
         if not np.array_equal(want.reshape(-1).view(np.uint8), np.asarray(got).reshape(-1).view(np.uint8)):
             return f"layer {layer} ({op.kind})"
     return None
+
+
+def verify_on_host(compiled: CompiledModel, samples: list[list[np.ndarray]], workdir: Path,
+                   sanitize: bool = False) -> VerifyResult:
+    """Compile the model for the host, run the samples, compare; trace the first mismatch to a layer."""
+    model = compiled.model
+    graph = model.graph
+    binary = build_host(compiled.generated, workdir, sanitize=sanitize)
+    traced = [i for i, layer in enumerate(compiled.lowered.layers) if layer.kernel]
+    host = HostModel(binary, graph, traced)
+    result = compare(graph, Reference(model.tflite_bytes, graph), lambda s: host.run(s).outputs, samples)
+    if not result.bit_exact:
+        bad = samples[result.first_bad_sample]
+        traces = host.run([bad], trace=True).traces[0]
+        result.first_bad_layer = first_differing_layer(graph, model.tflite_bytes, bad, traced, traces)
+    return result

@@ -39,7 +39,7 @@ def parse_tflite(buf: bytes, name: str = "model") -> Graph:
     except TinygenError:
         raise
     except Exception as e:  # flatbuffers raises bare IndexError/struct.error on damaged files
-        raise TinygenError(f"{name} is a corrupt or truncated TFLite file ({type(e).__name__})") from e
+        raise TinygenError(f"{name} is a corrupt or truncated TFLite file") from e
 
 
 def _read_subgraph(model, subgraph, buf: bytes) -> Graph:

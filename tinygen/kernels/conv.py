@@ -74,27 +74,23 @@ def _layer(op, kernel, params, x, weights, bias_index, y) -> Layer:
 
 def lower_conv(op: Op, graph: Graph) -> Layer:
     x, weights, bias, bias_index, y, common = _window(op, graph)
-    out_c, f_h, f_w, f_c = weights.shape
+    out_c, _, _, f_c = weights.shape
     require(f_c == x.shape[3], op, "grouped convolution is not supported")
     require(out_c == y.shape[3], op, "weights and output disagree on the channel count")
     check_weights(op, weights, out_c, axis=0)
     check_bias(op, bias, out_c)
-    layer = _layer(op, "tg_conv_s8", ConvParams(**common), x, weights, bias_index, y)
-    layer.macs = y.size * f_h * f_w * f_c
-    return layer
+    return _layer(op, "tg_conv_s8", ConvParams(**common), x, weights, bias_index, y)
 
 
 def lower_depthwise(op: Op, graph: Graph) -> Layer:
     x, weights, bias, bias_index, y, common = _window(op, graph)
-    _, f_h, f_w, out_c = weights.shape
+    out_c = weights.shape[3]
     require(weights.shape[0] == 1 and out_c == y.shape[3] and out_c % x.shape[3] == 0, op,
             "depthwise weights must be [1, h, w, input channels * depth multiplier]")
     check_weights(op, weights, out_c, axis=3)
     check_bias(op, bias, out_c)
     params = DepthwiseParams(depth_multiplier=out_c // x.shape[3], **common)
-    layer = _layer(op, "tg_depthwise_s8", params, x, weights, bias_index, y)
-    layer.macs = y.size * f_h * f_w
-    return layer
+    return _layer(op, "tg_depthwise_s8", params, x, weights, bias_index, y)
 
 
 LOWERINGS = {"CONV_2D": lower_conv, "DEPTHWISE_CONV_2D": lower_depthwise}

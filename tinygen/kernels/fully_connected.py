@@ -42,8 +42,7 @@ def lower_fully_connected(op: Op, graph: Graph) -> Layer:
                                   output_offset=y.zero_point, act_min=act_min, act_max=act_max)
     args = (*tensor_args(op.inputs[0], op.inputs[1], bias_index), Arg("const", "multiplier"), Arg("const", "shift"),
             *tensor_args(op.outputs[0]))
-    return Layer(op, "tg_fully_connected_s8", params, args, {"multiplier": multiplier, "shift": shift},
-                 macs=batches * depth * out_depth)
+    return Layer(op, "tg_fully_connected_s8", params, args, {"multiplier": multiplier, "shift": shift})
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}
