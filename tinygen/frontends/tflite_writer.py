@@ -102,7 +102,7 @@ def _write_tensor(b: flatbuffers.Builder, t: Tensor, buffer_index: int) -> int:
 def _write_op(b: flatbuffers.Builder, op: Op, opcode_index: int) -> int:
     inputs = _int_vector(b, op.inputs)
     outputs = _int_vector(b, op.outputs)
-    table_name, fields = OP_OPTIONS[op.kind]
+    table_name, fields = OP_OPTIONS.get(op.kind, (None, ()))
     options = _write_options(b, table_name, fields, op.options) if table_name else None
     _Operator.OperatorStart(b)
     _Operator.OperatorAddOpcodeIndex(b, opcode_index)

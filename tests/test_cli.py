@@ -1,0 +1,140 @@
+"""The command line: inspect, build, verify, and one clear error line for bad input."""
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from tinygen import zoo
+from tinygen.builder import GraphBuilder
+from tinygen.cli import main
+from tinygen.frontends.tflite_writer import write_tflite
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def model(tmp_path):
+    path = tmp_path / "autoencoder.tflite"
+    path.write_bytes(write_tflite(zoo.autoencoder(seed=3)))
+    return path
+
+
+def test_inspect_json(model):
+    code, out, _ = run("inspect", model, "--json")
+    assert code == 0
+    info = json.loads(out)
+    assert [op["op"] for op in info["ops"]] == ["FULLY_CONNECTED"] * 10
+    assert info["ops"][0]["macs"] == 640 * 128
+    assert info["macs"] == sum(op["macs"] for op in info["ops"])
+    assert info["inputs"][0]["shape"] == [1, 640]
+
+
+def test_inspect_table(model):
+    code, out, _ = run("inspect", model)
+    assert code == 0 and "FULLY_CONNECTED" in out and "MACs" in out
+
+
+def test_verify_json_is_bit_exact(model):
+    code, out, _ = run("verify", model, "--board", "host", "--samples", "5", "--seed", "2", "--json")
+    assert code == 0
+    assert json.loads(out) == {"samples": 5, "mismatches": 0, "bit_exact": True, "max_abs_diff": 0.0,
+                               "first_bad_layer": None}
+
+
+def test_build_writes_sources_and_binary(model, tmp_path):
+    out = tmp_path / "project"
+    code, _, err = run("build", model, "--board", "host", "-o", out)
+    assert code == 0, err
+    assert (out / "model.c").exists() and (out / "model.h").exists() and (out / "model_host").exists()
+
+
+def test_sources_are_reproducible(model, tmp_path):
+    for name in ("a", "b"):
+        assert run("build", model, "--board", "host", "-o", tmp_path / name, "--no-compile")[0] == 0
+    for f in ("model.c", "model.h"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+def _reference_schema():
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+    return schema
+
+
+def _edited(model_path, edit):
+    """Re-pack a model after editing its flatbuffer object tree (tflite-micro's schema object API)."""
+    import flatbuffers
+    schema = _reference_schema()
+    m = schema.ModelT.InitFromPackedBuf(bytearray(model_path.read_bytes()), 0)
+    edit(m)
+    b = flatbuffers.Builder(0)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    path = model_path.with_name("edited.tflite")
+    path.write_bytes(bytes(b.Output()))
+    return path
+
+
+def _float_model(tmp_path):
+    g = GraphBuilder()
+    x = g.tensor((1, 4), "float32")
+    w = g.const(np.ones((2, 4)), "float32")
+    y = g.tensor((1, 2), "float32")
+    g.op("FULLY_CONNECTED", [x, w, -1], [y], fused_activation_function="NONE", keep_num_dims=False)
+    path = tmp_path / "float.tflite"
+    path.write_bytes(write_tflite(g.build([x], [y])))
+    return path
+
+
+def _unsupported_model(tmp_path):
+    g = GraphBuilder()
+    x = g.tensor((1, 4), scale=0.1)
+    y = g.tensor((1, 4), scale=0.1)
+    g.op("FLOOR", [x], [y])
+    path = tmp_path / "floor.tflite"
+    path.write_bytes(write_tflite(g.build([x], [y])))
+    return path
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("garbage", "is not a TFLite model"),
+    ("truncated", "corrupt or truncated"),
+    ("missing", "does not exist"),
+    ("two_subgraphs", "2 subgraphs"),
+    ("dynamic", "dynamic shape"),
+    ("unsupported", "op 0 (FLOOR) is not supported; supported ops: "),
+    ("float", "quantize it first"),
+])
+def test_bad_models_give_one_error_line(case, expected, model, tmp_path):
+    paths = {
+        "garbage": lambda: _write(tmp_path / "g.tflite", b"\x00" * 4 + b"NOPE" + bytes(range(200))),
+        "truncated": lambda: _write(tmp_path / "t.tflite", model.read_bytes()[:2000]),
+        "missing": lambda: tmp_path / "nothing.tflite",
+        "two_subgraphs": lambda: _edited(model, lambda m: m.subgraphs.append(m.subgraphs[0])),
+        "dynamic": lambda: _edited(model, _make_batch_dynamic),
+        "unsupported": lambda: _unsupported_model(tmp_path),
+        "float": lambda: _float_model(tmp_path),
+    }
+    code, out, err = run("build", paths[case](), "--board", "host", "-o", tmp_path / "out")
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tinygen: error: ") and expected in lines[0], err
+    assert "Traceback" not in out + err
+
+
+def _make_batch_dynamic(m):
+    tensor = m.subgraphs[0].tensors[m.subgraphs[0].inputs[0]]
+    tensor.shapeSignature = [-1, *tensor.shape[1:]]
+
+
+def _write(path, data):
+    path.write_bytes(data)
+    return path
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    bad = _write(tmp_path / "g.tflite", b"not a model at all")
+    result = CliRunner().invoke(main, ["--debug", "inspect", str(bad)])
+    assert result.exit_code != 0 and result.exception is not None
