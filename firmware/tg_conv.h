@@ -2,7 +2,12 @@
 #ifndef TG_CONV_H
 #define TG_CONV_H
 
+#include <string.h>
+
 #include "tg_common.h"
+
+/* The tallest filter the kernels take (checked at compile time by tinygen). */
+#define TG_CONV_MAX_FILTER_H 16
 
 typedef struct {
     tg_dims input;  /* n, h, w, c */
@@ -19,5 +24,14 @@ typedef struct {
 /* bias may be NULL; multiplier/shift hold one entry per output channel. */
 void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                 const int32_t *multiplier, const int32_t *shift, int8_t *output);
+
+/*
+ * The same convolution with the output written over the input, for stride 1, dilation 1
+ * and equal input and output shapes, when the input dies here. A ring of filter.h input
+ * rows in scratch (filter.h * w * c bytes) keeps every row until the last output row
+ * that reads it is written; output row y overwrites input row y, which is saved by then.
+ */
+void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *filter, const int32_t *bias,
+                        const int32_t *multiplier, const int32_t *shift, int8_t *scratch);
 
 #endif /* TG_CONV_H */

@@ -25,12 +25,14 @@ class Arg:
 @dataclass
 class Layer:
     op: Op
-    kernel: str | None  # the C function; None for an alias (RESHAPE), which runs nothing
+    kernel: str | None  # the C function; None when nothing runs (RESHAPE: the output is the input)
     params: Any = None  # a frozen dataclass mirroring the kernel's C params struct (C_TYPE), in C_FILE
     args: tuple[Arg, ...] = ()
     consts: dict[str, np.ndarray] = field(default_factory=dict)
     scratch_bytes: int = 0
-    alias: bool = False  # the output shares the input's storage
+    # A tensor index: the output lives in that input's storage (RESHAPE always; in-place
+    # kernels when the planner finds it lowers the peak and the input dies here).
+    shares_storage_with: int | None = None
 
 
 @dataclass

@@ -90,7 +90,8 @@ def compare(graph: Graph, reference: Reference, run: RunFn, samples: list[list[n
 
 def first_differing_layer(graph: Graph, tflite_bytes: bytes, sample: list[np.ndarray],
                           traced_layers: list[int], traces: list[np.ndarray]) -> str | None:
-    """The first layer (in execution order) whose output differs from the reference's intermediate."""
+    """The first layer (in execution order) whose output differs from the reference's intermediate.
+    traced_layers are op indices, in execution order."""
     reference = Reference(tflite_bytes, graph, preserve_all=True)
     reference.run(sample)
     for layer, got in zip(traced_layers, traces):
@@ -107,7 +108,7 @@ def verify_on_host(compiled: CompiledModel, samples: list[list[np.ndarray]], wor
     model = compiled.model
     graph = model.graph
     binary = build_host(compiled.generated, workdir, sanitize=sanitize)
-    traced = [i for i, layer in enumerate(compiled.lowered.layers) if layer.kernel]
+    traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel]
     host = HostModel(binary, graph, traced)
     result = compare(graph, Reference(model.tflite_bytes, graph), lambda s: host.run(s).outputs, samples)
     if not result.bit_exact:

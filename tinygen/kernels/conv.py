@@ -8,6 +8,8 @@ from ..layer import Arg, Layer, tensor_args
 from .common import Dims, channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
 from .geometry import window_padding
 
+MAX_FILTER_H = 16  # TG_CONV_MAX_FILTER_H in firmware/tg_conv.h
+
 
 @dataclass(frozen=True)
 class ConvParams:
@@ -76,6 +78,7 @@ def lower_conv(op: Op, graph: Graph) -> Layer:
     x, weights, bias, bias_index, y, common = _window(op, graph)
     out_c, _, _, f_c = weights.shape
     require(f_c == x.shape[3], op, "grouped convolution is not supported")
+    require(weights.shape[1] <= MAX_FILTER_H, op, f"filters taller than {MAX_FILTER_H} rows are not supported")
     require(out_c == y.shape[3], op, "weights and output disagree on the channel count")
     check_weights(op, weights, out_c, axis=0)
     check_bias(op, bias, out_c)

@@ -11,7 +11,7 @@ def lower_reshape(op: Op, graph: Graph) -> Layer:
     y = graph.tensor(op.outputs[0])
     require(x.dtype == y.dtype and x.size == y.size, op, f"cannot reshape {x.shape} {x.dtype} to {y.shape} {y.dtype}")
     require(x.quant == y.quant, op, "input and output quantization differ")
-    return Layer(op, kernel=None, alias=True)
+    return Layer(op, kernel=None, shares_storage_with=op.inputs[0])
 
 
 LOWERINGS = {"RESHAPE": lower_reshape}

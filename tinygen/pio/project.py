@@ -152,7 +152,6 @@ def pio_environ() -> dict[str, str]:
         PLATFORMIO_CORE_DIR=str(core.core_dir()),
         PLATFORMIO_DISABLE_UPGRADE_CHECK="true",
         PLATFORMIO_SETTING_ENABLE_TELEMETRY="no",
-        PLATFORMIO_SETTING_CHECK_PLATFORMIO_INTERVAL="3650",
     )
 
 

@@ -59,7 +59,7 @@ class HostModel:
     def __init__(self, binary: Path, graph: Graph, traced_layers: list[int] | None = None) -> None:
         self.binary = binary
         self.graph = graph
-        self.traced_layers = traced_layers or []
+        self.traced_layers = traced_layers or []  # op indices of the layers that run, in execution order
 
     def run(self, samples: list[list[np.ndarray]], trace: bool = False, timeout_s: float = 600) -> HostRun:
         inputs = [self.graph.tensor(i) for i in self.graph.inputs]
