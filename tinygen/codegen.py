@@ -180,7 +180,7 @@ def _c_values(values: np.ndarray, indent: str = "") -> str:
 
 def _c_float(x: float) -> str:
     """A float literal that reads back as the same float32."""
-    return f"{float(np.float32(x)):.9g}f" if np.isfinite(x) else "0.0f"
+    return f"{float(np.float32(x)):.9e}f" if np.isfinite(x) else "0.0f"  # %e: "0f" or "1f" would not be C
 
 
 def _c_string(s: str) -> str:

@@ -62,8 +62,8 @@ def _check_reference_can_run(graph: Graph) -> None:
             raise TinygenError(f"op {op.index} (ADD) has an output scale too small for its inputs' scales; "
                                "tflite-micro aborts on that, so it cannot be verified")
         if op.kind == "SOFTMAX" and _softmax_always_aborts(graph, op):
-            raise TinygenError(f"op {op.index} (SOFTMAX) sums its exps past 512 for every input; tflite-micro "
-                               "aborts on that, so it cannot be verified")
+            raise TinygenError(f"op {op.index} (SOFTMAX) aborts tflite-micro on every input (its beta * input "
+                               "scale is too small), so it cannot be verified")
 
 
 def _add_aborts(graph: Graph, op: Op) -> bool:
@@ -80,6 +80,8 @@ def _softmax_always_aborts(graph: Graph, op: Op) -> bool:
     sums to 512. A deep, flat softmax can still abort the interpreter on particular inputs.
     """
     x = graph.tensor(op.inputs[0])
+    if x.dtype != "int8" or x.quant is None:
+        return False
     beta = op.options.get("beta", 0.0)
     scaling = softmax_scaling(beta, x.scale)
     if scaling is None:
