@@ -20,8 +20,9 @@ from .kernels.conv import ConvParams, DepthwiseParams
 from .layer import Arg, Layer, LoweredModel
 from .memory import collect_buffers, plan_memory, storage_roots
 
-# Ops whose kernel output i depends only on the same-shaped input's element i.
-ELEMENTWISE = {"ADD", "MUL", "RELU", "RELU6", "LOGISTIC", "TANH", "QUANTIZE"}
+# Ops whose kernel reads the same-shaped input's element i before writing output element i,
+# and never reads an element after its output is written (SOFTMAX: its last pass over a row).
+ELEMENTWISE = {"ADD", "MUL", "RELU", "RELU6", "LOGISTIC", "TANH", "QUANTIZE", "SOFTMAX"}
 
 
 def apply_in_place(model: LoweredModel) -> LoweredModel:

@@ -45,6 +45,7 @@ OP_OPTIONS = {
     "RESHAPE": (None, ()),
     "SOFTMAX": ("SoftmaxOptions", ("beta",)),
     "PAD": ("PadOptions", ()),
+    "PADV2": ("PadV2Options", ()),
     "MEAN": ("ReducerOptions", ("keep_dims",)),
     "CONCATENATION": ("ConcatenationOptions", ("axis", "fused_activation_function")),
     "QUANTIZE": ("QuantizeOptions", ()),
