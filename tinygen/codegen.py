@@ -86,7 +86,7 @@ class _Storage:
         return f"({C_TYPES[t.dtype]} *)(tg_arena + {self.plan.tensor_offsets[t.index]}u)"
 
     def constants(self, model: LoweredModel) -> list[Tensor]:
-        used = {self.root(a.ref).index for layer in model.layers for a in layer.args if a.kind == "tensor"}
+        used = {self.root(t).index for layer in model.layers for t in layer.tensor_refs()}
         return [self.graph.tensor(i) for i in sorted(used) if self.graph.tensor(i).is_constant]
 
 
@@ -123,21 +123,28 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
          "body": _c_values(values)}
         for name, values in layer.consts.items()
     ]
+    arrays += [
+        {"name": f"tg_layer{index}_pointers{n}", "ctype": f"{C_TYPES[storage.root(a.ref[0]).dtype]} *const",
+         "count": len(a.ref), "body": ", ".join(storage.pointer(t) for t in a.ref)}
+        for n, a in enumerate(layer.args) if a.kind == "tensors"
+    ]
     info.update(
         arrays=arrays,
         params_type=type(layer.params).C_TYPE,
         params_name=f"tg_layer{index}_params",
         params_init=_c_struct(layer.params),
-        args=[_arg(a, index, storage) for a in layer.args],
+        args=[_arg(a, index, n, storage) for n, a in enumerate(layer.args)],
     )
     return info
 
 
-def _arg(arg: Arg, layer_index: int, storage: _Storage) -> str:
+def _arg(arg: Arg, layer_index: int, position: int, storage: _Storage) -> str:
     if arg.kind == "tensor":
         return storage.pointer(arg.ref)
     if arg.kind == "const":
         return f"tg_layer{layer_index}_{arg.ref}"
+    if arg.kind == "tensors":
+        return f"tg_layer{layer_index}_pointers{position}"
     if arg.kind == "scratch":
         return f"(void *)(tg_arena + {storage.plan.scratch_offsets[layer_index]}u)"
     return "NULL"

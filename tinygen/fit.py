@@ -69,7 +69,7 @@ class FitReport:
 def estimate_fit(compiled: CompiledModel, board: Board) -> FitReport:
     lowered, graph = compiled.lowered, compiled.model.graph
     roots = storage_roots(lowered)
-    constants = {roots.get(a.ref, a.ref) for layer in lowered.layers for a in layer.args if a.kind == "tensor"}
+    constants = {roots.get(t, t) for layer in lowered.layers for t in layer.tensor_refs()}
     weights = sum(graph.tensor(t).nbytes for t in constants if graph.tensor(t).is_constant)
     weights += sum(v.nbytes for layer in lowered.layers for v in layer.consts.values())
     weights += sum(4 * _int_fields(layer.params) for layer in lowered.layers if layer.kernel)

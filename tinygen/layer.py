@@ -13,13 +13,14 @@ from .ir import Graph, Op
 class Arg:
     """One argument of a kernel call, after the params struct.
 
-    kind "tensor": the storage of a graph tensor (arena or flash); "const": one of the
-    layer's compile-time arrays; "scratch": the layer's scratch area in the arena;
-    "null": an absent optional input (for example a missing bias).
+    kind "tensor": the storage of a graph tensor (arena or flash); "tensors": a const
+    array of pointers to several tensors' storage (ref: a tuple of tensor indices);
+    "const": one of the layer's compile-time arrays; "scratch": the layer's scratch area
+    in the arena; "null": an absent optional input (for example a missing bias).
     """
 
     kind: str
-    ref: int | str | None = None
+    ref: int | str | tuple[int, ...] | None = None
 
 
 @dataclass
@@ -33,6 +34,13 @@ class Layer:
     # A tensor index: the output lives in that input's storage (RESHAPE always; in-place
     # kernels when the planner finds it lowers the peak and the input dies here).
     shares_storage_with: int | None = None
+
+    def tensor_refs(self) -> list[int]:
+        """Every tensor the kernel call points at, in argument order."""
+        refs: list[int] = []
+        for arg in self.args:
+            refs += [arg.ref] if arg.kind == "tensor" else list(arg.ref) if arg.kind == "tensors" else []
+        return refs
 
 
 @dataclass

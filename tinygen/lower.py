@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from .errors import TinygenError
+
+MAX_IO_RANK = 6  # TG_MAX_DIMS in firmware/tg_model_api.h
 from .ir import Graph
 from .kernels import LOWERINGS
 from .layer import LoweredModel
@@ -22,6 +24,10 @@ def lower(graph: Graph) -> LoweredModel:
 
 def check_graph(graph: Graph) -> None:
     """Model-level limits: static batch-1 shapes and ops in execution order."""
+    for i in (*graph.inputs, *graph.outputs):
+        t = graph.tensor(i)
+        if len(t.shape) > MAX_IO_RANK:
+            raise TinygenError(f"model input/output {t.name} has rank {len(t.shape)}; at most {MAX_IO_RANK} is supported")
     for i in graph.inputs:
         t = graph.tensor(i)
         if len(t.shape) >= 2 and t.shape[0] != 1:

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import TinygenError
 from ..ir import Graph, Op, Tensor
-from ..quantmath import activation_range, quantize_multipliers
+from ..quantmath import activation_range, quantize_multiplier, quantize_multipliers
 
 
 @dataclass(frozen=True)
@@ -71,3 +71,11 @@ def check_weights(op: Op, weights: Tensor, channels: int, axis: int) -> None:
     if weights.quant.per_channel:
         require(weights.quant.axis == axis and len(weights.quant.scale) == channels, op,
                 f"per-channel weights must have {channels} scales along axis {axis}")
+
+
+def rescale_multiplier(op: Op, real: float, what: str) -> tuple[int, int]:
+    """(multiplier, shift) for an element-wise rescale by `real` (described by `what` in errors).
+
+    At 2^29 and above the int32 arithmetic of the rescaled values overflows."""
+    require(real < 2.0 ** 29, op, f"rescaling by {what} overflows the int32 arithmetic")
+    return quantize_multiplier(real)

@@ -14,7 +14,7 @@ from ..layer import Arg, Layer, tensor_args
 from .common import int8_io, require
 
 # TFLM's limits (concatenation.cc in the installed build).
-MAX_INPUTS = 10  # also the C kernel's pointer parameters, TG_CONCAT_MAX_INPUTS
+MAX_INPUTS = 10
 MAX_RANK = 6
 
 
@@ -48,8 +48,7 @@ def lower_concatenation(op: Op, graph: Graph) -> Layer:
             f"input sizes along axis {axis} do not add up to the output's {y.shape[axis]}")
     outer = int(np.prod(y.shape[:axis], dtype=np.int64))
     copy_sizes = np.array([int(np.prod(x.shape[axis:], dtype=np.int64)) for x in inputs], dtype=np.int32)
-    unused = (-1,) * (MAX_INPUTS - count)
-    args = (Arg("const", "copy_sizes"), *tensor_args(*op.inputs, *unused, op.outputs[0]))
+    args = (Arg("const", "copy_sizes"), Arg("tensors", tuple(op.inputs)), *tensor_args(op.outputs[0]))
     return Layer(op, "tg_concat_s8", ConcatParams(outer_size=outer, num_inputs=count), args,
                  {"copy_sizes": copy_sizes})
 

@@ -14,7 +14,7 @@ import numpy as np
 from ..ir import Graph, Op
 from ..layer import Arg, Layer, tensor_args
 from ..quantmath import quantize_multiplier
-from .common import fused_activation, int8_io, require
+from .common import fused_activation, int8_io, require, rescale_multiplier
 
 # TFLM computes wrong results when it has to broadcast at rank 8 or more (measured
 # with the installed build); shapes that are equal up to leading 1s work at any rank,
@@ -132,9 +132,7 @@ def lower_add(op: Op, graph: Graph) -> Layer:
 
 def lower_mul(op: Op, graph: Graph) -> Layer:
     a, b, y, common, args, consts = _broadcast(op, graph)
-    real = a.scale * b.scale / y.scale
-    require(real < 2.0 ** 29, op, f"rescaling by {a.scale} * {b.scale} / {y.scale} overflows the int32 arithmetic")
-    multiplier, shift = quantize_multiplier(real)
+    multiplier, shift = rescale_multiplier(op, a.scale * b.scale / y.scale, f"{a.scale} * {b.scale} / {y.scale}")
     params = MulParams(output_multiplier=multiplier, output_shift=shift, **common)
     return Layer(op, "tg_mul_s8", params, args, consts)
 

@@ -13,8 +13,7 @@ import numpy as np
 
 from ..ir import Graph, Op, Tensor
 from ..layer import Arg, Layer, tensor_args
-from ..quantmath import quantize_multiplier
-from .common import require
+from .common import require, rescale_multiplier
 
 
 @dataclass(frozen=True)
@@ -67,9 +66,7 @@ def lower_quantize(op: Op, graph: Graph) -> Layer:
         return Layer(op, "tg_quantize_f32_s8", QuantizeParams(size=y.size, output_offset=y.zero_point),
                      (Arg("const", "scale"), *args), _scale_const(y.scale))
     _require_int8(op, x)
-    real = x.scale / y.scale
-    require(real < 2.0 ** 29, op, f"rescaling by {x.scale} / {y.scale} overflows the int32 arithmetic")
-    multiplier, shift = quantize_multiplier(real)
+    multiplier, shift = rescale_multiplier(op, x.scale / y.scale, f"{x.scale} / {y.scale}")
     params = RequantizeParams(size=y.size, input_offset=-x.zero_point, output_offset=y.zero_point,
                               multiplier=multiplier, shift=shift)
     return Layer(op, "tg_requantize_s8", params, args)

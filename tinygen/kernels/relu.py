@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from ..ir import Graph, Op
 from ..layer import Layer, tensor_args
-from ..quantmath import INT8_MAX, INT8_MIN, activation_range, quantize_float, quantize_multiplier
-from .common import int8_io, require
+from ..quantmath import INT8_MAX, INT8_MIN, activation_range, quantize_float
+from .common import int8_io, require, rescale_multiplier
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,7 @@ class Relu6Params:
 def lower_relu(op: Op, graph: Graph) -> Layer:
     (x,), y = int8_io(op, graph)
     require(x.shape == y.shape, op, f"input shape {x.shape} and output shape {y.shape} differ")
-    real = x.scale / y.scale
-    require(real < 2.0 ** 29, op, f"rescaling by {x.scale} / {y.scale} overflows the int32 arithmetic")
-    multiplier, shift = quantize_multiplier(real)
+    multiplier, shift = rescale_multiplier(op, x.scale / y.scale, f"{x.scale} / {y.scale}")
     act_min, act_max = activation_range("RELU", y.scale, y.zero_point)
     params = ReluParams(size=y.size, input_offset=-x.zero_point, output_offset=y.zero_point, multiplier=multiplier,
                         shift=shift, act_min=act_min, act_max=act_max)
