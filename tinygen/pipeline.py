@@ -10,8 +10,10 @@ from .errors import TinygenError
 from .frontends.tflite_reader import parse_tflite
 from .ir import Graph
 from .layer import LoweredModel
+from .inplace import apply_in_place
 from .lower import lower
 from .memory import MemoryPlan, plan_memory
+from .schedule import schedule
 
 
 @dataclass
@@ -48,7 +50,37 @@ def load_model(path: str | Path) -> LoadedModel:
 
 
 def compile_model(model: LoadedModel) -> CompiledModel:
-    lowered = lower(model.graph)
+    lowered = apply_in_place(schedule(lower(model.graph)))
     plan = plan_memory(lowered)
     generated = generate(lowered, plan, model.source, model.model_hash)
     return CompiledModel(model, lowered, plan, generated)
+
+
+def read_model(path: str | Path) -> LoadedModel:
+    """A .tflite file as it is, or a Keras model converted to float TFLite (needs TensorFlow)."""
+    from .frontends.keras import KERAS_SUFFIXES, keras_to_tflite
+
+    path = Path(path)
+    if path.suffix.lower() not in KERAS_SUFFIXES:
+        return load_model(path)
+    if not path.exists():
+        raise TinygenError(f"{path} does not exist")
+    data = keras_to_tflite(path)
+    return LoadedModel(parse_tflite(data, name=str(path)), data, str(path))
+
+
+def load_or_quantize(path: str | Path, calibration: str | Path | None = None, method: str = "minmax",
+                     per_channel: bool = True, float_io: bool = False, progress: bool = False) -> LoadedModel:
+    """A model ready to compile: an int8 .tflite as it is; a float .tflite or a Keras model
+    quantized on the way with the calibration inputs (see tinygen.quantize)."""
+    from .quantize import is_float_graph, load_calibration, quantize
+
+    model = read_model(path)
+    if not is_float_graph(model.graph):
+        return model
+    if calibration is None:
+        raise TinygenError(f"{path} is a float model; pass --calibration DATA.npy|.npz (sample inputs, N x input "
+                           "shape) to quantize it to int8 on the way, or run `tinygen quantize` first")
+    result = quantize(model.graph, load_calibration(calibration, model.graph), method, per_channel, float_io,
+                      progress=progress)
+    return LoadedModel(result.graph, result.tflite_bytes, str(path))
