@@ -6,6 +6,7 @@ default is optional. Every problem in a file is reported, in one line.
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,8 @@ class PlatformIO:
     framework: str
     upload_protocol: str
     extra: dict[str, str] = field(default_factory=dict)  # more platformio.ini settings
+    # USB "vid:pid" (hex) of the board's serial port, to find it without --port.
+    usb_ids: list[str] = field(default_factory=list)
 
     @property
     def local(self) -> bool:
@@ -124,6 +127,8 @@ def _convert(cls: type, table: dict, prefix: str, problems: list[str]):
                 value = _convert(nested[0], value, key + ".", problems)
             else:
                 problems.append(f"'{key}' must be a table")
+        elif typing.get_origin(kind) is list and not isinstance(value, list):
+            problems.append(f"'{key}' must be an array")
         elif typing.get_origin(kind) is dict:
             if not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
                 problems.append(f"'{key}' must be a table of strings")
@@ -174,7 +179,8 @@ def _check_platformio(board: Board) -> list[str]:
         return [] if board.qemu_machine else [
             f"platform \"{LOCAL_PLATFORM}\" needs 'emulator.qemu_machine' (it builds for QEMU)"
         ]
-    p = []
+    p = [f"'platformio.usb_ids' entries must be \"vid:pid\" in hex; got {i!r}" for i in pio.usb_ids
+         if not re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{4}", str(i))]
     name, _, version = pio.platform.partition("@")
     if not (name and version):
         p.append(f"'platformio.platform' must be pinned as name@version; got {pio.platform!r}")

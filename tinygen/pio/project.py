@@ -21,7 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..boards import Board
+from .. import __version__
+from ..boards import CYCLE_COUNTERS, Board
 from ..errors import TinygenError
 from ..resources import render, resource_dir
 from ..targets import qemu
@@ -116,7 +117,8 @@ def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes]
     for name in hal_sources(board):
         _write(out_dir / "lib" / HAL_LIB / name, (hal_dir / name).read_text(encoding="utf-8"))
     uart_base = board.emulator.uart_base if board.bare_metal else 0
-    header = render("tg_board.h.j2", board=board, uart_base=uart_base)
+    header = render("tg_board.h.j2", board=board, uart_base=uart_base, version=__version__,
+                    counter_kind=CYCLE_COUNTERS.index(board.cycle_counter))
     _write(out_dir / "lib" / HAL_LIB / "tg_board.h", header)
     if board.bare_metal:
         _write(out_dir / "linker.ld", render("linker.ld.j2", board=board))
@@ -162,12 +164,15 @@ def _first_error(log: str) -> str:
     return (causes or lines or ["no output"])[0]
 
 
-def run_pio(project_dir: Path, env: str, timeout_s: float = 300) -> BuildResult:
-    """`pio run -e env` in project_dir; the ELF's sizes on success, a TinygenError otherwise."""
+def run_pio(project_dir: Path, env: str, timeout_s: float = 300, upload_port: str | None = None) -> BuildResult:
+    """`pio run -e env` in project_dir (with upload_port: and `-t upload` there); the ELF's sizes on
+    success, a TinygenError otherwise."""
     project_dir = Path(project_dir).resolve()
     log_path = project_dir / "build.log"
     # `python -m platformio` so that PlatformIO runs SCons with this interpreter, which has it.
     cmd = [sys.executable, "-m", "platformio", "run", "-d", str(project_dir), "-e", env]
+    if upload_port:
+        cmd += ["-t", "upload", "--upload-port", upload_port]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=pio_environ(), start_new_session=True)
     try:

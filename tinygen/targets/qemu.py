@@ -51,7 +51,8 @@ def qemu_argv(board: Board, elf: Path | str, serial: str = "stdio",
         argv += ["-chardev", "stdio,id=c0,mux=on", "-serial", "chardev:c0",
                  "-semihosting-config", "enable=on,target=native,chardev=c0"]
     else:
-        argv += ["-serial", f"{serial},server=on,wait=on",
+        # nodelay: the guest writes a byte at a time, and Nagle would hold each reply ~40 ms.
+        argv += ["-serial", f"{serial},server=on,wait=on,nodelay=on",
                  "-semihosting-config", "enable=on,target=native"]
     if icount_shift is not None:
         argv += ["-icount", f"shift={icount_shift},align=off,sleep=off"]

@@ -1,0 +1,249 @@
+"""Firmware on the emulated boards: built with `pio run` offline, run in QEMU, reached over the
+serial link, compared bit for bit with tflite-micro. Each firmware is built once per module.
+
+Needs platformio, arm-none-eabi-gcc (+ newlib) and qemu-system-arm; skipped without them.
+"""
+import json
+import shutil
+import socket
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from tinygen import zoo
+from tinygen.boards import load_board
+from tinygen.cli import main
+from tinygen.errors import TinygenError
+from tinygen.firmware import build_firmware
+from tinygen.frontends.tflite_reader import parse_tflite
+from tinygen.frontends.tflite_writer import write_tflite
+from tinygen.link.client import DeviceError, LinkClient
+from tinygen.link.frame import Frame, Msg, encode
+from tinygen.ondevice import verify_on_device
+from tinygen.pipeline import LoadedModel, compile_model
+from tinygen.targets import qemu
+from tinygen.targets.device import Device
+from tinygen.verify import random_samples
+
+from .ops.test_conv import _window_model
+
+pytest.importorskip("platformio")
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+    reason="needs arm-none-eabi-gcc and qemu-system-arm",
+)
+
+QEMU_BOARDS = ["mps2-an386", "mps2-an500", "mps2-an505", "lm3s6965evb"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def private_cache(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TINYGEN_CACHE_DIR", str(tmp_path_factory.mktemp("tinygen-cache")))
+        yield
+
+
+def loaded(graph, name: str) -> LoadedModel:
+    data = write_tflite(graph)
+    return LoadedModel(parse_tflite(data), data, f"{name}.tflite")
+
+
+def single_op_models() -> dict[str, LoadedModel]:
+    return {
+        "conv": loaded(_window_model("CONV_2D", 11, (9, 8), 5, 7, (3, 3), (2, 1), (1, 1), "SAME", True), "conv"),
+        "depthwise": loaded(_window_model("DEPTHWISE_CONV_2D", 12, (7, 9), 6, 2, (3, 2), (1, 2), (2, 1), "VALID",
+                                          True), "depthwise"),
+    }
+
+
+@pytest.fixture(scope="module")
+def firmware(tmp_path_factory):
+    """(model, board) -> (compiled model, ELF), built on first use."""
+    built = {}
+
+    def get(model: LoadedModel, board_id: str):
+        key = (model.model_hash, board_id)
+        if key not in built:
+            compiled = compile_model(model)
+            out = tmp_path_factory.mktemp(f"{model.source.removesuffix('.tflite')}-{board_id}")
+            built[key] = compiled, build_firmware(compiled, load_board(board_id), out).build.elf
+        return built[key]
+
+    return get
+
+
+def verify(firmware, model: LoadedModel, board_id: str, samples: int):
+    compiled, elf = firmware(model, board_id)
+    with Device.open(load_board(board_id), elf=elf) as device:
+        device.check_model(model.model_hash)
+        return verify_on_device(device, compiled, random_samples(model.graph, samples, seed=5))
+
+
+@pytest.mark.parametrize("board_id", QEMU_BOARDS)
+def test_single_op_models_bit_exact(firmware, board_id):
+    for name, model in single_op_models().items():
+        result = verify(firmware, model, board_id, samples=4)
+        assert result.bit_exact and result.result.samples == 4, (name, result.summary())
+
+
+@pytest.mark.parametrize("board_id", QEMU_BOARDS)
+def test_mlperf_tiny_bit_exact(firmware, board_id):
+    board = load_board(board_id)
+    for name, build_graph in sorted(zoo.MLPERF_TINY.items()):
+        model = loaded(build_graph(seed=1), name)
+        if name == "autoencoder" and board.ram.size_bytes < 100_000:
+            # 270 KB of weights: the fit check refuses it on the 256 KB flash, with the numbers.
+            with pytest.raises(TinygenError, match=r"does not fit lm3s6965evb: flash: needs [\d,]+ of 262,144 "
+                                                   r"bytes \(over by [\d,]+ bytes\)"):
+                firmware(model, board_id)
+            continue
+        result = verify(firmware, model, board_id, samples=2)
+        assert result.bit_exact, (name, result.summary())
+
+
+@pytest.fixture(scope="module")
+def conv_on_an386(firmware):
+    model = single_op_models()["conv"]
+    compiled, elf = firmware(model, "mps2-an386")
+    return model, compiled, elf
+
+
+def raw_exchange(sock: socket.socket, data: bytes, want: int) -> bytes:
+    sock.sendall(data)
+    got = b""
+    sock.settimeout(5)
+    while len(got) < want:
+        got += sock.recv(want - len(got))
+    return got
+
+
+def test_firmware_drops_bad_frames_and_keeps_serving(conv_on_an386):
+    _, _, elf = conv_on_an386
+    with qemu.start_serial(load_board("mps2-an386"), elf) as emulator:
+        host, port = emulator.url.removeprefix("socket://").split(":")
+        with socket.create_connection((host, int(port))) as sock:
+            echo = encode(Frame(Msg.ECHO, 9, b"ping"))
+            corrupted = bytearray(echo)
+            corrupted[-1] ^= 0x80
+            oversized = b"TG\x01\x01\x01\xff\x7f"  # claims 32 KiB: not a frame
+            # Garbage, a bad CRC, a frame cut short (its header swallows the bytes after it, so the
+            # next frame is lost too), then a good frame: only the good one is answered.
+            stream = b"\x00\xffTTG garbage" + bytes(corrupted) + oversized + echo[:9] + echo + echo
+            reply = raw_exchange(sock, stream, len(echo))
+            assert reply == echo[:3] + bytes([Msg.ECHO | 0x80]) + echo[4:-4] + struct.pack(
+                "<I", zlib.crc32(echo[2:3] + bytes([Msg.ECHO | 0x80]) + echo[4:-4]))
+            sock.settimeout(0.5)
+            with pytest.raises(socket.timeout):
+                sock.recv(1)  # nothing else was answered
+
+
+def test_firmware_refuses_bad_requests(conv_on_an386):
+    model, _, elf = conv_on_an386
+    with Device.open(load_board("mps2-an386"), elf=elf) as device:
+        link: LinkClient = device.client
+        info = device.check_model(model.model_hash)
+        assert (info.board, info.counter, info.protocol) == ("mps2-an386", "systick", 1)
+        nbytes = info.inputs[0].bytes
+        # A chunk that skips ahead (what a reset mid-transfer looks like) is refused.
+        with pytest.raises(DeviceError, match="not contiguous"):
+            link.request(Msg.WRITE_INPUT, struct.pack("<BI", 0, 4) + b"abcd")
+        for call, message in ((link.invoke, "inputs incomplete"), (lambda: link.read_output(0), "no output"),
+                              (lambda: link.write_input(0, bytes(nbytes + 1)), "offset outside"),
+                              (lambda: link.write_input(3, b"x"), "no such input"),
+                              (lambda: link.request(0x42), "unknown request type"),
+                              (lambda: link.request(Msg.INVOKE, b"x"), "wrong payload length")):
+            with pytest.raises(DeviceError, match=message):
+                call()
+        # A frame of another protocol version gets a version error, and the firmware goes on.
+        link._write(encode(Frame(Msg.ECHO, 77, b"", version=2)))
+        assert link._wait(77, 5).payload[0] == 1
+        assert link.echo(b"alive") == b"alive"
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def conv_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("models") / "conv.tflite"
+    path.write_bytes(single_op_models()["conv"].tflite_bytes)
+    return path
+
+
+def test_cli_build_reports_estimate_and_elf_sizes(conv_file, tmp_path):
+    code, out, err = run("build", conv_file, "--board", "mps2-an500", "-o", tmp_path / "p")
+    assert code == 0, err
+    assert "estimate: flash: needs" in out and "built " in out and "RAM" in out
+    for path in ("platformio.ini", "lib/tinygen_model/model.c", "src/main.c", "src/tg_link_server.c"):
+        assert (tmp_path / "p" / path).is_file(), path
+
+
+def test_cli_build_for_a_real_board_writes_the_arduino_project(conv_file, tmp_path):
+    code, out, err = run("build", conv_file, "--board", "nano33", "-o", tmp_path / "p", "--no-compile")
+    assert code == 0, err
+    ini = (tmp_path / "p" / "platformio.ini").read_text()
+    assert "platform = nordicnrf52@10.11.0" in ini and "framework = arduino" in ini
+    assert "Serial.write" in (tmp_path / "p" / "src" / "main.cpp").read_text()
+    assert "#define TG_COUNTER_KIND 2" in (tmp_path / "p/lib/tinygen_hal/tg_board.h").read_text()  # DWT
+    assert "pio run -d" in out
+
+
+def test_cli_verify_on_qemu_prints_what_host_verify_prints(conv_file):
+    outputs = [run("verify", conv_file, "--board", board, "--samples", "3", "--json") for board in
+               ("host", "mps2-an505")]
+    assert outputs[0][0] == outputs[1][0] == 0, outputs
+    assert json.loads(outputs[0][1]) == json.loads(outputs[1][1])
+
+
+def test_cli_verify_data_set_reports_accuracy(conv_file, tmp_path):
+    graph = parse_tflite(conv_file.read_bytes())
+    t = graph.tensor(graph.inputs[0])
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(-100, 100, (3, *t.shape[1:])) * t.scale).astype(np.float32)
+    np.savez(tmp_path / "data.npz", x=x, y=np.array([0, 1, 2]))
+    code, out, err = run("verify", conv_file, "--board", "mps2-an386", "--data", tmp_path / "data.npz", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["bit_exact"] and result["samples"] == 3
+    assert result["device_accuracy"] == result["reference_accuracy"]  # bit-exact outputs, same top-1
+
+
+def test_cli_invoke(conv_file, tmp_path):
+    graph = parse_tflite(conv_file.read_bytes())
+    t = graph.tensor(graph.inputs[0])
+    np.save(tmp_path / "x.npy", np.zeros(t.shape, np.float32))
+    code, out, err = run("invoke", conv_file, "--board", "lm3s6965evb", "--input", tmp_path / "x.npy",
+                         "-o", tmp_path / "y.npy")
+    assert code == 0, err
+    y = np.load(tmp_path / "y.npy")
+    assert y.shape == graph.tensor(graph.outputs[0]).shape and y.dtype == np.float32
+    assert "output 0" in out
+    np.save(tmp_path / "bad.npy", np.zeros(7, np.float32))
+    code, _, err = run("invoke", conv_file, "--board", "lm3s6965evb", "--input", tmp_path / "bad.npy")
+    assert code == 1 and "takes" in err and err.count("\n") == 1
+
+
+def test_cli_refuses_a_board_running_another_model(conv_on_an386, conv_file, tmp_path):
+    other = tmp_path / "depthwise.tflite"
+    other.write_bytes(single_op_models()["depthwise"].tflite_bytes)
+    _, _, elf = conv_on_an386
+    with qemu.start_serial(load_board("mps2-an386"), elf) as emulator:
+        code, _, err = run("verify", other, "--board", "mps2-an386", "--port", emulator.url, "--samples", "1")
+    assert code == 1 and "not this model" in err and err.count("\n") == 1
+
+
+def test_cli_flash_explains_emulated_boards(tmp_path):
+    code, _, err = run("flash", "--board", "mps2-an386", tmp_path)
+    assert code == 1 and "emulated" in err
+
+
+def test_real_board_verify(port, conv_file):
+    """On a Nano 33 BLE flashed with conv.tflite's firmware: `pytest --port /dev/ttyACM0`."""
+    code, out, err = run("verify", conv_file, "--board", "nano33", "--port", port, "--samples", "5")
+    assert code == 0, err
+    assert "bit-exact" in out
