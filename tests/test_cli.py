@@ -105,7 +105,7 @@ def _unsupported_model(tmp_path):
     ("two_subgraphs", "2 subgraphs"),
     ("dynamic", "dynamic shape"),
     ("unsupported", "op 0 (FLOOR) is not supported; supported ops: "),
-    ("float", "quantize it first"),
+    ("float", "is a float model; pass --calibration"),
 ])
 def test_bad_models_give_one_error_line(case, expected, model, tmp_path):
     paths = {
