@@ -90,6 +90,32 @@ def test_single_op_models_bit_exact(firmware, board_id):
 
 
 @pytest.mark.parametrize("board_id", QEMU_BOARDS)
+def test_every_op_bit_exact(firmware, board_id):
+    """Three small models that hold every supported op between them, quantized with float
+    inputs and outputs (so QUANTIZE and DEQUANTIZE run too)."""
+    from tinygen.quantize import CalibrationData, quantize
+
+    from .quant_models import GRAPHS, inputs_for
+
+    for name, build_graph in sorted(GRAPHS.items()):
+        graph = build_graph()
+        result = quantize(graph, CalibrationData(inputs_for(graph, 32)), float_io=True)
+        model = LoadedModel(result.graph, result.tflite_bytes, f"{name}.tflite")
+        outcome = verify(firmware, model, board_id, samples=3)
+        assert outcome.bit_exact, (name, outcome.summary())
+
+
+@pytest.mark.parametrize("fixture", ["digits_cnn_int8", "basic_motions_int8"])
+def test_quantized_fixtures_bit_exact(firmware, fixture):
+    from pathlib import Path
+
+    data = (Path(__file__).parent / "fixtures" / f"{fixture}.tflite").read_bytes()
+    model = LoadedModel(parse_tflite(data), data, f"{fixture}.tflite")
+    outcome = verify(firmware, model, "mps2-an386", samples=4)
+    assert outcome.bit_exact, outcome.summary()
+
+
+@pytest.mark.parametrize("board_id", QEMU_BOARDS)
 def test_mlperf_tiny_bit_exact(firmware, board_id):
     board = load_board(board_id)
     for name, build_graph in sorted(zoo.MLPERF_TINY.items()):
@@ -247,3 +273,24 @@ def test_real_board_verify(port, conv_file):
     code, out, err = run("verify", conv_file, "--board", "nano33", "--port", port, "--samples", "5")
     assert code == 0, err
     assert "bit-exact" in out
+
+
+@pytest.mark.parametrize("name", ["resnet8", "ds_cnn"])
+def test_elf_agrees_with_the_plan(firmware, name):
+    """The arena in the ELF is the planned arena, to the byte; the flash estimate bounds the ELF."""
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    from tinygen.fit import estimate_fit
+    from tinygen.pio.project import read_sizes
+
+    board = load_board("mps2-an386")
+    compiled, elf = firmware(loaded(zoo.MLPERF_TINY[name](seed=1), name), board.id)
+    with open(elf, "rb") as f:
+        symbols = next(s for s in ELFFile(f).iter_sections() if isinstance(s, SymbolTableSection))
+        arena = symbols.get_symbol_by_name("tg_arena")[0]
+        assert arena["st_size"] == compiled.plan.arena_bytes
+    _, text, data, bss = read_sizes(elf)
+    fit = estimate_fit(compiled, board)
+    assert fit.weights_bytes < text + data <= fit.flash.needed_bytes
+    assert compiled.plan.arena_bytes < data + bss <= fit.ram.needed_bytes  # .bss holds the stack too

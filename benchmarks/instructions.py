@@ -1,0 +1,57 @@
+"""Executed instructions per inference under QEMU (mps2-an386, Cortex-M4), layer by layer.
+
+QEMU's -icount makes SysTick advance with executed instructions, so the counts are exact and
+identical from run to run (they are instructions, not cycles: no pipeline or flash wait states
+are modelled). Run: python3 benchmarks/instructions.py  (needs the Arm toolchain and QEMU)
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import write_section  # noqa: E402
+from tinygen import zoo  # noqa: E402
+from tinygen.frontends.tflite_writer import write_tflite  # noqa: E402
+
+BOARD = "mps2-an386"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+
+
+def profile(model: Path) -> dict:
+    result = subprocess.run([sys.executable, "-m", "tinygen", "profile", str(model), "--board", BOARD, "--json"],
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)
+
+
+def main() -> None:
+    rows = ["| model | MACs | instructions | MACs per instruction | heaviest layer (share) |",
+            "|---|---:|---:|---:|---|"]
+    with tempfile.TemporaryDirectory() as tmp:
+        models = []
+        for name, build in zoo.MLPERF_TINY.items():
+            path = Path(tmp) / f"{name}.tflite"
+            path.write_bytes(write_tflite(build(seed=0)))
+            models.append((f"MLPerf Tiny {name}", path))
+        models += [(f"fixture {p.stem}", p) for p in sorted(FIXTURES.glob("*_int8.tflite"))]
+        for name, path in models:
+            report = profile(path)
+            macs = sum(layer["macs"] for layer in report["layers"])
+            heaviest = max(report["layers"], key=lambda layer: layer["count"])
+            rows.append(f"| {name} | {macs:,} | {report['total']:,} | {macs / report['total']:.3f} | "
+                        f"{heaviest['op']} #{heaviest['index']} ({heaviest['count'] / report['total']:.0%}) |")
+            print(rows[-1])
+    write_section("instructions", f"## Speed: instructions per inference ({BOARD}, QEMU)\n\n"
+                  "Executed instructions of one inference, the sum of the per-layer counts that `tinygen profile` "
+                  "reports (unit: instructions, from SysTick under `-icount`; deterministic). The kernels are the "
+                  "portable C reference path, compiled with -Os; no DSP (SMLAD) variants yet. tflite-micro with "
+                  "CMSIS-NN cannot be built here (its sources are not reachable offline), so no TFLM column. "
+                  f"Regenerate: `python3 benchmarks/instructions.py`.\n\n" + "\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

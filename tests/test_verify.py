@@ -1,0 +1,35 @@
+"""verify must be able to fail: a deliberately wrong layer is caught and named."""
+import dataclasses
+
+from tinygen import zoo
+from tinygen.codegen import generate
+from tinygen.frontends.tflite_reader import parse_tflite
+from tinygen.frontends.tflite_writer import write_tflite
+from tinygen.pipeline import CompiledModel, LoadedModel, compile_model
+from tinygen.verify import random_samples, verify_on_host
+
+
+def test_a_wrong_layer_is_caught_and_named(tmp_path):
+    data = write_tflite(zoo.ds_cnn(seed=2))
+    model = LoadedModel(parse_tflite(data), data, "ds_cnn.tflite")
+    compiled = compile_model(model)
+    layers = list(compiled.lowered.layers)
+    # Shift the output zero point of the third convolution by one: a one-off, the typical bug.
+    position = [i for i, layer in enumerate(layers) if layer.op.kind == "CONV_2D"][2]
+    bad = layers[position]
+    layers[position] = dataclasses.replace(bad, params=dataclasses.replace(
+        bad.params, output_offset=bad.params.output_offset + 1))
+    lowered = dataclasses.replace(compiled.lowered, layers=layers)
+    broken = CompiledModel(model, lowered, compiled.plan, generate(lowered, compiled.plan, model.source,
+                                                                   model.model_hash))
+    result = verify_on_host(broken, random_samples(model.graph, 4, seed=0), tmp_path)
+    assert not result.bit_exact and result.mismatches > 0
+    assert result.first_bad_layer == f"layer {bad.op.index} (CONV_2D)"
+    assert "NOT bit-exact" in result.summary() and result.as_json()["bit_exact"] is False
+
+
+def test_the_untouched_model_is_bit_exact(tmp_path):
+    data = write_tflite(zoo.ds_cnn(seed=2))
+    model = LoadedModel(parse_tflite(data), data, "ds_cnn.tflite")
+    result = verify_on_host(compile_model(model), random_samples(model.graph, 4, seed=0), tmp_path)
+    assert result.bit_exact and result.first_bad_layer is None
