@@ -138,3 +138,25 @@ def test_debug_shows_the_traceback(tmp_path):
     bad = _write(tmp_path / "g.tflite", b"not a model at all")
     result = CliRunner().invoke(main, ["--debug", "inspect", str(bad)])
     assert result.exit_code != 0 and result.exception is not None
+
+
+def test_plan_json_and_report(model, tmp_path):
+    code, out, err = run("plan", model, "--board", "mps2-an386", "--json", "--report", tmp_path / "report")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["board"] == "mps2-an386" and plan["fits"] is True
+    assert plan["arena_bytes"] >= max(layer["live_bytes"] for layer in plan["layers"]) > 0
+    assert plan["lower_bound_bytes"] > 0 and plan["flash_bytes"] > plan["weights_bytes"]
+    assert plan["ram_bytes"] > plan["arena_bytes"]
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert page.count("<svg") == 2 and "arena" in page and "lower bound" in page
+
+
+def test_a_model_too_big_for_the_board_is_refused_with_numbers(model, tmp_path):
+    """The autoencoder's 270 KB of weights do not fit the LM3S6965's 256 KB of flash."""
+    code, out, _ = run("plan", model, "--board", "lm3s6965evb", "--json")
+    plan = json.loads(out)
+    assert code == 0 and plan["fits"] is False and plan["flash_headroom_bytes"] < 0
+    code, _, err = run("build", model, "--board", "lm3s6965evb", "-o", tmp_path / "out", "--no-compile")
+    assert code != 0 and not (tmp_path / "out").exists()
+    assert f"over by {-plan['flash_headroom_bytes']:,} bytes" in err and "does not fit lm3s6965evb" in err
