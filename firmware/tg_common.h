@@ -17,6 +17,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define TG_ALIGN16 __attribute__((aligned(16)))
@@ -33,15 +38,28 @@ static inline int32_t tg_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 static inline int32_t tg_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
 static inline int32_t tg_clamp_i32(int32_t x, int32_t lo, int32_t hi) { return tg_min_i32(tg_max_i32(x, lo), hi); }
 
-/* round(a * b / 2^31), saturating the one overflowing case. */
+/*
+ * The filter taps f in [*lo, *hi) of a window starting at input index i0 whose input index
+ * i0 + f * dilation lies in [0, size): the others fall in the zero padding. *lo >= *hi when none does.
+ */
+static inline void tg_valid_taps(int32_t i0, int32_t dilation, int32_t taps, int32_t size, int32_t *lo, int32_t *hi)
+{
+    *lo = i0 >= 0 ? 0 : (-i0 + dilation - 1) / dilation;
+    *hi = i0 >= size ? 0 : tg_min_i32(taps, (size - i0 + dilation - 1) / dilation);
+}
+
+/*
+ * round(a * b / 2^31), saturating the one overflowing case. The reference adds a nudge of
+ * 2^30 (ab >= 0) or 1 - 2^30 (ab < 0) and divides truncating toward zero; for ab < 0 that
+ * truncation adds 2^31 - 1 before flooring, so both cases are floor((ab + 2^30) / 2^31):
+ * one multiply-long, an add and a shift (>> of a negative int64 floors on GCC and Clang).
+ */
 static inline int32_t tg_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
 {
     if (a == INT32_MIN && b == INT32_MIN) {
         return INT32_MAX;
     }
-    const int64_t ab = (int64_t)a * (int64_t)b;
-    const int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31)); /* C division truncates toward zero */
+    return (int32_t)(((int64_t)a * (int64_t)b + (1 << 30)) >> 31);
 }
 
 /* x / 2^exponent, rounding half away from zero; exponent in [0, 31]. */
@@ -65,6 +83,73 @@ static inline int32_t tg_requantize(int32_t x, int32_t multiplier, int32_t shift
     const int right = shift > 0 ? 0 : (int)-shift;
     return tg_rounding_divide_by_pot(tg_sat_rounding_doubling_high_mul(tg_shift_left_wrapping(x, left), multiplier),
                                      right);
+}
+
+/*
+ * Dot products of int8 vectors, the inner loop of convolution and fully connected layers:
+ * acc_r += sum over i < n of w_r[i] * (x[i] + x_offset), wrapping like the reference's int32
+ * sums. x_offset is in [-127, 128], so x[i] + x_offset fits 16 bits. With the DSP extension
+ * (Cortex-M4/M7/M33) four bytes are loaded at once and split by SXTB16 into the even and odd
+ * lanes, and SMLAD does two 16-bit multiply-adds per instruction; the order of the additions
+ * differs from the loop below, the int32 result (mod 2^32) does not.
+ */
+#if defined(__ARM_FEATURE_DSP)
+static inline uint32_t tg_load_s8x4(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v); /* one LDR: M4/M7/M33 allow unaligned word loads */
+    return v;
+}
+
+/* Bytes 1 and 3 sign-extended to halfwords (GCC 12's arm_acle.h has no __ror). */
+static inline int32_t tg_sxtb16_odd(uint32_t v)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+#endif
+
+static inline int32_t tg_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t x_offset, int32_t acc)
+{
+    int32_t i = 0;
+#if defined(__ARM_FEATURE_DSP)
+    const int32_t offsets = (int32_t)(((uint32_t)x_offset << 16) | ((uint32_t)x_offset & 0xFFFFu));
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t xv = tg_load_s8x4(x + i), wv = tg_load_s8x4(w + i);
+        acc = __smlad(__sadd16(__sxtb16(xv), offsets), __sxtb16(wv), acc);
+        acc = __smlad(__sadd16(tg_sxtb16_odd(xv), offsets), tg_sxtb16_odd(wv), acc);
+    }
+#endif
+    for (; i < n; ++i) {
+        acc += (int32_t)w[i] * ((int32_t)x[i] + x_offset);
+    }
+    return acc;
+}
+
+/* Two weight rows against one x: each x element is loaded and widened once for both. */
+static inline void tg_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t x_offset,
+                              int32_t *acc0, int32_t *acc1)
+{
+    int32_t a0 = *acc0, a1 = *acc1, i = 0;
+#if defined(__ARM_FEATURE_DSP)
+    const int32_t offsets = (int32_t)(((uint32_t)x_offset << 16) | ((uint32_t)x_offset & 0xFFFFu));
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t xv = tg_load_s8x4(x + i), v0 = tg_load_s8x4(w0 + i), v1 = tg_load_s8x4(w1 + i);
+        const int32_t even = __sadd16(__sxtb16(xv), offsets), odd = __sadd16(tg_sxtb16_odd(xv), offsets);
+        a0 = __smlad(even, __sxtb16(v0), a0);
+        a0 = __smlad(odd, tg_sxtb16_odd(v0), a0);
+        a1 = __smlad(even, __sxtb16(v1), a1);
+        a1 = __smlad(odd, tg_sxtb16_odd(v1), a1);
+    }
+#endif
+    for (; i < n; ++i) {
+        const int32_t v = (int32_t)x[i] + x_offset;
+        a0 += (int32_t)w0[i] * v;
+        a1 += (int32_t)w1[i] * v;
+    }
+    *acc0 = a0;
+    *acc1 = a1;
 }
 
 static inline int8_t tg_saturate_s8(int32_t x) { return (int8_t)tg_clamp_i32(x, INT8_MIN, INT8_MAX); }

@@ -3,39 +3,46 @@
 /*
  * One output row. rows[fy] points at the input row under filter row fy, or is NULL where
  * that row lies in the zero padding. Both the plain and the in-place kernel gather the
- * rows and call this, so their arithmetic is one and the same.
+ * rows and call this, so their arithmetic is one and the same. Output channels go in
+ * pairs (tg_dot2_s8 reads each input byte once for both); with dilation_w 1 the valid taps
+ * of a filter row are one contiguous run of input and of weights.
  */
 static void conv_row(const tg_conv_params *p, const int8_t *const *rows, const int8_t *filter, const int32_t *bias,
                      const int32_t *multiplier, const int32_t *shift, int8_t *output)
 {
-    const int32_t in_w = p->input.w, in_c = p->input.c;
-    const int32_t f_h = p->filter.h, f_w = p->filter.w, out_c = p->output.c;
+    const int32_t in_c = p->input.c, f_h = p->filter.h, f_w = p->filter.w, out_c = p->output.c;
+    const int32_t dilation_w = p->dilation_w;
+    const size_t f_size = (size_t)f_h * f_w * in_c;
     for (int32_t ox = 0; ox < p->output.w; ++ox) {
         const int32_t x0 = ox * p->stride_w - p->pad_w;
-        for (int32_t oc = 0; oc < out_c; ++oc) {
-            const int8_t *f = filter + (size_t)oc * f_h * f_w * in_c;
-            int32_t acc = 0;
+        int32_t fx_lo, fx_hi;
+        tg_valid_taps(x0, dilation_w, f_w, p->input.w, &fx_lo, &fx_hi);
+        const int32_t run = dilation_w == 1 ? (fx_hi - fx_lo) * in_c : in_c;
+        for (int32_t oc = 0; oc < out_c; oc += 2) {
+            /* An odd last channel is computed twice and stored once. */
+            const int32_t oc1 = tg_min_i32(oc + 1, out_c - 1);
+            const int8_t *f0 = filter + (size_t)oc * f_size, *f1 = filter + (size_t)oc1 * f_size;
+            int32_t acc0 = 0, acc1 = 0;
             for (int32_t fy = 0; fy < f_h; ++fy) {
                 if (rows[fy] == NULL) {
                     continue; /* zero padding contributes nothing */
                 }
-                for (int32_t fx = 0; fx < f_w; ++fx) {
-                    const int32_t x = x0 + fx * p->dilation_w;
-                    if (x < 0 || x >= in_w) {
-                        continue;
-                    }
-                    const int8_t *in_px = rows[fy] + (size_t)x * in_c;
-                    const int8_t *f_px = f + ((size_t)fy * f_w + fx) * in_c;
-                    for (int32_t ic = 0; ic < in_c; ++ic) {
-                        acc += (int32_t)f_px[ic] * ((int32_t)in_px[ic] + p->input_offset);
-                    }
+                for (int32_t fx = fx_lo; fx < fx_hi; fx += dilation_w == 1 ? f_w : 1) {
+                    const size_t tap = ((size_t)fy * f_w + fx) * in_c;
+                    tg_dot2_s8(rows[fy] + (size_t)(x0 + fx * dilation_w) * in_c, f0 + tap, f1 + tap, run,
+                               p->input_offset, &acc0, &acc1);
                 }
             }
             if (bias) {
-                acc += bias[oc];
+                acc0 += bias[oc];
+                acc1 += bias[oc1];
             }
-            acc = tg_requantize(acc, multiplier[oc], shift[oc]) + p->output_offset;
-            *output++ = (int8_t)tg_clamp_i32(acc, p->act_min, p->act_max);
+            acc0 = tg_requantize(acc0, multiplier[oc], shift[oc]) + p->output_offset;
+            *output++ = (int8_t)tg_clamp_i32(acc0, p->act_min, p->act_max);
+            if (oc1 != oc) {
+                acc1 = tg_requantize(acc1, multiplier[oc1], shift[oc1]) + p->output_offset;
+                *output++ = (int8_t)tg_clamp_i32(acc1, p->act_min, p->act_max);
+            }
         }
     }
 }

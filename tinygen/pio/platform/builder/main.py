@@ -29,10 +29,12 @@ env.Replace(
     SIZECHECKCMD="$SIZETOOL -A -d $SOURCES",
     SIZEPRINTCMD="$SIZETOOL -B -d $SOURCES",
 )
+# -O2 rather than -Os: the kernels' inner loops run about 20% fewer instructions (inlined
+# requantization and dot products, fewer spills) for roughly 1.5x their code (fit.py's CODE_BYTES_*).
 env.Append(
     ASFLAGS=cpu_flags,
     ASPPFLAGS=cpu_flags + ["-x", "assembler-with-cpp"],
-    CCFLAGS=cpu_flags + ["-Os", "-Wall", "-ffunction-sections", "-fdata-sections"],
+    CCFLAGS=cpu_flags + ["-O2", "-Wall", "-ffunction-sections", "-fdata-sections"],
     CFLAGS=["-std=c99"],
     LINKFLAGS=cpu_flags + [
         "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles", "-Wl,--gc-sections",

@@ -1,0 +1,120 @@
+"""The fast paths of the convolution and fully connected kernels, case by case, against tflite-micro.
+
+The kernels pair output channels (an odd last one is computed twice, stored once), take the
+dot products four bytes at a time with a byte tail (SMLAD on Cortex-M4/M7/M33), run depthwise
+channels four at a time (depth multiplier 1) with a remainder, and take only the valid taps of
+windows that overlap the padding. Each case below sits on one of those edges. The host runs the
+portable C with sanitizers; the chain of all cases also runs on QEMU, with the DSP path
+(mps2-an386, Cortex-M4) and without it (lm3s6965evb, Cortex-M3).
+"""
+import shutil
+
+import numpy as np
+import pytest
+
+from tinygen.boards import load_board
+from tinygen.builder import GraphBuilder
+from tinygen.firmware import build_firmware
+from tinygen.frontends.tflite_reader import parse_tflite
+from tinygen.frontends.tflite_writer import write_tflite
+from tinygen.kernels.geometry import output_size
+from tinygen.ondevice import verify_on_device
+from tinygen.pipeline import LoadedModel, compile_model
+from tinygen.targets.device import Device
+from tinygen.verify import random_samples
+
+from ..bitexact import assert_bit_exact
+from ..gen import activation_quant, bias, weights
+from .test_conv import _window_model
+
+# (kind, in_hw, channels, out_c or depth multiplier, kernel, stride, dilation, padding)
+WINDOW_CASES = {
+    "conv 1x1, even channels, whole words": ("CONV_2D", (4, 4), 16, 8, (1, 1), (1, 1), (1, 1), "VALID"),
+    "conv 3x3 SAME, odd channels, byte tail": ("CONV_2D", (6, 5), 5, 7, (3, 3), (1, 1), (1, 1), "SAME"),
+    "conv strided, taps off both edges": ("CONV_2D", (7, 9), 3, 4, (5, 4), (2, 3), (1, 1), "SAME"),
+    "conv dilated, tap by tap": ("CONV_2D", (9, 9), 6, 3, (3, 3), (1, 1), (2, 2), "SAME"),
+    "conv one output channel": ("CONV_2D", (5, 5), 8, 1, (3, 3), (1, 1), (1, 1), "SAME"),
+    "depthwise, four channels and a remainder": ("DEPTHWISE_CONV_2D", (6, 6), 7, 1, (3, 3), (1, 1), (1, 1), "SAME"),
+    "depthwise, channels of four, strided": ("DEPTHWISE_CONV_2D", (8, 7), 8, 1, (3, 3), (2, 2), (1, 1), "SAME"),
+    "depthwise multiplier 3, dilated": ("DEPTHWISE_CONV_2D", (7, 7), 2, 3, (3, 2), (1, 1), (2, 1), "SAME"),
+}
+
+
+@pytest.mark.parametrize("case", WINDOW_CASES, ids=list(WINDOW_CASES))
+def test_window_variants(case):
+    kind, *shape = WINDOW_CASES[case]
+    assert_bit_exact(_window_model(kind, 3, shape[0], shape[1], shape[2], *shape[3:], with_bias=True))
+
+
+def _fully_connected(g: GraphBuilder, rng, x: int, x_scale: float, depth: int, units: int,
+                     weight_zero_point: int = 0) -> int:
+    data = rng.integers(-127 + max(weight_zero_point, 0), 128 + min(weight_zero_point, 0), (units, depth))
+    w = g.const(data, "int8", scale=0.01, zero_point=weight_zero_point)
+    b = g.const(rng.integers(-20000, 20000, units), "int32", scale=x_scale * 0.01, zero_point=0)
+    y = g.tensor((1, units), scale=x_scale * 0.01 * np.sqrt(depth) * 40, zero_point=int(rng.integers(-20, 20)))
+    g.op("FULLY_CONNECTED", [x, w, b], [y], fused_activation_function="NONE", keep_num_dims=False)
+    return y
+
+
+@pytest.mark.parametrize("depth, units", [(16, 8), (13, 5), (3, 1)])
+def test_fully_connected_pairs_and_tails(depth, units):
+    rng = np.random.default_rng(depth)
+    g = GraphBuilder()
+    x = g.tensor((1, depth), scale=0.05, zero_point=-3)
+    assert_bit_exact(g.build([x], [_fully_connected(g, rng, x, 0.05, depth, units)]))
+
+
+def test_fully_connected_with_a_weight_zero_point():
+    """Per-tensor asymmetric weights: the kernel takes fo * sum(x + io) out of the dot product."""
+    rng = np.random.default_rng(9)
+    g = GraphBuilder()
+    x = g.tensor((1, 21), scale=0.05, zero_point=7)
+    assert_bit_exact(g.build([x], [_fully_connected(g, rng, x, 0.05, 21, 7, weight_zero_point=5)]))
+
+
+def variants_chain() -> GraphBuilder:
+    """The window edges above and a fully connected tail in one model, so that one firmware per
+    board covers them (the in-place kernels run in test_memory.py and the MLPerf models)."""
+    rng = np.random.default_rng(21)
+    g = GraphBuilder()
+
+    def window(kind, x, in_hw, channels, out_c_or_mult, kernel, stride=(1, 1), dilation=(1, 1), padding="SAME"):
+        out_c = out_c_or_mult if kind == "CONV_2D" else channels * out_c_or_mult
+        if kind == "CONV_2D":
+            w, options = weights(g, rng, (out_c, *kernel, channels), axis=0), {}
+        else:
+            w, options = weights(g, rng, (1, *kernel, out_c), axis=3), {"depth_multiplier": out_c_or_mult}
+        out_hw = tuple(output_size(padding, in_hw[a], kernel[a], stride[a], dilation[a]) for a in range(2))
+        y = g.tensor((1, *out_hw, out_c), scale=0.05, zero_point=int(rng.integers(-20, 20)))
+        g.op(kind, [x, w, bias(g, rng, out_c)], [y], padding=padding, stride_h=stride[0], stride_w=stride[1],
+             dilation_h_factor=dilation[0], dilation_w_factor=dilation[1], fused_activation_function="RELU",
+             **options)
+        return y, out_hw, out_c
+
+    x = g.tensor((1, 9, 8, 3), scale=0.05, zero_point=4)
+    y, hw, c = window("CONV_2D", x, (9, 8), 3, 7, (3, 3))
+    y, hw, c = window("DEPTHWISE_CONV_2D", y, hw, c, 1, (3, 3))
+    y, hw, c = window("CONV_2D", y, hw, c, 7, (3, 3), dilation=(2, 2))
+    y, hw, c = window("DEPTHWISE_CONV_2D", y, hw, c, 2, (3, 3), stride=(2, 2))
+    y, hw, c = window("CONV_2D", y, hw, c, 9, (2, 3), stride=(1, 2), padding="VALID")
+    return g.build([x], [_fully_connected(g, rng, y, 0.05, hw[0] * hw[1] * c, 5)])  # reads y as one row
+
+
+def test_variants_chain_on_the_host():
+    assert_bit_exact(variants_chain())
+
+
+@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+@pytest.mark.parametrize("board_id", ["mps2-an386", "lm3s6965evb"])
+def test_variants_chain_on_qemu(board_id, tmp_path, monkeypatch):
+    pytest.importorskip("platformio")
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
+    data = write_tflite(variants_chain())
+    model = LoadedModel(parse_tflite(data), data, "variants.tflite")
+    compiled = compile_model(model)
+    board = load_board(board_id)
+    elf = build_firmware(compiled, board, tmp_path / "fw").build.elf
+    with Device.open(board, elf=elf) as device:
+        outcome = verify_on_device(device, compiled, random_samples(model.graph, 4, seed=2))
+    assert outcome.bit_exact, outcome.summary()
