@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 FIXTURES = Path(__file__).parent / "fixtures"
 QEMU_BOARDS = ["mps2-an386", "mps2-an500", "mps2-an505", "lm3s6965evb"]
 COMPUTE_EXIT_CODE = 42  # tests/fixtures/compute/main.c returns it when its sum is right
-COMPUTE_INSTRUCTIONS = 5000  # its timed loop: 1000 iterations of about 5 instructions
+COMPUTE_INSTRUCTIONS = 4001  # its timed assembly loop: a mov, then 2000 iterations of subs + bne
 
 
 @pytest.fixture(scope="session", autouse=True)
