@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs what tinygen's emulated-board path and its tests need on Debian/Ubuntu:
-# the host C compiler, the Arm GNU toolchain, newlib and QEMU (apt), then tinygen
-# itself with the test extra (pip). Safe to run again.
+# Installs what tinygen's emulated-board path and its tests need on Debian/Ubuntu: the host C
+# compiler, the Arm GNU toolchain, newlib and QEMU (apt), then tinygen with its test extra into
+# a virtual environment, .venv/ (Debian's own Python refuses system-wide pip installs).
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(gcc libc6-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+if ! command -v python3 >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then
+  APT_PACKAGES+=(python3 python3-venv python3-pip)
+fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -18,4 +22,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'

@@ -10,10 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+export PATH="$PWD/.venv/bin:$PATH"  # tinygen and its Python, as install-deps.sh set them up
 
 out=quickstart
 mkdir -p "$out"
-python3 - "$out" <<'PY'
+python - "$out" <<'PY'
 import sys
 import numpy as np
 sys.path.insert(0, "tests/fixtures")

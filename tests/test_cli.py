@@ -160,3 +160,16 @@ def test_a_model_too_big_for_the_board_is_refused_with_numbers(model, tmp_path):
     code, _, err = run("build", model, "--board", "lm3s6965evb", "-o", tmp_path / "out", "--no-compile")
     assert code != 0 and not (tmp_path / "out").exists()
     assert f"over by {-plan['flash_headroom_bytes']:,} bytes" in err and "does not fit lm3s6965evb" in err
+
+
+def test_build_for_a_real_board_writes_the_arduino_project(model, tmp_path, monkeypatch):
+    """The laptop path: no Arm toolchain or QEMU needed to write a Nano 33 BLE project."""
+    monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
+    code, out, err = run("build", model, "--board", "nano33", "-o", tmp_path / "p", "--no-compile")
+    assert code == 0, err
+    ini = (tmp_path / "p" / "platformio.ini").read_text()
+    assert "platform = nordicnrf52@10.11.0" in ini and "board = nano33ble" in ini and "framework = arduino" in ini
+    assert "Serial.write" in (tmp_path / "p" / "src" / "main.cpp").read_text()
+    assert "#define TG_COUNTER_KIND 2" in (tmp_path / "p/lib/tinygen_hal/tg_board.h").read_text()  # DWT
+    assert (tmp_path / "p" / "report.html").exists() and "pio run -d" in out
+    assert "arduino_nano_33_ble.repl" in (tmp_path / "p" / "renode.resc").read_text()  # Renode models the nRF52840

@@ -25,6 +25,8 @@ CYCLE_COUNTERS = ("none", "systick", "dwt")
 UARTS = ("cmsdk", "stellaris")
 LOCAL_PLATFORM = "tinygen"  # tinygen/pio/platform, the offline bare-metal platform
 DSP_CORES = ("cortex-m4", "cortex-m7", "cortex-m33")
+DWT_CORES = ("cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33")  # have a DWT cycle counter
+DWT_LOCKED_CORES = ("cortex-m7",)  # its DWT must be unlocked (LAR) before counting
 FPU_CORES = ("cortex-m4", "cortex-m7", "cortex-m33")
 
 
@@ -87,6 +89,15 @@ class Board:
     platformio: PlatformIO
     emulator: Emulator | None = None
     path: Path | None = field(default=None, compare=False)  # the file it was loaded from
+
+    @property
+    def dwt_locked(self) -> bool:
+        return self.core in DWT_LOCKED_CORES
+
+    @property
+    def native(self) -> bool:
+        """The machine tinygen runs on (the `host` board): models run as host programs."""
+        return self.core == "host"
 
     @property
     def bare_metal(self) -> bool:
@@ -168,7 +179,7 @@ def _check(board: Board, stem: str) -> list[str]:
         p.append(f"'dsp' cannot be true on {board.core}")
     if board.fpu != "none" and board.core not in FPU_CORES:
         p.append(f"'fpu' must be \"none\" on {board.core}")
-    if board.cycle_counter == "dwt" and board.core in ("host", "cortex-m0plus"):
+    if board.cycle_counter == "dwt" and board.core not in DWT_CORES:
         p.append(f"{board.core} has no DWT cycle counter")
     return p + _check_platformio(board) + _check_emulator(board)
 

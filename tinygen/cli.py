@@ -34,6 +34,15 @@ class TinygenGroup(click.Group):
                 raise
             click.echo(f"tinygen: error: {e}", err=True)
             sys.exit(1)
+        except OSError as e:  # a file or directory the user named: unreadable, unwritable, missing
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            where = f" {e.filename}" if e.filename else ""
+            click.echo(f"tinygen: error: cannot access{where}: {e.strerror or e}", err=True)
+            sys.exit(1)
+        except click.UsageError as e:
+            click.echo(f"tinygen: error: {e.format_message()} (see tinygen {ctx.invoked_subcommand} --help)", err=True)
+            sys.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as e:  # a bug in tinygen: still one line unless --debug
@@ -151,39 +160,41 @@ def inspect(model: str, as_json: bool) -> None:
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Project directory [default: ./<model name>-<board>].")
 @click.option("--no-compile", is_flag=True, help="Write the sources only.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: the directory, the fit and, once built, sizes.")
 @quantizer_options
-def build(model: str, board_name: str, out_dir: str | None, no_compile: bool, quantizer: QuantizerOptions) -> None:
+def build(model: str, board_name: str, out_dir: str | None, no_compile: bool, as_json: bool,
+          quantizer: QuantizerOptions) -> None:
     """Compile MODEL into C sources for BOARD and build them (a float MODEL needs --calibration)."""
     board = load_board(board_name)
     compiled = compile_model(quantizer.load(model))
     directory = Path(out_dir or f"{Path(model).stem}-{board.id}")
-    check_fit(compiled, board)  # refuse before writing anything
+    fit = check_fit(compiled, board)  # refuse before writing anything
     write_report(directory, compiled, board)
-    if board.core != "host":
-        _build_firmware(compiled, board, directory, no_compile)
-        return
-    from .targets.host import build_host
+    if board.native:
+        from .targets.host import build_host
 
-    if no_compile:
-        compiled.generated.write(directory)
-        click.echo(f"wrote {directory} (arena {compiled.plan.arena_bytes} bytes)")
-        return
-    binary = build_host(compiled.generated, directory)
-    click.echo(f"built {binary} (arena {compiled.plan.arena_bytes} bytes)")
+        if no_compile:
+            compiled.generated.write(directory)
+        binary = None if no_compile else build_host(compiled.generated, directory)
+        result = {"directory": str(directory), "fit": fit.as_json(), "binary": str(binary) if binary else None}
+        message = f"built {binary}" if binary else f"wrote {directory}"
+        message += f" (arena {compiled.plan.arena_bytes:,} bytes)"
+    else:
+        from .firmware import build_firmware
 
-
-def _build_firmware(compiled, board: Board, directory: Path, no_compile: bool) -> None:
-    from .firmware import build_firmware
-
-    firmware = build_firmware(compiled, board, directory, compile=not no_compile)
-    fit = firmware.fit
-    click.echo(f"estimate: {fit.flash.describe()}; {fit.ram.describe()}")
-    if firmware.build is None:
-        click.echo(f"wrote {directory}; build it with `pio run -d {directory}`")
-        return
-    elf = firmware.build
-    click.echo(f"built {elf.elf}: flash {elf.flash_bytes:,} bytes (estimate {fit.flash.needed_bytes:,}), "
-               f"RAM {elf.ram_bytes:,} bytes (estimate {fit.ram.needed_bytes:,})")
+        firmware = build_firmware(compiled, board, directory, compile=not no_compile)
+        result = firmware.as_json()
+        message = f"estimate: {fit.flash.describe()}; {fit.ram.describe()}\n"
+        if firmware.build is None:
+            message += f"wrote {directory}; build it with `pio run -d {directory}`"
+        else:
+            elf = firmware.build
+            message += (f"built {elf.elf}: flash {elf.flash_bytes:,} bytes (estimate {fit.flash.needed_bytes:,}), "
+                        f"RAM {elf.ram_bytes:,} bytes (estimate {fit.ram.needed_bytes:,})")
+    if as_json:
+        _print_json({"board": board.id, **result})
+    else:
+        click.echo(message)
 
 
 PORT_OPTION = click.option("--port", default=None,
@@ -206,7 +217,7 @@ def verify(model: str, board_name: str, samples: int, seed: int, data: str | Non
     from .verify import random_samples, verify_on_host
 
     board = load_board(board_name)
-    if board.core == "host" and port:
+    if board.native and port:
         raise click.UsageError("--port needs a firmware board, not --board host")
     loaded = quantizer.load(model)
     compiled = compile_model(loaded)
@@ -221,7 +232,7 @@ def verify(model: str, board_name: str, samples: int, seed: int, data: str | Non
     else:
         inputs = random_samples(loaded.graph, samples, seed)
     with tempfile.TemporaryDirectory(prefix="tinygen-verify-") as workdir:
-        if board.core == "host":
+        if board.native:
             result = verify_on_host(compiled, inputs, Path(workdir))
         else:
             from .ondevice import open_device, verify_on_device
@@ -323,10 +334,11 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the first output, dequantized to float32, as .npy.")
 @PORT_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: each output's shape, raw values and real values.")
 @quantizer_options
 def invoke_command(model: str, board_name: str, input_path: str, output: str | None, port: str | None,
-                   quantizer: QuantizerOptions) -> None:
-    """Run MODEL once on BOARD (its emulator, or the board on --port) and print the outputs."""
+                   as_json: bool, quantizer: QuantizerOptions) -> None:
+    """Run MODEL once on BOARD (the host, an emulator, or the board on --port) and print the outputs."""
     import numpy as np
 
     from .ondevice import dequantize, open_device, quantize_input
@@ -336,19 +348,31 @@ def invoke_command(model: str, board_name: str, input_path: str, output: str | N
     graph = loaded.graph
     try:
         x = np.load(input_path, allow_pickle=False)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, EOFError) as e:
         raise TinygenError(f"cannot read {input_path}: expected a .npy array ({e})") from None
+    if not isinstance(x, np.ndarray):
+        raise TinygenError(f"{input_path} is an .npz archive; --input takes one .npy array")
     sample = [quantize_input(graph.tensor(graph.inputs[0]), x)]
     compiled = compile_model(loaded)
     with tempfile.TemporaryDirectory(prefix="tinygen-invoke-") as workdir:
-        with open_device(compiled, board, port, Path(workdir)) as device:
-            outputs = device.run(graph, sample)
+        if board.native:
+            from .targets.host import HostModel, build_host
+
+            outputs = HostModel(build_host(compiled.generated, Path(workdir)), graph).run([sample]).outputs[0]
+        else:
+            with open_device(compiled, board, port, Path(workdir)) as device:
+                outputs = device.run(graph, sample)
     values = [dequantize(graph.tensor(i), q) for i, q in zip(graph.outputs, outputs)]
+    if output:
+        np.save(output, values[0])
+    if as_json:
+        _print_json({"outputs": [{"shape": list(q.shape), "raw": q.reshape(-1).tolist(),
+                                  "values": v.reshape(-1).tolist()} for q, v in zip(outputs, values)]})
+        return
     for i, (q, v) in enumerate(zip(outputs, values)):
         click.echo(f"output {i} {list(q.shape)}: raw {q.reshape(-1).tolist()}")
         click.echo(f"output {i} values: {[float(f'{a:.6g}') for a in v.reshape(-1)]}")
     if output:
-        np.save(output, values[0])
         click.echo(f"wrote {output}")
 
 
@@ -367,7 +391,7 @@ def profile_command(model: str, board_name: str, port: str | None, seed: int, as
     from .verify import random_samples
 
     board = load_board(board_name)
-    if board.core == "host":
+    if board.native:
         raise TinygenError("profile needs a firmware board: the host has no cycle counter")
     loaded = quantizer.load(model)
     compiled = compile_model(loaded)

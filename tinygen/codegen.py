@@ -9,14 +9,13 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import numpy as np
 
 from . import __version__
 from .ir import Graph, Tensor
 from .layer import Arg, Layer, LoweredModel
 from .memory import MemoryPlan, storage_roots
-from .resources import resource_dir
+from .resources import render, resource_dir
 
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
 API_DTYPES = {"int8": "TG_INT8", "int32": "TG_INT32", "float32": "TG_FLOAT32"}
@@ -33,19 +32,12 @@ class GeneratedModel:
         written = []
         for name, text in {**self.kernel_files, **self.files}.items():
             path = directory / name
-            path.write_text(text)
+            path.write_text(text, encoding="utf-8", newline="\n")  # byte-identical on every OS
             written.append(path)
         return written
 
 
 def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str) -> GeneratedModel:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(resource_dir("templates")),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
     graph = model.graph
     storage = _Storage(graph, plan, storage_roots(model))
     context = {
@@ -58,7 +50,7 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
         "inputs": [_io("input", n, graph.tensor(t), storage) for n, t in enumerate(graph.inputs)],
         "outputs": [_io("output", n, graph.tensor(t), storage) for n, t in enumerate(graph.outputs)],
     }
-    files = {name: env.get_template(f"{name}.j2").render(context) for name in ("model.h", "model.c")}
+    files = {name: render(f"{name}.j2", **context) for name in ("model.h", "model.c")}
     c_files = {type(layer.params).C_FILE for layer in model.layers if layer.kernel}
     return GeneratedModel(files, runtime_sources(c_files))
 
@@ -67,7 +59,7 @@ def runtime_sources(c_files: set[str]) -> dict[str, str]:
     """The hand-written C runtime: every header, and the kernel sources (tg_conv.c, ...) the model calls."""
     firmware = resource_dir("firmware")
     paths = [*firmware.glob("tg_*.h"), *(firmware / name for name in c_files)]
-    return {p.name: p.read_text() for p in sorted(paths)}
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(paths)}
 
 
 class _Storage:

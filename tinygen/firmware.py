@@ -16,6 +16,7 @@ from .link.ports import detect_port
 from .pio.project import BuildResult, run_pio, write_project
 from .pipeline import CompiledModel
 from .resources import resource_dir
+from .targets.renode import write_resc
 
 # The firmware main per PlatformIO framework ("" = bare metal with tinygen's HAL).
 MAINS = {"": ("tg_main_baremetal.c", "main.c"), "arduino": ("tg_main_arduino.cpp", "main.cpp")}
@@ -57,6 +58,9 @@ def build_firmware(compiled: CompiledModel, board: Board, out_dir: Path, compile
     lib = {**compiled.generated.kernel_files, **compiled.generated.files}
     project = write_project(board, Path(out_dir), lib, firmware_sources(board))
     build = run_pio(project, board.id, timeout_s=timeout_s) if compile else None
+    if board.emulator and board.emulator.renode_platform:  # boards Renode models and QEMU does not
+        write_resc(board, build.elf if build else project / ".pio" / "build" / board.id / "firmware.elf",
+                   project / "renode.resc")
     return Firmware(project, fit, build)
 
 

@@ -66,13 +66,25 @@ class FitReport:
         }
 
 
-def estimate_fit(compiled: CompiledModel, board: Board) -> FitReport:
+def layer_flash_bytes(compiled: CompiledModel) -> list[int]:
+    """Flash bytes of each layer's constants: the weights it reads first (a tensor shared by
+    several layers counts once, at its first), its per-layer arrays and its params struct."""
     lowered, graph = compiled.lowered, compiled.model.graph
     roots = storage_roots(lowered)
-    constants = {roots.get(t, t) for layer in lowered.layers for t in layer.tensor_refs()}
-    weights = sum(graph.tensor(t).nbytes for t in constants if graph.tensor(t).is_constant)
-    weights += sum(v.nbytes for layer in lowered.layers for v in layer.consts.values())
-    weights += sum(4 * _int_fields(layer.params) for layer in lowered.layers if layer.kernel)
+    counted: set[int] = set()
+    sizes = []
+    for layer in lowered.layers:
+        new = {roots.get(t, t) for t in layer.tensor_refs()} - counted
+        counted |= new
+        size = sum(graph.tensor(t).nbytes for t in new if graph.tensor(t).is_constant)
+        size += sum(v.nbytes for v in layer.consts.values())
+        sizes.append(size + (4 * _int_fields(layer.params) if layer.kernel else 0))
+    return sizes
+
+
+def estimate_fit(compiled: CompiledModel, board: Board) -> FitReport:
+    lowered = compiled.lowered
+    weights = sum(layer_flash_bytes(compiled))
     c_files = {type(layer.params).C_FILE for layer in lowered.layers if layer.kernel}
     code = CODE_BYTES_MODEL + CODE_BYTES_PER_KERNEL_FILE * len(c_files) + CODE_BYTES_PER_LAYER * len(lowered.layers)
     arena = compiled.plan.arena_bytes

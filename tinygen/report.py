@@ -10,13 +10,13 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import jinja2
+from markupsafe import Markup
 
 from .boards import Board
-from .fit import FitReport, estimate_fit
+from .fit import FitReport, estimate_fit, layer_flash_bytes
 from .memory import MemoryPlan
 from .pipeline import CompiledModel
-from .resources import resource_dir
+from .resources import render
 
 TIMELINE_WIDTH, TIMELINE_HEIGHT, MARGIN = 900, 420, 50
 FLASH_WIDTH, FLASH_HEIGHT = 900, 66
@@ -45,16 +45,12 @@ def plan_summary(compiled: CompiledModel, board: Board) -> dict:
 def write_report(directory: Path, compiled: CompiledModel, board: Board) -> Path:
     """Write report.html (plan, fit, timeline and flash map) into directory."""
     summary = plan_summary(compiled, board)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(resource_dir("templates")), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
-    page = env.get_template("report.html.j2").render(
-        model=Path(compiled.model.source).name, summary=summary,
-        timeline=jinja2.utils.markupsafe.Markup(timeline_svg(compiled)),
-        flash=jinja2.utils.markupsafe.Markup(flash_svg(estimate_fit(compiled, board), compiled)),
-    )
+    page = render("report.html.j2", model=Path(compiled.model.source).name, summary=summary,
+                  timeline=Markup(timeline_svg(compiled)),  # SVG we wrote, with its text escaped
+                  flash=Markup(flash_svg(estimate_fit(compiled, board), compiled)))
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "report.html"
-    path.write_text(page)
+    path.write_text(page, encoding="utf-8")
     return path
 
 
@@ -110,13 +106,8 @@ def _level(label: str, at: float, width: float, color: str, anchor: str) -> list
 
 
 def flash_svg(fit: FitReport, compiled: CompiledModel) -> str:
-    graph = compiled.model.graph
-    segments = []
-    for i, layer in enumerate(compiled.lowered.layers):
-        size = sum(graph.tensor(t).nbytes for t in layer.op.inputs if t >= 0 and graph.tensor(t).is_constant)
-        size += sum(v.nbytes for v in layer.consts.values())
-        if size:
-            segments.append((f"layer {i} {layer.op.kind}", size))
+    segments = [(f"layer {i} {layer.op.kind}", size)
+                for i, (layer, size) in enumerate(zip(compiled.lowered.layers, layer_flash_bytes(compiled))) if size]
     segments += [("code (estimate)", fit.code_estimate_bytes), ("framework reserve",
                                                                fit.flash.needed_bytes - fit.weights_bytes -
                                                                fit.code_estimate_bytes)]

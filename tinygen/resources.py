@@ -24,11 +24,14 @@ def resource_dir(name: str) -> Path:
 
 
 def render(template: str, **context) -> str:
-    """Render a Jinja2 template from templates/ (an undefined name is an error, not "")."""
+    """Render a Jinja2 template from templates/ (an undefined name is an error, not "").
+
+    .html templates escape what they insert; C and config templates insert text as it is."""
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(resource_dir("templates")),
+        autoescape=jinja2.select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -7,6 +7,7 @@ from typing import Callable
 
 import numpy as np
 
+from .errors import TinygenError
 from .ir import Graph
 from .pipeline import CompiledModel
 from .reference import Reference
@@ -70,6 +71,9 @@ def _float_input_range(graph: Graph, index: int) -> tuple[float, float]:
 
 def compare(graph: Graph, reference: Reference, run: RunFn, samples: list[list[np.ndarray]]) -> VerifyResult:
     device_outputs = run(samples)
+    if len(device_outputs) != len(samples) or any(len(o) != len(graph.outputs) for o in device_outputs):
+        raise TinygenError(f"the model returned {len(device_outputs)} results for {len(samples)} samples "
+                           f"(each should hold {len(graph.outputs)} outputs)")
     mismatches, max_diff, first_bad = 0, 0.0, None
     for s, (sample, got) in enumerate(zip(samples, device_outputs)):
         expected = reference.run(sample)

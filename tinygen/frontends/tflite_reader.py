@@ -6,8 +6,6 @@ so `tinygen inspect` still describes models it cannot build.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import tflite
 
@@ -16,15 +14,6 @@ from ..ir import NUMPY_DTYPES, Graph, Op, Quant, Tensor
 from .tflite_schema import ENUM_FIELDS, OP_OPTIONS, TENSOR_TYPES, camel
 
 TFLITE_IDENTIFIER = b"TFL3"
-
-
-def read_tflite(path: str | Path) -> Graph:
-    path = Path(path)
-    try:
-        buf = path.read_bytes()
-    except OSError as e:
-        raise TinygenError(f"cannot read {path}: {e.strerror}") from e
-    return parse_tflite(buf, name=str(path))
 
 
 def parse_tflite(buf: bytes, name: str = "model") -> Graph:

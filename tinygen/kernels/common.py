@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import TinygenError
-from ..ir import Graph, Op, Tensor
+from ..ir import ACTIVATIONS, Graph, Op, Tensor
 from ..quantmath import activation_range, quantize_multiplier, quantize_multipliers
 
 
@@ -47,7 +47,7 @@ def int8_io(op: Op, graph: Graph, n_inputs: int = 1) -> tuple[list[Tensor], Tens
 
 def fused_activation(op: Op, output: Tensor) -> tuple[int, int]:
     activation = op.options.get("fused_activation_function", "NONE")
-    require(activation in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"), op,
+    require(activation in ACTIVATIONS, op,
             f"fused activation {activation} is not supported")
     return activation_range(activation, output.scale, output.zero_point)
 

@@ -12,11 +12,12 @@ import struct
 import time
 from dataclasses import dataclass
 
+from ..boards import CYCLE_COUNTERS
 from ..errors import TinygenError
 from .frame import ERROR, ERROR_CODES, MAX_PAYLOAD, REPLY, VERSION, Decoder, Frame, Msg, encode
 
 CHUNK = MAX_PAYLOAD - 5  # WRITE_INPUT carries index u8 + offset u32 before the data
-COUNTERS = ("none", "systick", "dwt")  # the info block's counter byte, as tinygen.boards.CYCLE_COUNTERS
+COUNTERS = CYCLE_COUNTERS  # the info block's counter byte indexes this tuple
 DTYPES = {0: "int8", 1: "int32", 2: "float32"}
 
 

@@ -126,6 +126,14 @@ def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes]
     return out_dir
 
 
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """Stop PlatformIO with SCons and the compilers it started."""
+    if os.name == "nt":
+        subprocess.run(["taskkill", "/T", "/F", "/PID", str(proc.pid)], capture_output=True)
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)  # start_new_session made it a process group
+
+
 def read_sizes(elf: Path) -> tuple[dict[str, int], int, int, int]:
     """Allocated sections and the text/data/bss totals (as `size -B` counts them)."""
     from elftools.elf.elffile import ELFFile
@@ -173,18 +181,18 @@ def run_pio(project_dir: Path, env: str, timeout_s: float = 300, upload_port: st
     cmd = [sys.executable, "-m", "platformio", "run", "-d", str(project_dir), "-e", env]
     if upload_port:
         cmd += ["-t", "upload", "--upload-port", upload_port]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=pio_environ(), start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8",
+                            errors="replace", env=pio_environ(), start_new_session=True)
     try:
         log, _ = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # SCons and the compilers too
+        _kill_tree(proc)
         proc.communicate()
         raise TinygenError(f"`pio run -e {env}` took longer than {timeout_s:g} s "
                            f"in {project_dir}") from None
     log_path.write_text(log, encoding="utf-8")
     if proc.returncode != 0:
-        if "HTTPClientError" in log:
+        if "HTTPClientError" in log or "InternetConnectionError" in log:
             raise TinygenError(
                 f"PlatformIO could not reach its registry to download the platform for "
                 f"'{env}'; the project in {project_dir} is ready to build with `pio run` "

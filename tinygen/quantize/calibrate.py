@@ -28,14 +28,15 @@ def load_calibration(path: str | Path, graph: Graph) -> CalibrationData:
         raise TinygenError(f"calibration data {path} does not exist")
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, EOFError) as e:
         raise TinygenError(f"cannot read calibration data {path}: expected a .npy array or an .npz with 'x'") from e
     if isinstance(loaded, np.ndarray):
         x, y = loaded, None
-    elif "x" in loaded.files:
-        x, y = loaded["x"], loaded["y"] if "y" in loaded.files else None
     else:
-        raise TinygenError(f"{path} has no array 'x' (it has {', '.join(loaded.files) or 'none'})")
+        with loaded:  # an .npz keeps its file open until closed
+            if "x" not in loaded.files:
+                raise TinygenError(f"{path} has no array 'x' (it has {', '.join(loaded.files) or 'none'})")
+            x, y = loaded["x"], loaded["y"] if "y" in loaded.files else None
     return CalibrationData(shape_inputs(x, graph, str(path)), y)
 
 

@@ -91,6 +91,9 @@ class Device:
 
     def run(self, graph: Graph, sample: list[np.ndarray]) -> list[np.ndarray]:
         """One inference: the sample's arrays (one per model input) in, the outputs out."""
+        if not len(sample) == len(graph.inputs) == len(self.info.inputs):
+            raise TinygenError(f"{len(sample)} input arrays for a model with {len(graph.inputs)} inputs "
+                               f"(the device reports {len(self.info.inputs)})")
         inputs = []
         for index, value, spec in zip(graph.inputs, sample, self.info.inputs):
             t = graph.tensor(index)

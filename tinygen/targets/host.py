@@ -33,7 +33,7 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
     generated.write(directory)
     harness = resource_dir("firmware") / "host" / HARNESS
     shutil.copyfile(harness, directory / HARNESS)
-    sources = sorted(p.name for p in directory.glob("*.c"))
+    sources = sorted([*(n for n in {**generated.kernel_files, **generated.files} if n.endswith(".c")), HARNESS])
     binary = directory / ("model_host.exe" if os.name == "nt" else "model_host")
     command = [*shlex.split(host_compiler()), "-std=c99", "-O2", *WARNINGS, *(SANITIZERS if sanitize else []),
                "-I.", *sources, "-o", binary.name, "-lm"]

@@ -107,7 +107,7 @@ class QemuSerial:
         listening = threading.Event()
         self._stderr: list[bytes] = []
         threading.Thread(target=self._read_stderr, args=(listening,), daemon=True).start()
-        if not listening.wait(start_timeout_s):
+        if not listening.wait(start_timeout_s) or self.process.poll() is not None:
             self.close()
             detail = b"".join(self._stderr).decode(errors="replace").strip()
             raise TinygenError(f"QEMU did not open its serial port: {detail or 'timed out'}")
@@ -117,6 +117,7 @@ class QemuSerial:
             self._stderr.append(line)
             if b"waiting for connection" in line:
                 listening.set()
+        listening.set()  # QEMU exited (a bad machine or image): stop waiting, the caller sees why
 
     def wait(self, timeout_s: float) -> int:
         """The firmware's exit code, once it has exited."""
@@ -129,6 +130,7 @@ class QemuSerial:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        self.process.stderr.close()
 
     def __enter__(self) -> QemuSerial:
         return self
