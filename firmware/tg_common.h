@@ -77,12 +77,41 @@ static inline int32_t tg_shift_left_wrapping(int32_t x, int exponent)
     return (int32_t)((uint32_t)x << exponent);
 }
 
-static inline int32_t tg_requantize(int32_t x, int32_t multiplier, int32_t shift)
+/* The reference formulation, step by step (any shift; the fast path below falls back to it). */
+static inline int32_t tg_requantize_reference(int32_t x, int32_t multiplier, int32_t shift)
 {
     const int left = shift > 0 ? (int)shift : 0;
     const int right = shift > 0 ? 0 : (int)-shift;
     return tg_rounding_divide_by_pot(tg_sat_rounding_doubling_high_mul(tg_shift_left_wrapping(x, left), multiplier),
                                      right);
+}
+
+/*
+ * The same value with one multiply-accumulate for shift in [-31, -1], the usual case
+ * (scale products below 1/2). Let r = -shift, P = x * multiplier (int64, |P| <= 2^62) and
+ * h = floor((P + 2^30) / 2^31) the high-mul. Rounding h / 2^r half away from zero is
+ * floor((h + n) / 2^r) with n = 2^(r-1) - [h < 0], and floor((floor(A / B) + n) / C) =
+ * floor((A + n * B) / (B * C)) for integers, so the result is one floor division:
+ *   floor((P + 2^30 + 2^(30+r) - [h < 0] * 2^31) / 2^(31+r)) = floor((P + k * 2^30) / 2^(31+r)),
+ *   k = 1 + 2^r - 2 * [h < 0].
+ * [h < 0] may be replaced by s = [x and multiplier have opposite sign bits]: h < 0 means
+ * P < -2^30, so s = 1; and where s = 1 but h >= 0, h = 0 (P in [-2^30, 0]), which
+ * floor((0 + 2^(r-1) - 1) / 2^r) = floor((0 + 2^(r-1)) / 2^r) = 0 rounds alike for r >= 1.
+ * The high-mul's saturation (x = multiplier = INT32_MIN: h = 2^31 - 1 instead of 2^31) does
+ * not show after the division either: both round to 2^(31-r) for r >= 1.
+ * The sum stays below 2^63 (|P| <= 2^62, k * 2^30 < 2^61 + 2^30) and, as 31 + r >= 32, the
+ * result is the high word of the sum shifted right by r - 1, within [-2^30, 2^31).
+ * tests/test_requantize.py compares both formulations on millions of inputs.
+ */
+static inline int32_t tg_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    if (shift >= 0 || shift < -31) {
+        return tg_requantize_reference(x, multiplier, shift);
+    }
+    const int r = (int)-shift;
+    const uint32_t k = 1u + ((uint32_t)1 << r) - (((uint32_t)(x ^ multiplier) >> 31) << 1);
+    const int64_t sum = (int64_t)x * multiplier + ((int64_t)k << 30);
+    return (int32_t)(sum >> 32) >> (r - 1);
 }
 
 /*
@@ -147,6 +176,33 @@ static inline void tg_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w
         const int32_t v = (int32_t)x[i] + x_offset;
         a0 += (int32_t)w0[i] * v;
         a1 += (int32_t)w1[i] * v;
+    }
+    *acc0 = a0;
+    *acc1 = a1;
+}
+
+/*
+ * tg_dot2_s8 with x_offset = 0: sum w_r[i] * x[i]. Kernels call it where the input offset's
+ * share, x_offset * sum w_r, is already folded into the bias at compile time (all taps in
+ * the input), which saves the two SADD16 of every four bytes.
+ */
+static inline void tg_dot2_nooffset_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t *acc0,
+                                       int32_t *acc1)
+{
+    int32_t a0 = *acc0, a1 = *acc1, i = 0;
+#if defined(__ARM_FEATURE_DSP)
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t xv = tg_load_s8x4(x + i), v0 = tg_load_s8x4(w0 + i), v1 = tg_load_s8x4(w1 + i);
+        const int32_t even = __sxtb16(xv), odd = tg_sxtb16_odd(xv);
+        a0 = __smlad(even, __sxtb16(v0), a0);
+        a0 = __smlad(odd, tg_sxtb16_odd(v0), a0);
+        a1 = __smlad(even, __sxtb16(v1), a1);
+        a1 = __smlad(odd, tg_sxtb16_odd(v1), a1);
+    }
+#endif
+    for (; i < n; ++i) {
+        a0 += (int32_t)w0[i] * x[i];
+        a1 += (int32_t)w1[i] * x[i];
     }
     *acc0 = a0;
     *acc1 = a1;

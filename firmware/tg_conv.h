@@ -21,9 +21,14 @@ typedef struct {
     int32_t act_min, act_max; /* fused activation clamp, in the output's int8 domain */
 } tg_conv_params;
 
-/* bias may be NULL; multiplier/shift hold one entry per output channel. */
+/*
+ * folded_bias[oc] = bias[oc] + input_offset * (sum of output channel oc's weights), wrapped
+ * to int32 (tinygen/kernels/conv.py). bias is read only for windows that overlap the padding
+ * and may be NULL (tinygen passes NULL when no window does); multiplier/shift hold one entry
+ * per output channel.
+ */
 void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                const int32_t *multiplier, const int32_t *shift, int8_t *output);
+                const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
 
 /*
  * The same convolution with the output written over the input, for stride 1, dilation 1
@@ -32,6 +37,6 @@ void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filt
  * that reads it is written; output row y overwrites input row y, which is saved by then.
  */
 void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *filter, const int32_t *bias,
-                        const int32_t *multiplier, const int32_t *shift, int8_t *scratch);
+                        const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch);
 
 #endif /* TG_CONV_H */

@@ -110,7 +110,21 @@ void tg_depthwise_inplace_s8(const tg_depthwise_params *p, int8_t *data, const i
 {
     const int32_t channels = p->input.c;
     const size_t pixels = (size_t)p->input.h * p->input.w;
-    for (int32_t c = 0; c < channels; ++c) {
+    int32_t c = 0;
+    /* Four channels at a time, saved pixel-interleaved (stride 4) so that depthwise_pixel can
+     * take its four-channel path; then the remainder one channel at a time. */
+    for (; c + TG_DEPTHWISE_INPLACE_GROUP <= channels; c += TG_DEPTHWISE_INPLACE_GROUP) {
+        for (size_t i = 0; i < pixels; ++i) {
+            memcpy(scratch + i * TG_DEPTHWISE_INPLACE_GROUP, data + i * channels + c, TG_DEPTHWISE_INPLACE_GROUP);
+        }
+        for (int32_t oy = 0; oy < p->output.h; ++oy) {
+            for (int32_t ox = 0; ox < p->output.w; ++ox) {
+                depthwise_pixel(p, scratch, TG_DEPTHWISE_INPLACE_GROUP, filter, c, c + TG_DEPTHWISE_INPLACE_GROUP,
+                                oy, ox, bias, multiplier, shift, data + ((size_t)oy * p->output.w + ox) * channels + c);
+            }
+        }
+    }
+    for (; c < channels; ++c) {
         for (size_t i = 0; i < pixels; ++i) {
             scratch[i] = data[i * channels + c];
         }

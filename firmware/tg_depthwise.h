@@ -20,12 +20,16 @@ typedef struct {
 void tg_depthwise_s8(const tg_depthwise_params *p, const int8_t *input, const int8_t *filter,
                      const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
 
+/* Channels the in-place kernel saves and computes at once (tinygen/inplace.py sizes its scratch). */
+#define TG_DEPTHWISE_INPLACE_GROUP 4
+
 /*
  * The same convolution with the output written over the input (MIT TinyEngine's in-place
- * depthwise), for depth multiplier 1 when the input dies here. Channel c is copied to
- * scratch (input h * w bytes) and its outputs written back: output element (y, x, c) sits
- * at an offset congruent to c modulo the channel count, so it only overwrites channel c,
- * already saved. Results are identical to tg_depthwise_s8.
+ * depthwise), for depth multiplier 1 when the input dies here. Channels [c, c + 4) are
+ * copied to scratch (min(4, channels) * input h * w bytes), the remainder one at a time,
+ * and their outputs written back: output element (y, x, c) sits at an offset congruent to
+ * c modulo the channel count, so it only overwrites channels already saved. Results are
+ * identical to tg_depthwise_s8.
  */
 void tg_depthwise_inplace_s8(const tg_depthwise_params *p, int8_t *data, const int8_t *filter, const int32_t *bias,
                              const int32_t *multiplier, const int32_t *shift, int8_t *scratch);

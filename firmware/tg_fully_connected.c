@@ -1,12 +1,13 @@
 #include "tg_fully_connected.h"
 
 /*
- * Output channels go in pairs (tg_dot2_s8 reads each input byte once for both). A weight
- * zero point is taken out of the sum: sum (w + fo)(x + io) = sum w (x + io) + fo * sum (x + io),
- * the second sum once per input row.
+ * Output channels go in pairs (tg_dot2_nooffset_s8 reads each input byte once for both).
+ * sum (w + fo)(x + io) = sum w x + io * sum w + fo * sum (x + io): the second term is in
+ * folded_bias (compile time), the third is summed once per input row for a weight zero point.
  */
 void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
+                           const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift,
+                           int8_t *output)
 {
     const int32_t depth = p->input_depth, out_depth = p->output_depth;
     for (int32_t b = 0; b < p->batches; ++b) {
@@ -17,15 +18,14 @@ void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *inp
                 in_sum += (int32_t)in[d] + p->input_offset;
             }
         }
+        const int32_t row_term = p->filter_offset * in_sum;
         for (int32_t oc = 0; oc < out_depth; oc += 2) {
             /* An odd last channel is computed twice and stored once. */
             const int32_t oc1 = tg_min_i32(oc + 1, out_depth - 1);
-            int32_t acc[2] = {p->filter_offset * in_sum, p->filter_offset * in_sum};
-            tg_dot2_s8(in, filter + (size_t)oc * depth, filter + (size_t)oc1 * depth, depth, p->input_offset, &acc[0],
-                       &acc[1]);
+            int32_t acc[2] = {folded_bias[oc] + row_term, folded_bias[oc1] + row_term};
+            tg_dot2_nooffset_s8(in, filter + (size_t)oc * depth, filter + (size_t)oc1 * depth, depth, &acc[0], &acc[1]);
             for (int32_t k = 0; k <= oc1 - oc; ++k) {
-                const int32_t value = tg_requantize(acc[k] + (bias ? bias[oc + k] : 0), multiplier[oc + k],
-                                                    shift[oc + k]) + p->output_offset;
+                const int32_t value = tg_requantize(acc[k], multiplier[oc + k], shift[oc + k]) + p->output_offset;
                 *output++ = (int8_t)tg_clamp_i32(value, p->act_min, p->act_max);
             }
         }

@@ -121,8 +121,9 @@ def test_mlperf_tiny_bit_exact(firmware, board_id):
     board = load_board(board_id)
     for name, build_graph in sorted(zoo.MLPERF_TINY.items()):
         model = loaded(build_graph(seed=1), name)
-        if not estimate_fit(compile_model(model), board).fits:
+        if (name, board_id) == ("autoencoder", "lm3s6965evb"):
             # 270 KB of weights: the fit check refuses it on the 256 KB flash, with the numbers.
+            assert not estimate_fit(compile_model(model), board).fits
             with pytest.raises(TinygenError, match=r"does not fit lm3s6965evb: flash: needs [\d,]+ of 262,144 "
                                                    r"bytes \(over by [\d,]+ bytes\)"):
                 firmware(model, board_id)

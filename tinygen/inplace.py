@@ -6,8 +6,8 @@ Two kinds:
   storage. It costs nothing, so it is applied wherever it is legal.
 - Kernel variants that save what they still need in a small scratch buffer, applied
   only where they lower the arena (they cost a copy):
-  - depthwise convolution with depth multiplier 1 (MIT TinyEngine's trick) saves one
-    input channel at a time and writes that channel's outputs over it;
+  - depthwise convolution with depth multiplier 1 (MIT TinyEngine's trick) saves four
+    input channels at a time (then one) and writes those channels' outputs over them;
   - convolution with stride 1, dilation 1 and equal input and output shapes (the
     second convolution of a ResNet block, 1x1 convolutions between equal widths)
     keeps a ring of filter-height input rows and writes each output row over its input row.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .kernels.conv import ConvParams, DepthwiseParams
+from .kernels.conv import ConvParams, DepthwiseParams, conv_inplace_scratch_bytes, depthwise_inplace_scratch_bytes
 from .layer import Arg, Layer, LoweredModel
 from .memory import collect_buffers, plan_memory, storage_roots
 
@@ -84,12 +84,12 @@ def _scratch_variant(layer: Layer) -> Layer | None:
     """The in-place variant of a convolution layer with its scratch size, if the kernel has one for it."""
     p = layer.params
     if isinstance(p, DepthwiseParams) and p.depth_multiplier == 1 and p.output.n == 1:
-        kernel, scratch = "tg_depthwise_inplace_s8", p.input.h * p.input.w
+        kernel, scratch = "tg_depthwise_inplace_s8", depthwise_inplace_scratch_bytes(p)
     elif (isinstance(p, ConvParams) and p.input == p.output and p.stride_h == p.stride_w == 1
           and p.dilation_h == p.dilation_w == 1):
-        kernel, scratch = "tg_conv_inplace_s8", p.filter.h * p.input.w * p.input.c
+        kernel, scratch = "tg_conv_inplace_s8", conv_inplace_scratch_bytes(p)
     else:
         return None
-    data, filter_, bias, multiplier, shift, _output = layer.args
-    return dataclasses.replace(layer, kernel=kernel, args=(data, filter_, bias, multiplier, shift, Arg("scratch")),
+    *inputs, _output = layer.args  # the in-place kernels take the same arguments, scratch for the output
+    return dataclasses.replace(layer, kernel=kernel, args=(*inputs, Arg("scratch")),
                                scratch_bytes=scratch, shares_storage_with=layer.op.inputs[0])

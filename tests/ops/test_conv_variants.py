@@ -2,8 +2,10 @@
 
 The kernels pair output channels (an odd last one is computed twice, stored once), take the
 dot products four bytes at a time with a byte tail (SMLAD on Cortex-M4/M7/M33), run depthwise
-channels four at a time (depth multiplier 1) with a remainder, and take only the valid taps of
-windows that overlap the padding. Each case below sits on one of those edges. The host runs the
+channels four at a time (depth multiplier 1, in place too) with a remainder, and take only the
+valid taps of windows that overlap the padding. Convolution windows inside the input and fully
+connected layers start from a bias with the input offset's share folded in at compile time.
+Each case below sits on one of those edges. The host runs the
 portable C with sanitizers; the chain of all cases also runs on QEMU, with the DSP path
 (mps2-an386, Cortex-M4) and without it (lm3s6965evb, Cortex-M3).
 """
@@ -17,14 +19,18 @@ from tinygen.builder import GraphBuilder
 from tinygen.firmware import build_firmware
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
+from tinygen.inplace import apply_in_place
+from tinygen.kernels.conv import DEPTHWISE_INPLACE_GROUP, folded_bias
 from tinygen.kernels.geometry import output_size
+from tinygen.lower import lower
 from tinygen.ondevice import verify_on_device
 from tinygen.pipeline import LoadedModel, compile_model
+from tinygen.schedule import schedule
 from tinygen.targets.device import Device
 from tinygen.verify import random_samples
 
 from ..bitexact import assert_bit_exact
-from ..gen import activation_quant, bias, weights
+from ..gen import bias, weights
 from .test_conv import _window_model
 
 # (kind, in_hw, channels, out_c or depth multiplier, kernel, stride, dilation, padding)
@@ -72,6 +78,58 @@ def test_fully_connected_with_a_weight_zero_point():
     assert_bit_exact(g.build([x], [_fully_connected(g, rng, x, 0.05, 21, 7, weight_zero_point=5)]))
 
 
+@pytest.mark.parametrize("input_zero_point", [-128, 127])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_folded_bias_at_extreme_input_offsets(input_zero_point, with_bias):
+    """Interior windows (folded bias, no offset in the loop) next to border ones (offset per valid
+    tap, plain bias), and a fully connected layer, at the largest input offsets either way."""
+    rng = np.random.default_rng(input_zero_point + 128 + 300 * with_bias)
+    g = GraphBuilder()
+    x = g.tensor((1, 5, 6, 8), scale=0.02, zero_point=input_zero_point)
+    w = weights(g, rng, (6, 3, 3, 8), axis=0)
+    y = g.tensor((1, 5, 6, 6), scale=2.0, zero_point=-4)
+    g.op("CONV_2D", [x, w, bias(g, rng, 6) if with_bias else -1], [y], padding="SAME", stride_h=1, stride_w=1,
+         dilation_h_factor=1, dilation_w_factor=1, fused_activation_function="NONE")
+    units = 5
+    fc_w = g.const(rng.integers(-127, 128, (units, 5 * 6 * 6)), "int8", scale=0.01, zero_point=0)
+    fc_b = g.const(rng.integers(-20000, 20000, units), "int32", scale=0.02, zero_point=0) if with_bias else -1
+    z = g.tensor((1, units), scale=8.0, zero_point=3)
+    g.op("FULLY_CONNECTED", [y, fc_w, fc_b], [z], fused_activation_function="NONE", keep_num_dims=False)
+    assert_bit_exact(g.build([x], [z]))
+
+
+def test_folded_bias_wraps_like_int32_sums():
+    sums = np.full((2, 140_000), 127, dtype=np.int8)  # 127 * 128 * 140,000 > 2^31
+    folded = folded_bias(sums, np.array([2**31 - 1, -5]), 128, axis=0)
+    expected = [(v + 2**31) % 2**32 - 2**31 for v in (127 * 128 * 140_000 + 2**31 - 1, 127 * 128 * 140_000 - 5)]
+    assert folded.dtype == np.int32 and folded.tolist() == expected
+
+
+def in_place_depthwise(channels: int) -> GraphBuilder:
+    """A depthwise layer over a tensor that dies there and is the peak: the planner takes the in-place
+    kernel, which saves groups of four channels and then one channel at a time."""
+    rng = np.random.default_rng(channels)
+    g = GraphBuilder()
+    x = g.tensor((1, 6, 5, 1), scale=0.05, zero_point=3)
+    h = g.tensor((1, 6, 5, channels), scale=0.05, zero_point=-5)
+    g.op("CONV_2D", [x, weights(g, rng, (channels, 1, 1, 1), axis=0), bias(g, rng, channels)], [h],
+         padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1, dilation_w_factor=1,
+         fused_activation_function="NONE")
+    y = g.tensor((1, 6, 5, channels), scale=0.05, zero_point=2)
+    g.op("DEPTHWISE_CONV_2D", [h, weights(g, rng, (1, 3, 3, channels), axis=3), bias(g, rng, channels)], [y],
+         padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1, dilation_w_factor=1,
+         fused_activation_function="RELU", depth_multiplier=1)
+    return g.build([x], [y])
+
+
+@pytest.mark.parametrize("channels", [7, 9])
+def test_in_place_depthwise_groups_and_tail(channels):
+    layer = apply_in_place(schedule(lower(in_place_depthwise(channels)))).layers[-1]
+    assert layer.kernel == "tg_depthwise_inplace_s8"
+    assert layer.scratch_bytes == DEPTHWISE_INPLACE_GROUP * 6 * 5
+    assert_bit_exact(in_place_depthwise(channels))
+
+
 def variants_chain() -> GraphBuilder:
     """The window edges above and a fully connected tail in one model, so that one firmware per
     board covers them (the in-place kernels run in test_memory.py and the MLPerf models)."""
@@ -107,10 +165,11 @@ def test_variants_chain_on_the_host():
 @pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
                     reason="needs arm-none-eabi-gcc and qemu-system-arm")
 @pytest.mark.parametrize("board_id", ["mps2-an386", "lm3s6965evb"])
-def test_variants_chain_on_qemu(board_id, tmp_path, monkeypatch):
+@pytest.mark.parametrize("build", [variants_chain, lambda: in_place_depthwise(7)], ids=["chain", "in-place depthwise"])
+def test_variants_chain_on_qemu(build, board_id, tmp_path, monkeypatch):
     pytest.importorskip("platformio")
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
-    data = write_tflite(variants_chain())
+    data = write_tflite(build())
     model = LoadedModel(parse_tflite(data), data, "variants.tflite")
     compiled = compile_model(model)
     board = load_board(board_id)

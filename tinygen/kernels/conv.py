@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..ir import Graph, Op
 from ..layer import Arg, Layer, tensor_args
 from .common import Dims, channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
 from .geometry import window_padding
 
 MAX_FILTER_H = 16  # TG_CONV_MAX_FILTER_H in firmware/tg_conv.h
+DEPTHWISE_INPLACE_GROUP = 4  # TG_DEPTHWISE_INPLACE_GROUP in firmware/tg_depthwise.h
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,32 @@ class DepthwiseParams:
     act_max: int
 
 
+def depthwise_inplace_scratch_bytes(p: DepthwiseParams) -> int:
+    """tg_depthwise_inplace_s8's scratch: one group of input channels, every pixel."""
+    return min(DEPTHWISE_INPLACE_GROUP, p.input.c) * p.input.h * p.input.w
+
+
+def conv_inplace_scratch_bytes(p: ConvParams) -> int:
+    """tg_conv_inplace_s8's scratch: a ring of filter-height input rows."""
+    return p.filter.h * p.input.w * p.input.c
+
+
+def folded_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, axis: int) -> np.ndarray:
+    """bias + input_offset * the sum of each output channel's weights (output channels along axis),
+    wrapped to int32 as the reference's int32 sums wrap."""
+    sums = np.moveaxis(weights.astype(np.int64), axis, 0).reshape(weights.shape[axis], -1).sum(axis=1)
+    folded = sums * input_offset + (0 if bias is None else bias.astype(np.int64))
+    return ((folded + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def _windows_overlap_padding(p: ConvParams) -> bool:
+    """Whether some output's window has taps outside the input (in the zero padding)."""
+    def overlaps(pad, out, stride, taps, dilation, size):
+        return pad > 0 or (out - 1) * stride + (taps - 1) * dilation >= size
+    return (overlaps(p.pad_h, p.output.h, p.stride_h, p.filter.h, p.dilation_h, p.input.h)
+            or overlaps(p.pad_w, p.output.w, p.stride_w, p.filter.w, p.dilation_w, p.input.w))
+
+
 def _window(op: Op, graph: Graph):
     (x,), y = int8_io(op, graph)
     weights = graph.tensor(op.inputs[1])
@@ -67,11 +96,13 @@ def _window(op: Op, graph: Graph):
     return x, weights, bias, bias_index, y, common
 
 
-def _layer(op, kernel, params, x, weights, bias_index, y) -> Layer:
+def _layer(op, kernel, params, x, weights, bias_index, y, extra: dict[str, np.ndarray] | None = None) -> Layer:
+    """The call (input, filter, bias, *extra consts, multiplier, shift, output)."""
     multiplier, shift = channel_multipliers(x.scale, weights, y.scale, y.shape[3])
-    args = (*tensor_args(op.inputs[0], op.inputs[1], bias_index), Arg("const", "multiplier"), Arg("const", "shift"),
-            *tensor_args(op.outputs[0]))
-    return Layer(op, kernel, params, args, consts={"multiplier": multiplier, "shift": shift})
+    extra = extra or {}
+    args = (*tensor_args(op.inputs[0], op.inputs[1], bias_index), *(Arg("const", name) for name in extra),
+            Arg("const", "multiplier"), Arg("const", "shift"), *tensor_args(op.outputs[0]))
+    return Layer(op, kernel, params, args, consts={**extra, "multiplier": multiplier, "shift": shift})
 
 
 def lower_conv(op: Op, graph: Graph) -> Layer:
@@ -82,7 +113,12 @@ def lower_conv(op: Op, graph: Graph) -> Layer:
     require(out_c == y.shape[3], op, "weights and output disagree on the channel count")
     check_weights(op, weights, out_c, axis=0)
     check_bias(op, bias, out_c)
-    return _layer(op, "tg_conv_s8", ConvParams(**common), x, weights, bias_index, y)
+    params = ConvParams(**common)
+    folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
+    # The kernel reads bias only for windows that overlap the padding: without any, folded_bias
+    # replaces it in flash.
+    bias_arg = bias_index if _windows_overlap_padding(params) else -1
+    return _layer(op, "tg_conv_s8", params, x, weights, bias_arg, y, {"folded_bias": folded})
 
 
 def lower_depthwise(op: Op, graph: Graph) -> Layer:

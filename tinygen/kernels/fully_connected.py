@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from ..ir import Graph, Op
 from ..layer import Arg, Layer, tensor_args
 from .common import channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
+from .conv import folded_bias
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,8 @@ def lower_fully_connected(op: Op, graph: Graph) -> Layer:
     batches = x.size // depth
     require(y.size == batches * out_depth, op, "output size does not match the weights")
     check_weights(op, weights, out_depth, axis=0)
-    check_bias(op, graph.tensor(bias_index) if bias_index >= 0 else None, out_depth)
+    bias = graph.tensor(bias_index) if bias_index >= 0 else None
+    check_bias(op, bias, out_depth)
     multiplier, shift = channel_multipliers(x.scale, weights, y.scale, out_depth)
     act_min, act_max = fused_activation(op, y)
     params = FullyConnectedParams(batches=batches, input_depth=depth, output_depth=out_depth,
@@ -40,9 +42,12 @@ def lower_fully_connected(op: Op, graph: Graph) -> Layer:
                                   # the per-channel reference kernel ignores the weights' zero point
                                   filter_offset=0 if weights.quant.per_channel else -weights.quant.zero_point[0],
                                   output_offset=y.zero_point, act_min=act_min, act_max=act_max)
-    args = (*tensor_args(op.inputs[0], op.inputs[1], bias_index), Arg("const", "multiplier"), Arg("const", "shift"),
-            *tensor_args(op.outputs[0]))
-    return Layer(op, "tg_fully_connected_s8", params, args, {"multiplier": multiplier, "shift": shift})
+    # the kernel takes the bias with the input offset's share folded in, never NULL
+    folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
+    args = (*tensor_args(op.inputs[0], op.inputs[1]), Arg("const", "folded_bias"), Arg("const", "multiplier"),
+            Arg("const", "shift"), *tensor_args(op.outputs[0]))
+    return Layer(op, "tg_fully_connected_s8", params, args,
+                 {"folded_bias": folded, "multiplier": multiplier, "shift": shift})
 
 
 LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}
