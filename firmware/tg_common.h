@@ -139,24 +139,7 @@ static inline int32_t tg_sxtb16_odd(uint32_t v)
 }
 #endif
 
-static inline int32_t tg_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t x_offset, int32_t acc)
-{
-    int32_t i = 0;
-#if defined(__ARM_FEATURE_DSP)
-    const int32_t offsets = (int32_t)(((uint32_t)x_offset << 16) | ((uint32_t)x_offset & 0xFFFFu));
-    for (; i + 4 <= n; i += 4) {
-        const uint32_t xv = tg_load_s8x4(x + i), wv = tg_load_s8x4(w + i);
-        acc = __smlad(__sadd16(__sxtb16(xv), offsets), __sxtb16(wv), acc);
-        acc = __smlad(__sadd16(tg_sxtb16_odd(xv), offsets), tg_sxtb16_odd(wv), acc);
-    }
-#endif
-    for (; i < n; ++i) {
-        acc += (int32_t)w[i] * ((int32_t)x[i] + x_offset);
-    }
-    return acc;
-}
-
-/* Two weight rows against one x: each x element is loaded and widened once for both. */
+/* Two weight rows against one x (each x element is loaded and widened once for both). */
 static inline void tg_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t x_offset,
                               int32_t *acc0, int32_t *acc1)
 {
