@@ -24,32 +24,30 @@ console = Console()
 
 
 class TinygenGroup(click.Group):
-    """Turns every TinygenError into one `tinygen: error: ...` line and exit code 1."""
+    """Turns every failure into one `tinygen: error: ...` line and a non-zero exit (--debug re-raises)."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except TinygenError as e:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            click.echo(f"tinygen: error: {e}", err=True)
-            sys.exit(1)
-        except OSError as e:  # a file or directory the user named: unreadable, unwritable, missing
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            where = f" {e.filename}" if e.filename else ""
-            click.echo(f"tinygen: error: cannot access{where}: {e.strerror or e}", err=True)
-            sys.exit(1)
-        except click.UsageError as e:
-            click.echo(f"tinygen: error: {e.format_message()} (see tinygen {ctx.invoked_subcommand} --help)", err=True)
-            sys.exit(2)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.Abort):
             raise
-        except Exception as e:  # a bug in tinygen: still one line unless --debug
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            click.echo(f"tinygen: error: internal error: {type(e).__name__}: {e} (rerun with --debug)", err=True)
-            sys.exit(1)
+        except click.UsageError as e:
+            _fail(ctx, e, f"{e.format_message()} (see tinygen {ctx.invoked_subcommand} --help)", code=2)
+        except TinygenError as e:
+            _fail(ctx, e, str(e))
+        except OSError as e:  # a file or directory the user named: unreadable, unwritable, missing
+            _fail(ctx, e, f"cannot access{f' {e.filename}' if e.filename else ''}: {e.strerror or e}")
+        except click.ClickException:
+            raise
+        except Exception as e:  # a bug in tinygen: still one line
+            _fail(ctx, e, f"internal error: {type(e).__name__}: {e} (rerun with --debug)")
+
+
+def _fail(ctx: click.Context, error: Exception, message: str, code: int = 1):
+    if ctx.obj and ctx.obj.get("debug"):
+        raise error
+    click.echo(f"tinygen: error: {message}", err=True)
+    sys.exit(code)
 
 
 @click.group(cls=TinygenGroup)
