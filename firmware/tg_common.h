@@ -19,8 +19,15 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__ARM_FEATURE_DSP)
-#include <arm_acle.h>
+/*
+ * The Armv7E-M/Armv8-M DSP instructions (SXTB16, SADD16, SMLAD, SMLABB, SMLATT) on
+ * Cortex-M4/M7/M33. Little-endian only: the lane order of the packed loads assumes it.
+ * Everything else (host, Cortex-M0+/M3) takes the portable C path, which gives the same bits.
+ */
+#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32) && !defined(__ARM_BIG_ENDIAN)
+#define TG_USE_DSP 1
+#else
+#define TG_USE_DSP 0
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -37,6 +44,10 @@ typedef struct {
 static inline int32_t tg_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 static inline int32_t tg_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
 static inline int32_t tg_clamp_i32(int32_t x, int32_t lo, int32_t hi) { return tg_min_i32(tg_max_i32(x, lo), hi); }
+
+/* a + b and a * b modulo 2^32: the reference's int32 sums, without C's signed-overflow UB. */
+static inline int32_t tg_add_wrap(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t tg_mul_wrap(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
 
 /*
  * The filter taps f in [*lo, *hi) of a window starting at input index i0 whose input index
@@ -122,7 +133,7 @@ static inline int32_t tg_requantize(int32_t x, int32_t multiplier, int32_t shift
  * lanes, and SMLAD does two 16-bit multiply-adds per instruction; the order of the additions
  * differs from the loop below, the int32 result (mod 2^32) does not.
  */
-#if defined(__ARM_FEATURE_DSP)
+#if TG_USE_DSP
 static inline uint32_t tg_load_s8x4(const int8_t *p)
 {
     uint32_t v;
@@ -130,11 +141,50 @@ static inline uint32_t tg_load_s8x4(const int8_t *p)
     return v;
 }
 
-/* Bytes 1 and 3 sign-extended to halfwords (GCC 12's arm_acle.h has no __ror). */
-static inline int32_t tg_sxtb16_odd(uint32_t v)
+/*
+ * The instructions as inline assembly rather than arm_acle.h intrinsics, which older GCC
+ * releases (as in some PlatformIO toolchains) lack. Not volatile: the compiler may still
+ * schedule and combine them.
+ */
+static inline int32_t tg_sxtb16(uint32_t v) /* bytes 0 and 2, sign-extended to halfwords */
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1" : "=r"(r) : "r"(v));
+    return r;
+}
+
+static inline int32_t tg_sxtb16_odd(uint32_t v) /* bytes 1 and 3, sign-extended to halfwords */
 {
     int32_t r;
     __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+
+static inline int32_t tg_sadd16(int32_t a, int32_t b) /* halfword-wise a + b */
+{
+    int32_t r;
+    __asm__("sadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+static inline int32_t tg_smlad(int32_t a, int32_t b, int32_t acc) /* acc + a.lo * b.lo + a.hi * b.hi */
+{
+    int32_t r;
+    __asm__("smlad %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+static inline int32_t tg_smlabb(int32_t a, int32_t b, int32_t acc) /* acc + a.lo * b.lo */
+{
+    int32_t r;
+    __asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+}
+
+static inline int32_t tg_smlatt(int32_t a, int32_t b, int32_t acc) /* acc + a.hi * b.hi */
+{
+    int32_t r;
+    __asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
     return r;
 }
 #endif
@@ -144,21 +194,21 @@ static inline void tg_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w
                               int32_t *acc0, int32_t *acc1)
 {
     int32_t a0 = *acc0, a1 = *acc1, i = 0;
-#if defined(__ARM_FEATURE_DSP)
+#if TG_USE_DSP
     const int32_t offsets = (int32_t)(((uint32_t)x_offset << 16) | ((uint32_t)x_offset & 0xFFFFu));
     for (; i + 4 <= n; i += 4) {
         const uint32_t xv = tg_load_s8x4(x + i), v0 = tg_load_s8x4(w0 + i), v1 = tg_load_s8x4(w1 + i);
-        const int32_t even = __sadd16(__sxtb16(xv), offsets), odd = __sadd16(tg_sxtb16_odd(xv), offsets);
-        a0 = __smlad(even, __sxtb16(v0), a0);
-        a0 = __smlad(odd, tg_sxtb16_odd(v0), a0);
-        a1 = __smlad(even, __sxtb16(v1), a1);
-        a1 = __smlad(odd, tg_sxtb16_odd(v1), a1);
+        const int32_t even = tg_sadd16(tg_sxtb16(xv), offsets), odd = tg_sadd16(tg_sxtb16_odd(xv), offsets);
+        a0 = tg_smlad(even, tg_sxtb16(v0), a0);
+        a0 = tg_smlad(odd, tg_sxtb16_odd(v0), a0);
+        a1 = tg_smlad(even, tg_sxtb16(v1), a1);
+        a1 = tg_smlad(odd, tg_sxtb16_odd(v1), a1);
     }
 #endif
     for (; i < n; ++i) {
         const int32_t v = (int32_t)x[i] + x_offset;
-        a0 += (int32_t)w0[i] * v;
-        a1 += (int32_t)w1[i] * v;
+        a0 = tg_add_wrap(a0, (int32_t)w0[i] * v);
+        a1 = tg_add_wrap(a1, (int32_t)w1[i] * v);
     }
     *acc0 = a0;
     *acc1 = a1;
@@ -173,19 +223,19 @@ static inline void tg_dot2_nooffset_s8(const int8_t *x, const int8_t *w0, const 
                                        int32_t *acc1)
 {
     int32_t a0 = *acc0, a1 = *acc1, i = 0;
-#if defined(__ARM_FEATURE_DSP)
+#if TG_USE_DSP
     for (; i + 4 <= n; i += 4) {
         const uint32_t xv = tg_load_s8x4(x + i), v0 = tg_load_s8x4(w0 + i), v1 = tg_load_s8x4(w1 + i);
-        const int32_t even = __sxtb16(xv), odd = tg_sxtb16_odd(xv);
-        a0 = __smlad(even, __sxtb16(v0), a0);
-        a0 = __smlad(odd, tg_sxtb16_odd(v0), a0);
-        a1 = __smlad(even, __sxtb16(v1), a1);
-        a1 = __smlad(odd, tg_sxtb16_odd(v1), a1);
+        const int32_t even = tg_sxtb16(xv), odd = tg_sxtb16_odd(xv);
+        a0 = tg_smlad(even, tg_sxtb16(v0), a0);
+        a0 = tg_smlad(odd, tg_sxtb16_odd(v0), a0);
+        a1 = tg_smlad(even, tg_sxtb16(v1), a1);
+        a1 = tg_smlad(odd, tg_sxtb16_odd(v1), a1);
     }
 #endif
     for (; i < n; ++i) {
-        a0 += (int32_t)w0[i] * x[i];
-        a1 += (int32_t)w1[i] * x[i];
+        a0 = tg_add_wrap(a0, (int32_t)w0[i] * x[i]);
+        a1 = tg_add_wrap(a1, (int32_t)w1[i] * x[i]);
     }
     *acc0 = a0;
     *acc1 = a1;

@@ -31,7 +31,7 @@ void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filt
                 const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
 
 /*
- * The same convolution with the output written over the input, for stride 1, dilation 1
+ * The same convolution with the output written over the input, for batch 1, stride 1, dilation 1
  * and equal input and output shapes, when the input dies here. A ring of filter.h input
  * rows in scratch (filter.h * w * c bytes) keeps every row until the last output row
  * that reads it is written; output row y overwrites input row y, which is saved by then.

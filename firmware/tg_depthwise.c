@@ -12,13 +12,13 @@ static int32_t window_dot(const window *win, const int8_t *x, const int8_t *w, i
     int32_t acc = 0;
     for (int32_t r = 0; r < win->rows; ++r, x += win->x_row, w += win->w_row) {
         for (int32_t c = 0; c < win->cols; ++c) {
-            acc += (int32_t)w[c * win->w_col] * ((int32_t)x[c * win->x_col] + x_offset);
+            acc = tg_add_wrap(acc, (int32_t)w[c * win->w_col] * ((int32_t)x[c * win->x_col] + x_offset));
         }
     }
     return acc;
 }
 
-#if defined(__ARM_FEATURE_DSP)
+#if TG_USE_DSP
 /* window_dot for four adjacent channels at once: SXTB16 splits each word into channels 0, 2
  * and 1, 3; SMLABB/SMLATT multiply-add the bottom and top halves. */
 static void window_dot4(const window *win, const int8_t *x, const int8_t *w, int32_t x_offset, int32_t *acc)
@@ -28,12 +28,12 @@ static void window_dot4(const window *win, const int8_t *x, const int8_t *w, int
     for (int32_t r = 0; r < win->rows; ++r, x += win->x_row, w += win->w_row) {
         for (int32_t c = 0; c < win->cols; ++c) {
             const uint32_t xv = tg_load_s8x4(x + c * win->x_col), wv = tg_load_s8x4(w + c * win->w_col);
-            const int32_t x02 = __sadd16(__sxtb16(xv), offsets), x13 = __sadd16(tg_sxtb16_odd(xv), offsets);
-            const int32_t w02 = __sxtb16(wv), w13 = tg_sxtb16_odd(wv);
-            a0 = __smlabb(x02, w02, a0);
-            a1 = __smlabb(x13, w13, a1);
-            a2 = __smlatt(x02, w02, a2);
-            a3 = __smlatt(x13, w13, a3);
+            const int32_t x02 = tg_sadd16(tg_sxtb16(xv), offsets), x13 = tg_sadd16(tg_sxtb16_odd(xv), offsets);
+            const int32_t w02 = tg_sxtb16(wv), w13 = tg_sxtb16_odd(wv);
+            a0 = tg_smlabb(x02, w02, a0);
+            a1 = tg_smlabb(x13, w13, a1);
+            a2 = tg_smlatt(x02, w02, a2);
+            a3 = tg_smlatt(x13, w13, a3);
         }
     }
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
@@ -43,7 +43,7 @@ static void window_dot4(const window *win, const int8_t *x, const int8_t *w, int
 static int8_t output_value(const tg_depthwise_params *p, int32_t acc, const int32_t *bias, const int32_t *multiplier,
                            const int32_t *shift, int32_t c)
 {
-    acc = tg_requantize(acc + (bias ? bias[c] : 0), multiplier[c], shift[c]) + p->output_offset;
+    acc = tg_requantize(tg_add_wrap(acc, bias ? bias[c] : 0), multiplier[c], shift[c]) + p->output_offset;
     return (int8_t)tg_clamp_i32(acc, p->act_min, p->act_max);
 }
 
@@ -68,11 +68,13 @@ static void depthwise_pixel(const tg_depthwise_params *p, const int8_t *in, int3
         .x_col = (size_t)p->dilation_w * pixel_stride, .x_row = (size_t)p->dilation_h * p->input.w * pixel_stride,
         .w_col = (size_t)out_c, .w_row = (size_t)f_w * out_c,
     };
-    const int8_t *x = in + ((size_t)(y0 + fy_lo * p->dilation_h) * p->input.w + (x0 + fx_lo * p->dilation_w)) *
-                               pixel_stride;
-    const int8_t *w = filter + ((size_t)fy_lo * f_w + fx_lo) * out_c;
+    /* A window wholly in the padding reads nothing: keep its pointers inside the arrays. */
+    const int empty = win.rows == 0 || win.cols == 0;
+    const int8_t *x = empty ? in : in + ((size_t)(y0 + fy_lo * p->dilation_h) * p->input.w +
+                                         (x0 + fx_lo * p->dilation_w)) * pixel_stride;
+    const int8_t *w = empty ? filter : filter + ((size_t)fy_lo * f_w + fx_lo) * out_c;
     int32_t oc = oc_begin;
-#if defined(__ARM_FEATURE_DSP)
+#if TG_USE_DSP
     if (dm == 1) {
         for (; oc + 4 <= oc_end; oc += 4) {
             int32_t acc[4];

@@ -15,14 +15,14 @@ void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *inp
         int32_t in_sum = 0;
         if (p->filter_offset != 0) {
             for (int32_t d = 0; d < depth; ++d) {
-                in_sum += (int32_t)in[d] + p->input_offset;
+                in_sum = tg_add_wrap(in_sum, (int32_t)in[d] + p->input_offset);
             }
         }
-        const int32_t row_term = p->filter_offset * in_sum;
+        const int32_t row_term = tg_mul_wrap(p->filter_offset, in_sum);
         for (int32_t oc = 0; oc < out_depth; oc += 2) {
             /* An odd last channel is computed twice and stored once. */
             const int32_t oc1 = tg_min_i32(oc + 1, out_depth - 1);
-            int32_t acc[2] = {folded_bias[oc] + row_term, folded_bias[oc1] + row_term};
+            int32_t acc[2] = {tg_add_wrap(folded_bias[oc], row_term), tg_add_wrap(folded_bias[oc1], row_term)};
             tg_dot2_nooffset_s8(in, filter + (size_t)oc * depth, filter + (size_t)oc1 * depth, depth, &acc[0], &acc[1]);
             for (int32_t k = 0; k <= oc1 - oc; ++k) {
                 const int32_t value = tg_requantize(acc[k], multiplier[oc + k], shift[oc + k]) + p->output_offset;

@@ -85,7 +85,7 @@ def _scratch_variant(layer: Layer) -> Layer | None:
     p = layer.params
     if isinstance(p, DepthwiseParams) and p.depth_multiplier == 1 and p.output.n == 1:
         kernel, scratch = "tg_depthwise_inplace_s8", depthwise_inplace_scratch_bytes(p)
-    elif (isinstance(p, ConvParams) and p.input == p.output and p.stride_h == p.stride_w == 1
+    elif (isinstance(p, ConvParams) and p.input == p.output and p.output.n == 1 and p.stride_h == p.stride_w == 1
           and p.dilation_h == p.dilation_w == 1):
         kernel, scratch = "tg_conv_inplace_s8", conv_inplace_scratch_bytes(p)
     else:

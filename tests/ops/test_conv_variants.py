@@ -177,3 +177,48 @@ def test_variants_chain_on_qemu(build, board_id, tmp_path, monkeypatch):
     with Device.open(board, elf=elf) as device:
         outcome = verify_on_device(device, compiled, random_samples(model.graph, 4, seed=2))
     assert outcome.bit_exact, outcome.summary()
+
+
+def _near_int32_max_bias_model(kind: str):
+    """One output whose bias sits just under INT32_MAX, with weights that sum to 0 and an input at
+    its zero point: the reference's sums stay 0, but a sum started from the folded bias passes
+    through INT32_MAX + 16256 before it comes back (C's signed overflow unless it wraps)."""
+    g = GraphBuilder()
+    w = np.array([-127] * 4 + [127] * 4)
+    shape = (1, 1, 1, 8) if kind == "CONV_2D" else (1, 8)
+    x = g.tensor(shape, scale=0.05, zero_point=-128)
+    weights_ = g.const(w.reshape(1, 1, 1, 8) if kind == "CONV_2D" else w.reshape(1, 8), "int8",
+                       scale=[0.01] if kind == "CONV_2D" else 0.01, zero_point=0, axis=0)
+    b = g.const(np.array([2**31 - 1000]), "int32", scale=0.0005, zero_point=0)
+    y = g.tensor((1, 1, 1, 1) if kind == "CONV_2D" else (1, 1), scale=1e6, zero_point=0)
+    options = ({"padding": "VALID", "stride_h": 1, "stride_w": 1, "dilation_h_factor": 1, "dilation_w_factor": 1}
+               if kind == "CONV_2D" else {"keep_num_dims": False})
+    g.op(kind, [x, weights_, b], [y], fused_activation_function="NONE", **options)
+    return g.build([x], [y]), [[np.full(shape, -128, dtype=np.int8)]]
+
+
+@pytest.mark.parametrize("kind", ["CONV_2D", "FULLY_CONNECTED"])
+def test_sums_from_the_folded_bias_wrap_like_the_reference(kind):
+    graph, inputs = _near_int32_max_bias_model(kind)
+    assert_bit_exact(graph, inputs=inputs)  # UBSan aborts on a signed overflow
+
+
+def test_in_place_convolution_is_not_used_for_batches_above_one():
+    """A RESHAPE inside the model can make a batch of 2; the ring-buffer kernel handles batch 1 only."""
+    rng = np.random.default_rng(1)
+    g = GraphBuilder()
+    window = {"padding": "SAME", "stride_h": 1, "stride_w": 1, "dilation_h_factor": 1, "dilation_w_factor": 1,
+              "fused_activation_function": "NONE"}
+    x = g.tensor((1, 8, 4, 1), scale=0.05, zero_point=3)
+    h = g.tensor((1, 8, 4, 8), scale=0.05, zero_point=-5)
+    g.op("CONV_2D", [x, weights(g, rng, (8, 1, 1, 1), axis=0), bias(g, rng, 8)], [h], **window)
+    batched = g.tensor((2, 4, 4, 8), scale=0.05, zero_point=-5)
+    g.op("RESHAPE", [h], [batched])
+    y = g.tensor((2, 4, 4, 8), scale=0.05, zero_point=2)
+    g.op("CONV_2D", [batched, weights(g, rng, (8, 3, 3, 8), axis=0), bias(g, rng, 8)], [y], **window)
+    out = g.tensor((1, 256), scale=0.05, zero_point=2)
+    g.op("RESHAPE", [y], [out])
+    graph = g.build([x], [out])
+    kernels = [layer.kernel for layer in apply_in_place(schedule(lower(graph))).layers if layer.kernel]
+    assert kernels[-1] == "tg_conv_s8"
+    assert_bit_exact(graph)
