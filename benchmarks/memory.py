@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import write_section  # noqa: E402
 from tinygen import zoo  # noqa: E402
 from tinygen.frontends.tflite_writer import write_tflite  # noqa: E402
-from tinygen.pipeline import compile_model, load_model, LoadedModel  # noqa: E402
+from tinygen.compiler.pipeline import compile_model, load_model, LoadedModel  # noqa: E402
 from tinygen.frontends.tflite_reader import parse_tflite  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"

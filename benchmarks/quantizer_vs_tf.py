@@ -20,7 +20,7 @@ from benchmarks.common import write_section  # noqa: E402
 from tests.fixtures.train_models import digits_split  # noqa: E402
 from tests.quant_models import run_tflm  # noqa: E402
 from tinygen.frontends.tflite_reader import parse_tflite  # noqa: E402
-from tinygen.pipeline import read_model  # noqa: E402
+from tinygen.compiler.pipeline import read_model  # noqa: E402
 from tinygen.quantize import CalibrationData, parameter_bytes, quantize  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"

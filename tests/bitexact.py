@@ -9,9 +9,9 @@ import numpy as np
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.ir import Graph
-from tinygen.pipeline import LoadedModel, compile_model
+from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.reference import Reference
-from tinygen.targets.host import HostModel, build_host
+from tinygen.device.host import HostModel, build_host
 from tinygen.verify import VerifyResult, compare, random_samples
 
 

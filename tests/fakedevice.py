@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import serial
 
-from tinygen.link.frame import ERROR, REPLY, Decoder, Frame, Msg, encode
+from tinygen.device.link.frame import ERROR, REPLY, Decoder, Frame, Msg, encode
 
 
 @dataclass

@@ -17,16 +17,16 @@ from tinygen import zoo
 from tinygen.boards import load_board
 from tinygen.cli import main
 from tinygen.errors import TinygenError
-from tinygen.firmware import build_firmware
-from tinygen.fit import estimate_fit
+from tinygen.device.firmware import build_firmware
+from tinygen.compiler.fit import estimate_fit
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.link.client import DeviceError, LinkClient
-from tinygen.link.frame import Frame, Msg, encode
-from tinygen.ondevice import verify_on_device
-from tinygen.pipeline import LoadedModel, compile_model
-from tinygen.targets import qemu
-from tinygen.targets.device import Device
+from tinygen.device.link.client import DeviceError, LinkClient
+from tinygen.device.link.frame import Frame, Msg, encode
+from tinygen.device.ondevice import verify_on_device
+from tinygen.compiler.pipeline import LoadedModel, compile_model
+from tinygen.device import qemu
+from tinygen.device.serial_device import Device
 from tinygen.verify import random_samples
 
 from .ops.test_conv import _window_model
@@ -273,7 +273,7 @@ def test_elf_agrees_with_the_plan(firmware, name):
     from elftools.elf.elffile import ELFFile
     from elftools.elf.sections import SymbolTableSection
 
-    from tinygen.pio.project import read_sizes
+    from tinygen.device.pio.project import read_sizes
 
     board = load_board("mps2-an386")
     compiled, elf = firmware(loaded(zoo.MLPERF_TINY[name](seed=1), name), board.id)

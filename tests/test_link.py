@@ -8,10 +8,10 @@ import pytest
 
 from tinygen.boards import load_board
 from tinygen.errors import TinygenError
-from tinygen.link import ports
-from tinygen.link.client import DeviceError, LinkClient, LinkError
-from tinygen.link.frame import MAX_PAYLOAD, Decoder, Frame, Msg, encode
-from tinygen.targets.device import Device
+from tinygen.device.link import ports
+from tinygen.device.link.client import DeviceError, LinkClient, LinkError
+from tinygen.device.link.frame import MAX_PAYLOAD, Decoder, Frame, Msg, encode
+from tinygen.device.serial_device import Device
 
 from .fakedevice import FakeDevice, Faults
 

@@ -6,10 +6,10 @@ from hypothesis import given, settings, strategies as st
 
 from tinygen import zoo
 from tinygen.builder import GraphBuilder
-from tinygen.inplace import apply_in_place
-from tinygen.lower import lower
-from tinygen.memory import STRATEGIES, Buffer, _exact_search, plan_memory
-from tinygen.schedule import schedule
+from tinygen.compiler.inplace import apply_in_place
+from tinygen.compiler.lower import lower
+from tinygen.compiler.memory import STRATEGIES, Buffer, _exact_search, plan_memory
+from tinygen.compiler.schedule import schedule
 
 from .bitexact import assert_bit_exact
 

@@ -12,8 +12,8 @@ import pytest
 
 from tinygen.boards import load_board
 from tinygen.errors import TinygenError
-from tinygen.pio.project import pio_environ, run_pio, write_project
-from tinygen.targets import qemu, renode
+from tinygen.device.pio.project import pio_environ, run_pio, write_project
+from tinygen.device import qemu, renode
 
 pytest.importorskip("platformio")
 pytestmark = pytest.mark.skipif(

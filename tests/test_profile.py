@@ -9,9 +9,9 @@ from tinygen import zoo
 from tinygen.cli import main
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.pipeline import LoadedModel, compile_model
-from tinygen.profile import build_profile
-from tinygen.targets.device import Counts
+from tinygen.compiler.pipeline import LoadedModel, compile_model
+from tinygen.reports.profile import build_profile
+from tinygen.device.serial_device import Counts
 
 
 def compiled_autoencoder():

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinygen.pipeline import load_model
+from tinygen.compiler.pipeline import load_model
 from tinygen.quantize import CalibrationData, parameter_bytes, quantize
 
 from .bitexact import assert_bit_exact

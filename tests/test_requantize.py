@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tinygen.errors import TinygenError
-from tinygen.targets.host import host_compiler
+from tinygen.device.host import host_compiler
 
 FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
 

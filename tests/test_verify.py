@@ -2,10 +2,10 @@
 import dataclasses
 
 from tinygen import zoo
-from tinygen.codegen import generate
+from tinygen.compiler.codegen import generate
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.pipeline import CompiledModel, LoadedModel, compile_model
+from tinygen.compiler.pipeline import CompiledModel, LoadedModel, compile_model
 from tinygen.verify import random_samples, verify_on_host
 
 

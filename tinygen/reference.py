@@ -7,8 +7,8 @@ import numpy as np
 
 from .errors import TinygenError
 from .ir import Graph, Op
-from .kernels.elementwise import add_output_multiplier
-from .kernels.softmax import softmax_scaling
+from .ops.elementwise import add_output_multiplier
+from .ops.softmax import softmax_scaling
 
 INSTALL_HINT = ("the reference interpreter tflite-micro is not installed: pip install 'tinygen[verify]' "
                 "(it has Linux x86_64 wheels only)")

@@ -9,9 +9,9 @@ import numpy as np
 
 from .errors import TinygenError
 from .ir import Graph
-from .pipeline import CompiledModel
+from .compiler.pipeline import CompiledModel
 from .reference import Reference
-from .targets.host import HostModel, build_host
+from .device.host import HostModel, build_host
 
 # A device run: samples in (each a list of one array per model input), outputs out.
 RunFn = Callable[[list[list[np.ndarray]]], list[list[np.ndarray]]]

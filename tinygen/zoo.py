@@ -14,7 +14,7 @@ import numpy as np
 
 from .builder import GraphBuilder
 from .ir import Graph
-from .kernels.geometry import output_size
+from .ops.geometry import output_size
 
 
 class _Net:

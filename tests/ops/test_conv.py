@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tinygen.builder import GraphBuilder
-from tinygen.kernels.geometry import output_size
+from tinygen.ops.geometry import output_size
 
 from ..bitexact import assert_bit_exact
 from ..gen import activation, activation_quant, bias, weights

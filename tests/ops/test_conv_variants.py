@@ -16,17 +16,17 @@ import pytest
 
 from tinygen.boards import load_board
 from tinygen.builder import GraphBuilder
-from tinygen.firmware import build_firmware
+from tinygen.device.firmware import build_firmware
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.inplace import apply_in_place
-from tinygen.kernels.conv import DEPTHWISE_INPLACE_GROUP, folded_bias
-from tinygen.kernels.geometry import output_size
-from tinygen.lower import lower
-from tinygen.ondevice import verify_on_device
-from tinygen.pipeline import LoadedModel, compile_model
-from tinygen.schedule import schedule
-from tinygen.targets.device import Device
+from tinygen.compiler.inplace import apply_in_place
+from tinygen.ops.conv import DEPTHWISE_INPLACE_GROUP, folded_bias
+from tinygen.ops.geometry import output_size
+from tinygen.compiler.lower import lower
+from tinygen.device.ondevice import verify_on_device
+from tinygen.compiler.pipeline import LoadedModel, compile_model
+from tinygen.compiler.schedule import schedule
+from tinygen.device.serial_device import Device
 from tinygen.verify import random_samples
 
 from ..bitexact import assert_bit_exact

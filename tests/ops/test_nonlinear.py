@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 
 from tinygen.builder import GraphBuilder
 from tinygen.errors import TinygenError
-from tinygen.lower import lower
+from tinygen.compiler.lower import lower
 
 from ..bitexact import assert_bit_exact
 

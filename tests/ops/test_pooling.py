@@ -5,8 +5,8 @@ from hypothesis import given, settings, strategies as st
 
 from tinygen.builder import GraphBuilder
 from tinygen.errors import TinygenError
-from tinygen.kernels.geometry import output_size
-from tinygen.lower import lower
+from tinygen.ops.geometry import output_size
+from tinygen.compiler.lower import lower
 
 from ..bitexact import assert_bit_exact
 from ..gen import activation, activation_quant

@@ -7,10 +7,10 @@ from tinygen.builder import GraphBuilder
 from tinygen.errors import TinygenError
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.lower import lower
-from tinygen.pipeline import LoadedModel, compile_model
+from tinygen.compiler.lower import lower
+from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.reference import _check_reference_can_run
-from tinygen.targets.host import HostModel, build_host
+from tinygen.device.host import HostModel, build_host
 
 from ..bitexact import assert_bit_exact
 

@@ -1,0 +1,190 @@
+"""Emit model.h and model.c from the Jinja2 templates, plus the C runtime sources they need.
+
+Everything rendered is a pure function of the lowered model and its plan: the same
+model and options give byte-identical sources (no dates, no absolute paths).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..ir import Graph, Tensor
+from .layer import Arg, Layer, LoweredModel
+from .memory import MemoryPlan, storage_roots
+from ..resources import render, resource_dir
+
+C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
+API_DTYPES = {"int8": "TG_INT8", "int32": "TG_INT32", "float32": "TG_FLOAT32"}
+VALUES_PER_LINE = 16
+
+
+@dataclass(frozen=True)
+class GeneratedModel:
+    files: dict[str, str]  # file name -> text (model.h, model.c)
+    kernel_files: dict[str, str]  # the C runtime files the model needs
+
+    def write(self, directory: Path) -> list[Path]:
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, text in {**self.kernel_files, **self.files}.items():
+            path = directory / name
+            path.write_text(text, encoding="utf-8", newline="\n")  # byte-identical on every OS
+            written.append(path)
+        return written
+
+
+def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str) -> GeneratedModel:
+    graph = model.graph
+    storage = _Storage(graph, plan, storage_roots(model))
+    context = {
+        "version": __version__,
+        "source": Path(source).name,
+        "model_hash": model_hash,
+        "arena_bytes": max(plan.arena_bytes, 16),  # C has no zero-length arrays
+        "constants": [_constant(t) for t in storage.constants(model)],
+        "layers": [_layer(i, layer, storage) for i, layer in enumerate(model.layers)],
+        "inputs": [_io("input", n, graph.tensor(t), storage) for n, t in enumerate(graph.inputs)],
+        "outputs": [_io("output", n, graph.tensor(t), storage) for n, t in enumerate(graph.outputs)],
+    }
+    files = {name: render(f"{name}.j2", **context) for name in ("model.h", "model.c")}
+    c_files = {type(layer.params).C_FILE for layer in model.layers if layer.kernel}
+    return GeneratedModel(files, runtime_sources(c_files))
+
+
+def runtime_sources(c_files: set[str]) -> dict[str, str]:
+    """The hand-written C runtime: every header, and the kernel sources (tg_conv.c, ...) the model calls."""
+    firmware = resource_dir("firmware")
+    paths = [*firmware.glob("tg_*.h"), *(firmware / name for name in c_files)]
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(paths)}
+
+
+class _Storage:
+    """Where each tensor lives: a flash array for constants, an arena offset otherwise."""
+
+    def __init__(self, graph: Graph, plan: MemoryPlan, roots: dict[int, int]) -> None:
+        self.graph, self.plan, self.roots = graph, plan, roots
+
+    def root(self, tensor: int) -> Tensor:
+        return self.graph.tensor(self.roots.get(tensor, tensor))
+
+    def pointer(self, tensor: int) -> str:
+        t = self.root(tensor)
+        if t.is_constant:
+            return _const_name(t)
+        return f"({C_TYPES[t.dtype]} *)(tg_arena + {self.plan.tensor_offsets[t.index]}u)"
+
+    def constants(self, model: LoweredModel) -> list[Tensor]:
+        used = {self.root(t).index for layer in model.layers for t in layer.tensor_refs()}
+        return [self.graph.tensor(i) for i in sorted(used) if self.graph.tensor(i).is_constant]
+
+
+def _const_name(t: Tensor) -> str:
+    return f"tg_const{t.index}"
+
+
+def _constant(t: Tensor) -> dict:
+    quant = ""
+    if t.quant is not None:
+        quant = f", {'per-channel' if t.quant.per_channel else 'per-tensor'} scale"
+    return {
+        "name": _const_name(t),
+        "ctype": C_TYPES[t.dtype],
+        "count": t.size,
+        "comment": f"{t.name}: {t.dtype} {list(t.shape)}{quant}",
+        "body": _c_values(t.data, indent="    "),
+    }
+
+
+def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
+    output = layer.op.outputs[0]
+    info = {
+        "index": index,
+        "op": layer.op.kind,
+        "kernel": layer.kernel,
+        "output": storage.pointer(output),
+        "output_bytes": storage.graph.tensor(output).nbytes,
+    }
+    if not layer.kernel:
+        return info
+    arrays = [
+        {"name": f"tg_layer{index}_{name}", "ctype": C_TYPES[_dtype_name(values)], "count": values.size,
+         "body": _c_values(values)}
+        for name, values in layer.consts.items()
+    ]
+    arrays += [
+        {"name": f"tg_layer{index}_pointers{n}", "ctype": f"{C_TYPES[storage.root(a.ref[0]).dtype]} *const",
+         "count": len(a.ref), "body": ", ".join(storage.pointer(t) for t in a.ref)}
+        for n, a in enumerate(layer.args) if a.kind == "tensors"
+    ]
+    info.update(
+        arrays=arrays,
+        params_type=type(layer.params).C_TYPE,
+        params_name=f"tg_layer{index}_params",
+        params_init=_c_struct(layer.params),
+        args=[_arg(a, index, n, storage) for n, a in enumerate(layer.args)],
+    )
+    return info
+
+
+def _arg(arg: Arg, layer_index: int, position: int, storage: _Storage) -> str:
+    if arg.kind == "tensor":
+        return storage.pointer(arg.ref)
+    if arg.kind == "const":
+        return f"tg_layer{layer_index}_{arg.ref}"
+    if arg.kind == "tensors":
+        return f"tg_layer{layer_index}_pointers{position}"
+    if arg.kind == "scratch":
+        return f"(void *)(tg_arena + {storage.plan.scratch_offsets[layer_index]}u)"
+    return "NULL"
+
+
+def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
+    quantized = t.quant is not None and t.dtype != "float32"
+    scale = t.scale if quantized else 0.0
+    dims = ", ".join(str(d) for d in t.shape) or "0"
+    fields = [f'"{_c_string(t.name)}"', API_DTYPES[t.dtype], str(len(t.shape)), f"{{{dims}}}",
+              _c_float(scale), str(t.zero_point if quantized else 0), f"{t.nbytes}u", storage.pointer(t.index)]
+    return {
+        "role": role, "position": position, "name": _c_string(t.name), "dtype": t.dtype, "shape": list(t.shape),
+        "quantized": quantized, "scale_text": repr(scale), "zero_point": t.zero_point if quantized else 0,
+        "bytes": t.nbytes, "initializer": "{" + ", ".join(fields) + "}",
+    }
+
+
+def _c_struct(params) -> str:
+    parts = []
+    for field in dataclasses.fields(params):
+        value = getattr(params, field.name)
+        rendered = _c_struct(value) if dataclasses.is_dataclass(value) else str(int(value))
+        parts.append(f".{field.name} = {rendered}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _c_values(values: np.ndarray, indent: str = "") -> str:
+    flat = values.reshape(-1)
+    if flat.dtype == np.float32:
+        items = [_c_float(float(v)) for v in flat]
+    elif flat.dtype == np.int32:
+        # INT32_MIN has no literal in C; spell it as an expression.
+        items = ["(-2147483647 - 1)" if v == -(2**31) else str(v) for v in flat.tolist()]
+    else:
+        items = [str(v) for v in flat.tolist()]
+    lines = [", ".join(items[i:i + VALUES_PER_LINE]) for i in range(0, len(items), VALUES_PER_LINE)]
+    return (",\n").join(indent + line for line in lines)
+
+
+def _c_float(x: float) -> str:
+    """A float literal that reads back as the same float32."""
+    return f"{float(np.float32(x)):.9e}f" if np.isfinite(x) else "0.0f"  # %e: "0f" or "1f" would not be C
+
+
+def _c_string(s: str) -> str:
+    return s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _dtype_name(values: np.ndarray) -> str:
+    return {np.dtype(np.int8): "int8", np.dtype(np.int32): "int32", np.dtype(np.float32): "float32"}[values.dtype]

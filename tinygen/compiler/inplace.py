@@ -1,0 +1,95 @@
+"""In-place execution: let an op's output overwrite an input that dies at that op.
+
+Two kinds:
+- Element-wise ops whose kernels read element i of the input before writing element
+  i of the output (and touch nothing else there): the output simply takes the input's
+  storage. It costs nothing, so it is applied wherever it is legal.
+- Kernel variants that save what they still need in a small scratch buffer, applied
+  only where they lower the arena (they cost a copy):
+  - depthwise convolution with depth multiplier 1 (MIT TinyEngine's trick) saves four
+    input channels at a time (then one) and writes those channels' outputs over them;
+  - convolution with stride 1, dilation 1 and equal input and output shapes (the
+    second convolution of a ResNet block, 1x1 convolutions between equal widths)
+    keeps a ring of filter-height input rows and writes each output row over its input row.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from ..ops.conv import ConvParams, DepthwiseParams, conv_inplace_scratch_bytes, depthwise_inplace_scratch_bytes
+from .layer import Arg, Layer, LoweredModel
+from .memory import collect_buffers, plan_memory, storage_roots
+
+# Ops whose kernel reads the same-shaped input's element i before writing output element i,
+# and never reads an element after its output is written (SOFTMAX: its last pass over a row).
+ELEMENTWISE = {"ADD", "MUL", "RELU", "RELU6", "LOGISTIC", "TANH", "QUANTIZE", "SOFTMAX"}
+
+
+def apply_in_place(model: LoweredModel) -> LoweredModel:
+    layers = list(model.layers)
+    for position, layer in enumerate(layers):
+        if layer.op.kind in ELEMENTWISE and layer.kernel:
+            source = _dying_input(LoweredModel(model.graph, layers), position, same_shape=True)
+            if source is not None:
+                layers[position] = dataclasses.replace(layer, shares_storage_with=source)
+    # Variants that cost a copy: take each one that does not grow the arena (two in a row
+    # may be needed before the peak drops), then drop those the final plan does not need.
+    best = LoweredModel(model.graph, layers)
+    best_arena = plan_memory(best).arena_bytes
+    chosen = []
+    for position, layer in enumerate(layers):
+        rewrite = _scratch_variant(layer)
+        if rewrite is None or _dying_input(best, position, same_shape=False) != layer.op.inputs[0]:
+            continue
+        trial = _with_layer(best, position, rewrite)
+        arena = plan_memory(trial).arena_bytes
+        if arena <= best_arena:
+            best, best_arena = trial, arena
+            chosen.append(position)
+    for position in chosen:
+        trial = _with_layer(best, position, layers[position])
+        arena = plan_memory(trial).arena_bytes
+        if arena <= best_arena:
+            best, best_arena = trial, arena
+    return best
+
+
+def _with_layer(model: LoweredModel, position: int, layer: Layer) -> LoweredModel:
+    layers = list(model.layers)
+    layers[position] = layer
+    return LoweredModel(model.graph, layers)
+
+
+def _dying_input(model: LoweredModel, position: int, same_shape: bool) -> int | None:
+    """An activation input of the layer whose storage is not used after it (nor is a model output)."""
+    graph, layer = model.graph, model.layers[position]
+    output = graph.tensor(layer.op.outputs[0])
+    roots = storage_roots(model)
+    buffers = {t: b for b in collect_buffers(model).values() for t in b.tensors}
+    for t in layer.op.inputs:
+        if t < 0 or graph.tensor(t).is_constant or layer.op.inputs.count(t) > 1:
+            continue
+        tensor = graph.tensor(t)
+        if tensor.dtype != output.dtype or tensor.nbytes < output.nbytes:
+            continue
+        if same_shape and tensor.shape != output.shape:
+            continue
+        buffer = buffers.get(roots.get(t, t))
+        if buffer is not None and buffer.last == position and not set(buffer.tensors) & set(graph.outputs):
+            return t
+    return None
+
+
+def _scratch_variant(layer: Layer) -> Layer | None:
+    """The in-place variant of a convolution layer with its scratch size, if the kernel has one for it."""
+    p = layer.params
+    if isinstance(p, DepthwiseParams) and p.depth_multiplier == 1 and p.output.n == 1:
+        kernel, scratch = "tg_depthwise_inplace_s8", depthwise_inplace_scratch_bytes(p)
+    elif (isinstance(p, ConvParams) and p.input == p.output and p.output.n == 1 and p.stride_h == p.stride_w == 1
+          and p.dilation_h == p.dilation_w == 1):
+        kernel, scratch = "tg_conv_inplace_s8", conv_inplace_scratch_bytes(p)
+    else:
+        return None
+    *inputs, _output = layer.args  # the in-place kernels take the same arguments, scratch for the output
+    return dataclasses.replace(layer, kernel=kernel, args=(*inputs, Arg("scratch")),
+                               scratch_bytes=scratch, shares_storage_with=layer.op.inputs[0])

@@ -1,0 +1,86 @@
+"""The compiler's stages chained: model file -> Graph -> layers -> plan -> C sources."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .codegen import GeneratedModel, generate
+from ..errors import TinygenError
+from ..frontends.tflite_reader import parse_tflite
+from ..ir import Graph
+from .layer import LoweredModel
+from .inplace import apply_in_place
+from .lower import lower
+from .memory import MemoryPlan, plan_memory
+from .schedule import schedule
+
+
+@dataclass
+class LoadedModel:
+    graph: Graph
+    tflite_bytes: bytes  # what the reference interpreter runs
+    source: str
+
+    @property
+    def model_hash(self) -> str:
+        """Identifies the model on a device: the first 16 hex digits of the file's SHA-256."""
+        return hashlib.sha256(self.tflite_bytes).hexdigest()[:16]
+
+
+@dataclass
+class CompiledModel:
+    model: LoadedModel
+    lowered: LoweredModel
+    plan: MemoryPlan
+    generated: GeneratedModel
+
+
+def load_model(path: str | Path) -> LoadedModel:
+    path = Path(path)
+    if not path.exists():
+        raise TinygenError(f"{path} does not exist")
+    if path.suffix.lower() not in (".tflite", ""):
+        raise TinygenError(f"{path}: unknown model format {path.suffix!r}; tinygen reads .tflite files")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise TinygenError(f"cannot read {path}: {e.strerror}") from e
+    return LoadedModel(parse_tflite(data, name=str(path)), data, str(path))
+
+
+def compile_model(model: LoadedModel) -> CompiledModel:
+    lowered = apply_in_place(schedule(lower(model.graph)))
+    plan = plan_memory(lowered)
+    generated = generate(lowered, plan, model.source, model.model_hash)
+    return CompiledModel(model, lowered, plan, generated)
+
+
+def read_model(path: str | Path) -> LoadedModel:
+    """A .tflite file as it is, or a Keras model converted to float TFLite (needs TensorFlow)."""
+    from ..frontends.keras import KERAS_SUFFIXES, keras_to_tflite
+
+    path = Path(path)
+    if path.suffix.lower() not in KERAS_SUFFIXES:
+        return load_model(path)
+    if not path.exists():
+        raise TinygenError(f"{path} does not exist")
+    data = keras_to_tflite(path)
+    return LoadedModel(parse_tflite(data, name=str(path)), data, str(path))
+
+
+def load_or_quantize(path: str | Path, calibration: str | Path | None = None, method: str = "minmax",
+                     per_channel: bool = True, float_io: bool = False, progress: bool = False) -> LoadedModel:
+    """A model ready to compile: an int8 .tflite as it is; a float .tflite or a Keras model
+    quantized on the way with the calibration inputs (see tinygen.quantize)."""
+    from ..quantize import is_float_graph, load_calibration, quantize
+
+    model = read_model(path)
+    if not is_float_graph(model.graph):
+        return model
+    if calibration is None:
+        raise TinygenError(f"{path} is a float model; pass --calibration DATA.npy|.npz (sample inputs, N x input "
+                           "shape) to quantize it to int8 on the way, or run `tinygen quantize` first")
+    result = quantize(model.graph, load_calibration(calibration, model.graph), method, per_channel, float_io,
+                      progress=progress)
+    return LoadedModel(result.graph, result.tflite_bytes, str(path))

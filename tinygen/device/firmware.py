@@ -1,0 +1,77 @@
+"""Firmware for a board from a compiled model: the PlatformIO project, `pio run`, the ELF's sizes.
+
+The project (tinygen.device.pio.project) holds the generated model and its kernels as lib/tinygen_model,
+and in src/ the firmware main for the board's framework plus the serial link server
+(firmware/link/), which answers the host's requests (docs/protocol.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..boards import Board
+from ..errors import TinygenError
+from ..compiler.fit import FitReport, check_fit
+from .link.ports import detect_port
+from .pio.project import BuildResult, run_pio, write_project
+from ..compiler.pipeline import CompiledModel
+from ..resources import resource_dir
+from .renode import write_resc
+
+# The firmware main per PlatformIO framework ("" = bare metal with tinygen's HAL).
+MAINS = {"": ("tg_main_baremetal.c", "main.c"), "arduino": ("tg_main_arduino.cpp", "main.cpp")}
+LINK_FILES = ("tg_link.h", "tg_link_frame.c", "tg_link_server.c")
+BUILD_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class Firmware:
+    project: Path
+    fit: FitReport  # the estimate, checked before building
+    build: BuildResult | None  # real sizes from the ELF; None with compile=False
+
+    def as_json(self) -> dict:
+        data = {"project": str(self.project), "fit": self.fit.as_json()}
+        if self.build:
+            data["elf"] = {"path": str(self.build.elf), "flash_bytes": self.build.flash_bytes,
+                           "ram_bytes": self.build.ram_bytes, "sections": self.build.sections}
+        return data
+
+
+def firmware_sources(board: Board) -> dict[str, str]:
+    """src/ of a firmware project: the main for the board's framework and the link server."""
+    firmware = resource_dir("firmware")
+    framework = board.platformio.framework
+    if framework not in MAINS:
+        raise TinygenError(f"board '{board.id}': tinygen has no firmware main for framework '{framework}'")
+    main, name = MAINS[framework]
+    files = {name: (firmware / "main" / main).read_text(encoding="utf-8")}
+    for link in LINK_FILES:
+        files[link] = (firmware / "link" / link).read_text(encoding="utf-8")
+    return files
+
+
+def build_firmware(compiled: CompiledModel, board: Board, out_dir: Path, compile: bool = True,
+                   timeout_s: float = BUILD_TIMEOUT_S) -> Firmware:
+    """Check the fit, write the project and (unless compile=False) build it with `pio run`."""
+    fit = check_fit(compiled, board)
+    lib = {**compiled.generated.kernel_files, **compiled.generated.files}
+    project = write_project(board, Path(out_dir), lib, firmware_sources(board))
+    build = run_pio(project, board.id, timeout_s=timeout_s) if compile else None
+    if board.emulator and board.emulator.renode_platform:  # boards Renode models and QEMU does not
+        write_resc(board, build.elf if build else project / ".pio" / "build" / board.id / "firmware.elf",
+                   project / "renode.resc")
+    return Firmware(project, fit, build)
+
+
+def flash(board: Board, project: Path, port: str | None = None, timeout_s: float = BUILD_TIMEOUT_S) -> str:
+    """Build and upload a firmware project with PlatformIO (the board profile's upload protocol: for
+    the Nano 33 BLE a 1200-baud touch, then bossac). Returns the port used."""
+    if board.bare_metal:
+        raise TinygenError(f"board '{board.id}' is emulated: there is nothing to flash; tinygen verify, "
+                           "invoke and profile run its firmware in QEMU")
+    if not (Path(project) / "platformio.ini").is_file():
+        raise TinygenError(f"{project} is not a PlatformIO project (no platformio.ini): run tinygen build first")
+    port = port or detect_port(board)
+    run_pio(Path(project), board.id, timeout_s=timeout_s, upload_port=port)
+    return port

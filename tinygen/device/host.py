@@ -1,0 +1,94 @@
+"""The host target: compile the generated C with the host compiler and run it on samples."""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..compiler.codegen import GeneratedModel
+from ..errors import TinygenError
+from ..ir import NUMPY_DTYPES, Graph
+from ..resources import resource_dir
+
+WARNINGS = ["-Wall", "-Wextra", "-Werror"]
+SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
+COMPILE_TIMEOUT_S = 600
+HARNESS = "tg_host_main.c"
+
+
+def host_compiler() -> str:
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not cc:
+        raise TinygenError("no host C compiler found: install gcc or clang, or set CC")
+    return cc
+
+
+def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = False) -> Path:
+    """Write the sources and the harness into directory and compile them; returns the executable."""
+    generated.write(directory)
+    harness = resource_dir("firmware") / "host" / HARNESS
+    shutil.copyfile(harness, directory / HARNESS)
+    sources = sorted([*(n for n in {**generated.kernel_files, **generated.files} if n.endswith(".c")), HARNESS])
+    binary = directory / ("model_host.exe" if os.name == "nt" else "model_host")
+    command = [*shlex.split(host_compiler()), "-std=c99", "-O2", *WARNINGS, *(SANITIZERS if sanitize else []),
+               "-I.", *sources, "-o", binary.name, "-lm"]
+    try:
+        result = subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
+    except subprocess.TimeoutExpired as e:
+        raise TinygenError(f"the host compiler took over {COMPILE_TIMEOUT_S} s") from e
+    if result.returncode != 0:
+        first = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr.strip())
+        raise TinygenError(f"host compile failed in {directory}: {first}")
+    return binary
+
+
+@dataclass
+class HostRun:
+    outputs: list[list[np.ndarray]]  # [sample][output]
+    traces: list[list[np.ndarray]]  # [sample][layer that runs], empty without trace
+
+
+class HostModel:
+    """Runs a compiled host binary; samples are lists of arrays, one per model input."""
+
+    def __init__(self, binary: Path, graph: Graph, traced_layers: list[int] | None = None) -> None:
+        self.binary = binary
+        self.graph = graph
+        self.traced_layers = traced_layers or []  # op indices of the layers that run, in execution order
+
+    def run(self, samples: list[list[np.ndarray]], trace: bool = False, timeout_s: float = 600) -> HostRun:
+        inputs = [self.graph.tensor(i) for i in self.graph.inputs]
+        payload = bytearray()
+        for sample in samples:
+            for tensor, value in zip(inputs, sample):
+                payload += np.ascontiguousarray(value, dtype=NUMPY_DTYPES[tensor.dtype]).tobytes()
+        command = [str(self.binary), *(["--trace"] if trace else [])]
+        try:
+            result = subprocess.run(command, input=bytes(payload), capture_output=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired as e:
+            raise TinygenError(f"the host model did not finish within {timeout_s} s") from e
+        if result.returncode != 0:
+            message = result.stderr.decode(errors="replace").strip().splitlines()
+            raise TinygenError(f"the host model failed (exit {result.returncode}): {message[0] if message else ''}")
+        return self._parse(result.stdout, len(samples), trace)
+
+    def _parse(self, data: bytes, count: int, trace: bool) -> HostRun:
+        outputs, traces, pos = [], [], 0
+
+        def take(index: int) -> np.ndarray:
+            nonlocal pos
+            t = self.graph.tensor(index)
+            value = np.frombuffer(data, dtype=NUMPY_DTYPES[t.dtype], count=t.size, offset=pos).reshape(t.shape)
+            pos += t.nbytes
+            return value
+
+        for _ in range(count):
+            if trace:
+                traces.append([take(self.graph.ops[layer].outputs[0]) for layer in self.traced_layers])
+            outputs.append([take(i) for i in self.graph.outputs])
+        return HostRun(outputs, traces)

@@ -1,0 +1,125 @@
+"""A device session: the tinygen firmware reached over its serial link, on a real board's port or
+in the board's emulator (QEMU with UART0 on a TCP socket). Everything above this module talks to
+both the same way.
+
+Counts: a real chip's DWT counts cycles. Under QEMU, -icount makes SysTick advance exactly with
+executed instructions, so the same ticks are converted to instructions: a different unit, and
+every report says which.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..boards import Board
+from ..errors import TinygenError
+from ..ir import NUMPY_DTYPES, Graph
+from .link.client import DeviceInfo, LinkClient
+from . import qemu
+
+BAUD = 115200
+ICOUNT_SHIFT = 6  # 64 ns per instruction: counts repeatable and within one instruction
+
+
+@dataclass(frozen=True)
+class Counts:
+    unit: str  # "cycles" or "instructions"
+    layers: list[int]  # per entry of tg_model_layers (0 for layers that run nothing)
+
+    @property
+    def total(self) -> int:
+        return sum(self.layers)
+
+
+class Device:
+    """Open with Device.open(); use as a context manager (closes the port and stops QEMU)."""
+
+    def __init__(self, board: Board, client: LinkClient, emulator: qemu.QemuSerial | None) -> None:
+        self.board = board
+        self.client = client
+        self.emulator = emulator
+        self._info: DeviceInfo | None = None
+
+    @classmethod
+    def open(cls, board: Board, port: str | None = None, elf: Path | None = None,
+             timeout_s: float = 2.0) -> Device:
+        """A real board on `port`, or (without one) `elf` running in the board's QEMU machine."""
+        import serial
+
+        emulator = None
+        if port is None:
+            if not board.qemu_machine:
+                raise TinygenError(f"board '{board.id}' has no emulator: connect it and pass --port")
+            emulator = qemu.start_serial(board, elf, icount_shift=ICOUNT_SHIFT)
+            url, name = emulator.url, f"QEMU ({board.qemu_machine})"
+        else:
+            url, name = port, port
+        try:
+            link = serial.serial_for_url(url, baudrate=BAUD, timeout=0.05)
+        except (serial.SerialException, ValueError) as e:
+            if emulator:
+                emulator.close()
+            raise TinygenError(f"cannot open {url}: {e}") from None
+        return cls(board, LinkClient(link, name, timeout_s=timeout_s), emulator)
+
+    def close(self) -> None:
+        self.client.port.close()
+        if self.emulator:
+            self.emulator.close()
+
+    def __enter__(self) -> Device:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def info(self) -> DeviceInfo:
+        if self._info is None:
+            self._info = self.client.info()
+        return self._info
+
+    def check_model(self, model_hash: str) -> DeviceInfo:
+        """The device's info, after making sure it runs this model."""
+        info = self.info
+        if info.model_hash != model_hash:
+            raise TinygenError(f"{self.client.name} runs model {info.model_hash} (board '{info.board}'), "
+                               f"not this model ({model_hash}): build and flash it first")
+        return info
+
+    def run(self, graph: Graph, sample: list[np.ndarray]) -> list[np.ndarray]:
+        """One inference: the sample's arrays (one per model input) in, the outputs out."""
+        if not len(sample) == len(graph.inputs) == len(self.info.inputs):
+            raise TinygenError(f"{len(sample)} input arrays for a model with {len(graph.inputs)} inputs "
+                               f"(the device reports {len(self.info.inputs)})")
+        inputs = []
+        for index, value, spec in zip(graph.inputs, sample, self.info.inputs):
+            t = graph.tensor(index)
+            data = np.ascontiguousarray(value, dtype=NUMPY_DTYPES[t.dtype]).tobytes()
+            if len(data) != spec.bytes:
+                raise TinygenError(f"input {t.name!r} has {len(data)} bytes; the device expects {spec.bytes} "
+                                   f"({spec.dtype} {list(spec.shape)})")
+            inputs.append(data)
+        outputs, _ = self.client.run(inputs, len(graph.outputs))
+        result = []
+        for index, data in zip(graph.outputs, outputs):
+            t = graph.tensor(index)
+            result.append(np.frombuffer(data, dtype=NUMPY_DTYPES[t.dtype]).reshape(t.shape))
+        return result
+
+    def profile(self, graph: Graph, sample: list[np.ndarray]) -> Counts:
+        """Per-layer counts of one inference on `sample`."""
+        self.run(graph, sample)
+        return self.counts(self.client.read_profile())
+
+    def counts(self, raw: list[int]) -> Counts:
+        """The firmware's raw counter values in the unit they stand for on this device."""
+        counter = self.info.counter
+        if counter == "none":
+            raise TinygenError(f"board '{self.board.id}' has no cycle counter to profile with")
+        if self.emulator and counter == "systick":
+            return Counts("instructions",
+                          [qemu.instructions_from_ticks(self.board, r, ICOUNT_SHIFT) for r in raw])
+        return Counts("cycles", raw)  # DWT, or SysTick on the CPU clock of a real chip

@@ -1,0 +1,135 @@
+"""CONV_2D and DEPTHWISE_CONV_2D -> tg_conv_s8, tg_depthwise_s8."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ir import Graph, Op
+from ..compiler.layer import Arg, Layer, tensor_args
+from .common import Dims, channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
+from .geometry import window_padding
+
+MAX_FILTER_H = 16  # TG_CONV_MAX_FILTER_H in firmware/tg_conv.h
+DEPTHWISE_INPLACE_GROUP = 4  # TG_DEPTHWISE_INPLACE_GROUP in firmware/tg_depthwise.h
+
+
+@dataclass(frozen=True)
+class ConvParams:
+    C_TYPE = "tg_conv_params"
+    C_FILE = "tg_conv.c"
+    input: Dims
+    filter: Dims
+    output: Dims
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    pad_h: int
+    pad_w: int
+    input_offset: int
+    output_offset: int
+    act_min: int
+    act_max: int
+
+
+@dataclass(frozen=True)
+class DepthwiseParams:
+    C_TYPE = "tg_depthwise_params"
+    C_FILE = "tg_depthwise.c"
+    input: Dims
+    filter: Dims
+    output: Dims
+    depth_multiplier: int
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    pad_h: int
+    pad_w: int
+    input_offset: int
+    output_offset: int
+    act_min: int
+    act_max: int
+
+
+def depthwise_inplace_scratch_bytes(p: DepthwiseParams) -> int:
+    """tg_depthwise_inplace_s8's scratch: one group of input channels, every pixel."""
+    return min(DEPTHWISE_INPLACE_GROUP, p.input.c) * p.input.h * p.input.w
+
+
+def conv_inplace_scratch_bytes(p: ConvParams) -> int:
+    """tg_conv_inplace_s8's scratch: a ring of filter-height input rows."""
+    return p.filter.h * p.input.w * p.input.c
+
+
+def folded_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, axis: int) -> np.ndarray:
+    """bias + input_offset * the sum of each output channel's weights (output channels along axis),
+    wrapped to int32 as the reference's int32 sums wrap."""
+    sums = np.moveaxis(weights.astype(np.int64), axis, 0).reshape(weights.shape[axis], -1).sum(axis=1)
+    folded = sums * input_offset + (0 if bias is None else bias.astype(np.int64))
+    return ((folded + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+def _windows_overlap_padding(p: ConvParams) -> bool:
+    """Whether some output's window has taps outside the input (in the zero padding)."""
+    def overlaps(pad, out, stride, taps, dilation, size):
+        return pad > 0 or (out - 1) * stride + (taps - 1) * dilation >= size
+    return (overlaps(p.pad_h, p.output.h, p.stride_h, p.filter.h, p.dilation_h, p.input.h)
+            or overlaps(p.pad_w, p.output.w, p.stride_w, p.filter.w, p.dilation_w, p.input.w))
+
+
+def _window(op: Op, graph: Graph):
+    (x,), y = int8_io(op, graph)
+    weights = graph.tensor(op.inputs[1])
+    bias_index = op.inputs[2] if len(op.inputs) > 2 else -1
+    bias = graph.tensor(bias_index) if bias_index >= 0 else None
+    require(len(x.shape) == 4 and len(y.shape) == 4 and len(weights.shape) == 4, op, "expects 4-D NHWC tensors")
+    o = op.options
+    dilation = (o.get("dilation_h_factor", 1), o.get("dilation_w_factor", 1))
+    pad_h, pad_w = window_padding(op, x.shape[1:3], weights.shape[1:3], y.shape[1:3], dilation)
+    act_min, act_max = fused_activation(op, y)
+    common = dict(input=Dims.of(x.shape), filter=Dims.of(weights.shape), output=Dims.of(y.shape),
+                  stride_h=o["stride_h"], stride_w=o["stride_w"], dilation_h=dilation[0], dilation_w=dilation[1],
+                  pad_h=pad_h, pad_w=pad_w, input_offset=-x.zero_point, output_offset=y.zero_point,
+                  act_min=act_min, act_max=act_max)
+    return x, weights, bias, bias_index, y, common
+
+
+def _layer(op, kernel, params, x, weights, bias_index, y, extra: dict[str, np.ndarray] | None = None) -> Layer:
+    """The call (input, filter, bias, *extra consts, multiplier, shift, output)."""
+    multiplier, shift = channel_multipliers(x.scale, weights, y.scale, y.shape[3])
+    extra = extra or {}
+    args = (*tensor_args(op.inputs[0], op.inputs[1], bias_index), *(Arg("const", name) for name in extra),
+            Arg("const", "multiplier"), Arg("const", "shift"), *tensor_args(op.outputs[0]))
+    return Layer(op, kernel, params, args, consts={**extra, "multiplier": multiplier, "shift": shift})
+
+
+def lower_conv(op: Op, graph: Graph) -> Layer:
+    x, weights, bias, bias_index, y, common = _window(op, graph)
+    out_c, _, _, f_c = weights.shape
+    require(f_c == x.shape[3], op, "grouped convolution is not supported")
+    require(weights.shape[1] <= MAX_FILTER_H, op, f"filters taller than {MAX_FILTER_H} rows are not supported")
+    require(out_c == y.shape[3], op, "weights and output disagree on the channel count")
+    check_weights(op, weights, out_c, axis=0)
+    check_bias(op, bias, out_c)
+    params = ConvParams(**common)
+    folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
+    # The kernel reads bias only for windows that overlap the padding: without any, folded_bias
+    # replaces it in flash.
+    bias_arg = bias_index if _windows_overlap_padding(params) else -1
+    return _layer(op, "tg_conv_s8", params, x, weights, bias_arg, y, {"folded_bias": folded})
+
+
+def lower_depthwise(op: Op, graph: Graph) -> Layer:
+    x, weights, bias, bias_index, y, common = _window(op, graph)
+    out_c = weights.shape[3]
+    require(weights.shape[0] == 1 and out_c == y.shape[3] and out_c % x.shape[3] == 0, op,
+            "depthwise weights must be [1, h, w, input channels * depth multiplier]")
+    check_weights(op, weights, out_c, axis=3)
+    check_bias(op, bias, out_c)
+    params = DepthwiseParams(depth_multiplier=out_c // x.shape[3], **common)
+    return _layer(op, "tg_depthwise_s8", params, x, weights, bias_index, y)
+
+
+LOWERINGS = {"CONV_2D": lower_conv, "DEPTHWISE_CONV_2D": lower_depthwise}

@@ -1,0 +1,140 @@
+"""ADD and MUL with numpy broadcasting -> tg_add_s8, tg_mul_s8.
+
+Broadcasting is resolved here: the output shape is walked in row-major order, and
+each input gets one stride per dimension (0 where it is broadcast). Runs of
+dimensions that every input walks contiguously are merged first, so the C loop
+usually sees one or two dimensions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ir import Graph, Op
+from ..compiler.layer import Arg, Layer, tensor_args
+from ..quantmath import quantize_multiplier
+from .common import fused_activation, int8_io, require, rescale_multiplier
+
+# TFLM computes wrong results when it has to broadcast at rank 8 or more (measured
+# with the installed build); shapes that are equal up to leading 1s work at any rank,
+# and merge to one dimension. This is also the C walk's bound, TG_BROADCAST_MAX_RANK.
+MAX_BROADCAST_RANK = 7
+# ADD lifts both inputs by 2^20 before rescaling them to a common scale (TFLM's int8 choice).
+ADD_LEFT_SHIFT = 20
+
+
+@dataclass(frozen=True)
+class AddParams:
+    C_TYPE = "tg_add_params"
+    C_FILE = "tg_elementwise.c"
+    rank: int  # of the merged broadcast shape
+    size: int  # output elements
+    input1_offset: int
+    input2_offset: int
+    output_offset: int
+    left_shift: int
+    input1_multiplier: int
+    input1_shift: int
+    input2_multiplier: int
+    input2_shift: int
+    output_multiplier: int
+    output_shift: int
+    act_min: int
+    act_max: int
+
+
+@dataclass(frozen=True)
+class MulParams:
+    C_TYPE = "tg_mul_params"
+    C_FILE = "tg_elementwise.c"
+    rank: int
+    size: int
+    input1_offset: int
+    input2_offset: int
+    output_offset: int
+    output_multiplier: int
+    output_shift: int
+    act_min: int
+    act_max: int
+
+
+def broadcast_walk(shape1: tuple[int, ...], shape2: tuple[int, ...],
+                   out_shape: tuple[int, ...]) -> tuple[list[int], list[int], list[int]]:
+    """(shape, strides1, strides2) walking out_shape row-major, with each input's element strides."""
+    rank = len(out_shape)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in (shape1, shape2)]
+    dims, strides = [], ([], [])
+    for d, extent in enumerate(out_shape):
+        if extent == 1:
+            continue  # a size-1 output dimension moves nothing
+        dims.append(extent)
+        for k, shape in enumerate(padded):
+            strides[k].append(0 if shape[d] == 1 else int(np.prod(shape[d + 1:], dtype=np.int64)))
+    # Merge dimension d into d + 1 where stepping d is stepping d + 1 all the way, for both inputs.
+    d = len(dims) - 2
+    while d >= 0:
+        if all(s[d] == s[d + 1] * dims[d + 1] for s in strides):
+            dims[d:d + 2] = [dims[d] * dims[d + 1]]
+            for s in strides:
+                del s[d]
+        d -= 1
+    if not dims:
+        return [1], [0], [0]
+    return dims, strides[0], strides[1]
+
+
+def _broadcast(op: Op, graph: Graph):
+    (a, b), y = int8_io(op, graph, n_inputs=2)
+    try:
+        expected = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        expected = None
+    require(expected == tuple(y.shape), op, f"input shapes {a.shape} and {b.shape} do not broadcast to the "
+                                            f"output shape {y.shape}")
+    require(y.size > 0, op, "has an empty output")
+    rank = len(y.shape)
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in (a.shape, b.shape)]
+    require(padded[0] == padded[1] or rank <= MAX_BROADCAST_RANK, op,
+            f"broadcasting at rank {rank} is not supported (tflite-micro computes it wrongly above rank "
+            f"{MAX_BROADCAST_RANK})")
+    dims, strides1, strides2 = broadcast_walk(a.shape, b.shape, y.shape)
+    consts = {name: np.array(v, dtype=np.int32) for name, v in
+              (("shape", dims), ("strides1", strides1), ("strides2", strides2))}
+    args = (Arg("const", "shape"), Arg("const", "strides1"), Arg("const", "strides2"),
+            *tensor_args(op.inputs[0], op.inputs[1], op.outputs[0]))
+    act_min, act_max = fused_activation(op, y)
+    common = dict(rank=len(dims), size=y.size, input1_offset=-a.zero_point, input2_offset=-b.zero_point,
+                  output_offset=y.zero_point, act_min=act_min, act_max=act_max)
+    return a, b, y, common, args, consts
+
+
+def add_output_multiplier(scale1: float, scale2: float, output_scale: float) -> float:
+    """ADD's last rescale, from the inputs' shared scale (twice the larger) to the output's.
+    TFLM aborts the process unless it is below 1."""
+    return 2.0 * max(scale1, scale2) / ((1 << ADD_LEFT_SHIFT) * output_scale)
+
+
+def lower_add(op: Op, graph: Graph) -> Layer:
+    a, b, y, common, args, consts = _broadcast(op, graph)
+    # TFLM's Prepare, in double: both inputs go to a scale of twice the larger one, then to the output's.
+    twice_max = 2.0 * max(a.scale, b.scale)
+    output_real = add_output_multiplier(a.scale, b.scale, y.scale)
+    require(output_real < 1.0, op, f"output scale {y.scale} is too small for inputs of scale {a.scale} and "
+                                   f"{b.scale} (tflite-micro aborts on this model)")
+    m1, s1 = quantize_multiplier(a.scale / twice_max)
+    m2, s2 = quantize_multiplier(b.scale / twice_max)
+    mo, so = quantize_multiplier(output_real)
+    params = AddParams(left_shift=ADD_LEFT_SHIFT, input1_multiplier=m1, input1_shift=s1, input2_multiplier=m2,
+                       input2_shift=s2, output_multiplier=mo, output_shift=so, **common)
+    return Layer(op, "tg_add_s8", params, args, consts)
+
+
+def lower_mul(op: Op, graph: Graph) -> Layer:
+    a, b, y, common, args, consts = _broadcast(op, graph)
+    multiplier, shift = rescale_multiplier(op, a.scale * b.scale / y.scale, f"{a.scale} * {b.scale} / {y.scale}")
+    params = MulParams(output_multiplier=multiplier, output_shift=shift, **common)
+    return Layer(op, "tg_mul_s8", params, args, consts)
+
+
+LOWERINGS = {"ADD": lower_add, "MUL": lower_mul}

@@ -1,0 +1,53 @@
+"""FULLY_CONNECTED -> tg_fully_connected_s8."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ir import Graph, Op
+from ..compiler.layer import Arg, Layer, tensor_args
+from .common import channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
+from .conv import folded_bias
+
+
+@dataclass(frozen=True)
+class FullyConnectedParams:
+    C_TYPE = "tg_fully_connected_params"
+    C_FILE = "tg_fully_connected.c"
+    batches: int
+    input_depth: int
+    output_depth: int
+    input_offset: int
+    filter_offset: int
+    output_offset: int
+    act_min: int
+    act_max: int
+
+
+def lower_fully_connected(op: Op, graph: Graph) -> Layer:
+    (x,), y = int8_io(op, graph)
+    weights = graph.tensor(op.inputs[1])
+    bias_index = op.inputs[2] if len(op.inputs) > 2 else -1
+    require(len(weights.shape) == 2, op, "weights must be 2-D [outputs, depth]")
+    out_depth, depth = weights.shape
+    require(x.size % depth == 0, op, f"input size {x.size} is not a multiple of the weights' depth {depth}")
+    batches = x.size // depth
+    require(y.size == batches * out_depth, op, "output size does not match the weights")
+    check_weights(op, weights, out_depth, axis=0)
+    bias = graph.tensor(bias_index) if bias_index >= 0 else None
+    check_bias(op, bias, out_depth)
+    multiplier, shift = channel_multipliers(x.scale, weights, y.scale, out_depth)
+    act_min, act_max = fused_activation(op, y)
+    params = FullyConnectedParams(batches=batches, input_depth=depth, output_depth=out_depth,
+                                  input_offset=-x.zero_point,
+                                  # the per-channel reference kernel ignores the weights' zero point
+                                  filter_offset=0 if weights.quant.per_channel else -weights.quant.zero_point[0],
+                                  output_offset=y.zero_point, act_min=act_min, act_max=act_max)
+    # the kernel takes the bias with the input offset's share folded in, never NULL
+    folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
+    args = (*tensor_args(op.inputs[0], op.inputs[1]), Arg("const", "folded_bias"), Arg("const", "multiplier"),
+            Arg("const", "shift"), *tensor_args(op.outputs[0]))
+    return Layer(op, "tg_fully_connected_s8", params, args,
+                 {"folded_bias": folded, "multiplier": multiplier, "shift": shift})
+
+
+LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}

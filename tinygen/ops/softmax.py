@@ -1,0 +1,66 @@
+"""SOFTMAX -> tg_softmax_s8: int8 in, int8 out on tflite-micro's fixed grid (scale 1/256, zero point -128)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ir import Graph, Op
+from ..compiler.layer import Layer, tensor_args
+from ..quantmath import quantize_multiplier
+from .common import int8_io, require
+
+# The scaled difference beta * s_in * (x - max) is evaluated in Q5.26, so differences
+# reach down to -32 before exp() underflows.
+DIFF_INT_BITS = 5
+OUTPUT_SCALE = 1.0 / 256
+OUTPUT_ZERO_POINT = -128
+
+
+@dataclass(frozen=True)
+class SoftmaxParams:
+    C_TYPE = "tg_softmax_params"
+    C_FILE = "tg_softmax.c"
+    rows: int
+    depth: int
+    input_multiplier: int
+    input_shift: int
+    diff_min: int
+
+
+def softmax_scaling(beta: float, input_scale: float) -> tuple[int, int, int] | None:
+    """(multiplier, left shift, diff_min) as TFLM's Prepare derives them, or None if it would abort.
+
+    beta * s_in maps an input step to Q5.26 (hence 2^26), capped below 2^31 and quantized
+    as a multiplier > 1. diff_min is minus the largest difference that still fits 5 integer
+    bits after the shift: floor(31 * 2^26 / 2^shift).
+    """
+    real = min(float(np.float32(beta)) * input_scale * 2.0 ** (31 - DIFF_INT_BITS), 2.0**31 - 1)
+    if not real > 1.0:  # QuantizeMultiplierGreaterThanOne CHECK-fails
+        return None
+    # Quantizing real / 2 gives the same significand with the exponent one lower; it lets the
+    # exponent reach 31 (beta * s_in >= 16), which quantize_multiplier refuses for general use.
+    # That is harmless here: diff_min is then 0, so only a zero difference is ever shifted.
+    multiplier, shift = quantize_multiplier(real / 2)
+    shift += 1
+    diff_min = -(((1 << DIFF_INT_BITS) - 1) << (31 - DIFF_INT_BITS) >> shift)
+    return multiplier, shift, diff_min
+
+
+def lower_softmax(op: Op, graph: Graph) -> Layer:
+    (x,), y = int8_io(op, graph)
+    require(len(x.shape) >= 1 and x.shape == y.shape, op, f"input {x.shape} and output {y.shape} shapes differ")
+    require(y.scale == OUTPUT_SCALE and y.zero_point == OUTPUT_ZERO_POINT, op,
+            f"output quantization must be scale 1/256, zero point -128 (as tflite-micro requires), "
+            f"got scale {y.scale:g}, zero point {y.zero_point}")
+    beta = op.options.get("beta", 0.0)  # the schema's default
+    scaling = softmax_scaling(beta, x.scale)
+    require(scaling is not None, op, f"beta {beta:g} * input scale {x.scale:g} must exceed 2^-26")
+    multiplier, shift, diff_min = scaling
+    depth = x.shape[-1]
+    params = SoftmaxParams(rows=x.size // depth, depth=depth, input_multiplier=multiplier, input_shift=shift,
+                           diff_min=diff_min)
+    return Layer(op, "tg_softmax_s8", params, tensor_args(op.inputs[0], op.outputs[0]))
+
+
+LOWERINGS = {"SOFTMAX": lower_softmax}

@@ -1,0 +1,1 @@
+"""What tinygen shows people: model summaries, memory plans, profiles."""

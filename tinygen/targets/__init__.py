@@ -1,1 +1,0 @@
-"""Where compiled models run: the host, QEMU, Renode, a real board over serial."""
