@@ -1,14 +1,11 @@
 """The independent reference: the tflite-micro interpreter (the `tinygen[verify]` extra)."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .errors import TinygenError
-from .ir import Graph, Op
-from .ops.elementwise import add_output_multiplier
-from .ops.softmax import softmax_scaling
+from .ir import Graph
+from .ops import op_def
 
 INSTALL_HINT = ("the reference interpreter tflite-micro is not installed: pip install 'tinygen[verify]' "
                 "(it has Linux x86_64 wheels only)")
@@ -53,39 +50,9 @@ class Reference:
 
 
 def _check_reference_can_run(graph: Graph) -> None:
-    """Refuse what is known to crash the interpreter's process instead of raising."""
+    """Refuse what is known to crash the interpreter's process instead of raising (each op's record knows)."""
     for op in graph.ops:
-        if op.kind == "DEPTHWISE_CONV_2D" and (len(op.inputs) < 3 or op.inputs[2] < 0):
-            raise TinygenError(f"op {op.index} (DEPTHWISE_CONV_2D) has no bias; tflite-micro crashes on that, "
-                               "so it cannot be verified")
-        if op.kind == "ADD" and _add_aborts(graph, op):
-            raise TinygenError(f"op {op.index} (ADD) has an output scale too small for its inputs' scales; "
-                               "tflite-micro aborts on that, so it cannot be verified")
-        if op.kind == "SOFTMAX" and _softmax_always_aborts(graph, op):
-            raise TinygenError(f"op {op.index} (SOFTMAX) aborts tflite-micro on every input (its beta * input "
-                               "scale is too small), so it cannot be verified")
-
-
-def _add_aborts(graph: Graph, op: Op) -> bool:
-    """TFLM's ADD Prepare aborts unless its output multiplier is below 1."""
-    tensors = [graph.tensor(i) for i in (*op.inputs[:2], op.outputs[0])]
-    return all(t.quant is not None for t in tensors) and add_output_multiplier(*(t.scale for t in tensors)) >= 1
-
-
-def _softmax_always_aborts(graph: Graph, op: Op) -> bool:
-    """TFLM aborts a SOFTMAX row whose exps sum to 512 or more (and at prepare on a multiplier <= 1).
-
-    Whether a row gets there depends on the data (512 equal values always do), so this only
-    catches what aborts for every input: even the most spread row, one 127 and the rest -128,
-    sums to 512. A deep, flat softmax can still abort the interpreter on particular inputs.
-    """
-    x = graph.tensor(op.inputs[0])
-    if x.dtype != "int8" or x.quant is None:
-        return False
-    beta = op.options.get("beta", 0.0)
-    scaling = softmax_scaling(beta, x.scale)
-    if scaling is None:
-        return True
-    depth = x.shape[-1]
-    smallest_exp = math.exp(-255 * beta * x.scale) if -255 >= scaling[2] else 0.0
-    return 1 + (depth - 1) * smallest_exp >= 512
+        record = op_def(op.kind)
+        reason = record.reference_guard(op, graph) if record and record.reference_guard else None
+        if reason:
+            raise TinygenError(f"op {op.index} ({op.kind}) {reason}, so it cannot be verified")

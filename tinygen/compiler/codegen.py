@@ -24,7 +24,7 @@ VALUES_PER_LINE = 16
 
 @dataclass(frozen=True)
 class GeneratedModel:
-    files: dict[str, str]  # file name -> text (model.h, model.c)
+    files: dict[str, str]  # file name -> text (model.h, model.c, tg_kernels.h)
     kernel_files: dict[str, str]  # the C runtime files the model needs
 
     def write(self, directory: Path) -> list[Path]:
@@ -50,8 +50,9 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
         "inputs": [_io("input", n, graph.tensor(t), storage) for n, t in enumerate(graph.inputs)],
         "outputs": [_io("output", n, graph.tensor(t), storage) for n, t in enumerate(graph.outputs)],
     }
-    files = {name: render(f"{name}.j2", **context) for name in ("model.h", "model.c")}
     c_files = {type(layer.params).C_FILE for layer in model.layers if layer.kernel}
+    context["headers"] = sorted(Path(name).with_suffix(".h").name for name in c_files)
+    files = {name: render(f"{name}.j2", **context) for name in ("model.h", "model.c", "tg_kernels.h")}
     return GeneratedModel(files, runtime_sources(c_files))
 
 

@@ -1,34 +1,28 @@
 """In-place execution: let an op's output overwrite an input that dies at that op.
 
-Two kinds:
-- Element-wise ops whose kernels read element i of the input before writing element
-  i of the output (and touch nothing else there): the output simply takes the input's
-  storage. It costs nothing, so it is applied wherever it is legal.
-- Kernel variants that save what they still need in a small scratch buffer, applied
-  only where they lower the arena (they cost a copy):
-  - depthwise convolution with depth multiplier 1 (MIT TinyEngine's trick) saves four
-    input channels at a time (then one) and writes those channels' outputs over them;
-  - convolution with stride 1, dilation 1 and equal input and output shapes (the
-    second convolution of a ResNet block, 1x1 convolutions between equal widths)
-    keeps a ring of filter-height input rows and writes each output row over its input row.
+Two kinds, both declared by the op's record (tinygen/ops):
+- `in_place`: element-wise ops whose kernels read element i of the input before writing
+  element i of the output (and touch nothing else there): the output simply takes the
+  input's storage. It costs nothing, so it is applied wherever it is legal.
+- `in_place_variant`: kernel variants that save what they still need in a small scratch
+  buffer, applied only where they lower the arena (they cost a copy). Depthwise
+  convolution (MIT TinyEngine's trick) saves a few input channels at a time and writes
+  those channels' outputs over them; a stride-1 convolution with equal input and output
+  shapes keeps a ring of filter-height input rows and writes each output row over its input row.
 """
 from __future__ import annotations
 
 import dataclasses
 
-from ..ops.conv import ConvParams, DepthwiseParams, conv_inplace_scratch_bytes, depthwise_inplace_scratch_bytes
-from .layer import Arg, Layer, LoweredModel
+from ..ops import op_def
+from .layer import Layer, LoweredModel
 from .memory import collect_buffers, plan_memory, storage_roots
-
-# Ops whose kernel reads the same-shaped input's element i before writing output element i,
-# and never reads an element after its output is written (SOFTMAX: its last pass over a row).
-ELEMENTWISE = {"ADD", "MUL", "RELU", "RELU6", "LOGISTIC", "TANH", "QUANTIZE", "SOFTMAX"}
 
 
 def apply_in_place(model: LoweredModel) -> LoweredModel:
     layers = list(model.layers)
     for position, layer in enumerate(layers):
-        if layer.op.kind in ELEMENTWISE and layer.kernel:
+        if op_def(layer.op.kind).in_place and layer.kernel:
             source = _dying_input(LoweredModel(model.graph, layers), position, same_shape=True)
             if source is not None:
                 layers[position] = dataclasses.replace(layer, shares_storage_with=source)
@@ -81,15 +75,6 @@ def _dying_input(model: LoweredModel, position: int, same_shape: bool) -> int | 
 
 
 def _scratch_variant(layer: Layer) -> Layer | None:
-    """The in-place variant of a convolution layer with its scratch size, if the kernel has one for it."""
-    p = layer.params
-    if isinstance(p, DepthwiseParams) and p.depth_multiplier == 1 and p.output.n == 1:
-        kernel, scratch = "tg_depthwise_inplace_s8", depthwise_inplace_scratch_bytes(p)
-    elif (isinstance(p, ConvParams) and p.input == p.output and p.output.n == 1 and p.stride_h == p.stride_w == 1
-          and p.dilation_h == p.dilation_w == 1):
-        kernel, scratch = "tg_conv_inplace_s8", conv_inplace_scratch_bytes(p)
-    else:
-        return None
-    *inputs, _output = layer.args  # the in-place kernels take the same arguments, scratch for the output
-    return dataclasses.replace(layer, kernel=kernel, args=(*inputs, Arg("scratch")),
-                               scratch_bytes=scratch, shares_storage_with=layer.op.inputs[0])
+    """The layer's in-place kernel variant with its scratch size, if its op has one that applies."""
+    variant = op_def(layer.op.kind).in_place_variant
+    return variant(layer) if variant and layer.kernel else None

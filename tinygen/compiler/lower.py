@@ -1,24 +1,22 @@
-"""Lowering: Graph -> LoweredModel, one Layer per op, every constant computed here."""
+"""Lowering: Graph -> LoweredModel, one Layer per op through its record, every constant computed here."""
 from __future__ import annotations
 
 from ..errors import TinygenError
-
-MAX_IO_RANK = 6  # TG_MAX_DIMS in firmware/tg_model_api.h
 from ..ir import Graph
-from ..ops import LOWERINGS
+from ..ops import SUPPORTED_OPS, op_def
 from .layer import LoweredModel
 
-SUPPORTED_OPS = tuple(sorted(LOWERINGS))
+MAX_IO_RANK = 6  # TG_MAX_DIMS in firmware/tg_model_api.h
 
 
 def lower(graph: Graph) -> LoweredModel:
     check_graph(graph)
     layers = []
     for op in graph.ops:
-        lowering = LOWERINGS.get(op.kind)
-        if lowering is None:
+        record = op_def(op.kind)
+        if record is None:
             raise TinygenError(f"op {op.index} ({op.kind}) is not supported; supported ops: {', '.join(SUPPORTED_OPS)}")
-        layers.append(lowering(op, graph))
+        layers.append(record.lower(op, graph))
     return LoweredModel(graph, layers)
 
 

@@ -11,7 +11,7 @@ import tflite
 
 from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph, Op, Quant, Tensor
-from .tflite_schema import ENUM_FIELDS, OP_OPTIONS, TENSOR_TYPES, camel
+from .tflite_schema import ENUM_FIELDS, TENSOR_TYPES, camel, op_options
 
 TFLITE_IDENTIFIER = b"TFL3"
 
@@ -87,7 +87,7 @@ def _read_op(model, op, index: int) -> Op:
 
 
 def _read_options(kind: str, op) -> dict:
-    table_name, fields = OP_OPTIONS.get(kind, (None, ()))
+    table_name, fields = op_options(kind).table, op_options(kind).fields
     if not fields:
         return {}
     table = op.BuiltinOptions()

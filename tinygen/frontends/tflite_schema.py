@@ -1,10 +1,13 @@
 """What tinygen reads and writes of the TFLite flatbuffer schema.
 
-One table names, per supported op, its options table and fields, so the reader and
-the writer cannot disagree. IR option keys are the schema's field names in
-snake_case; enum fields (padding, activation) hold the enum's name.
+Which options table an op has, and which of its fields tinygen reads, comes from the op's
+record (tinygen/ops), so the reader and the writer cannot disagree. IR option keys are the
+schema's field names in snake_case; enum fields (padding, activation) hold the enum's name.
 """
 import tflite
+
+from ..ops import op_def
+from ..ops.record import Options
 
 TENSOR_TYPES = {
     tflite.TensorType.FLOAT32: "float32",
@@ -27,34 +30,11 @@ ACTIVATIONS = {
 }
 ENUM_FIELDS = {"padding": PADDINGS, "fused_activation_function": ACTIVATIONS}
 
-_POOL = ("Pool2DOptions", ("padding", "stride_w", "stride_h", "filter_width", "filter_height",
-                           "fused_activation_function"))
+def op_options(kind: str) -> Options:
+    """The options table and fields of an op (none for ops tinygen does not support)."""
+    record = op_def(kind)
+    return record.options if record else Options()
 
-# op name -> (options table name or None, scalar fields of that table)
-OP_OPTIONS = {
-    "CONV_2D": ("Conv2DOptions", ("padding", "stride_w", "stride_h", "fused_activation_function",
-                                  "dilation_w_factor", "dilation_h_factor")),
-    "DEPTHWISE_CONV_2D": ("DepthwiseConv2DOptions", ("padding", "stride_w", "stride_h", "depth_multiplier",
-                                                     "fused_activation_function", "dilation_w_factor",
-                                                     "dilation_h_factor")),
-    "FULLY_CONNECTED": ("FullyConnectedOptions", ("fused_activation_function", "keep_num_dims")),
-    "AVERAGE_POOL_2D": _POOL,
-    "MAX_POOL_2D": _POOL,
-    "ADD": ("AddOptions", ("fused_activation_function",)),
-    "MUL": ("MulOptions", ("fused_activation_function",)),
-    "RESHAPE": (None, ()),
-    "SOFTMAX": ("SoftmaxOptions", ("beta",)),
-    "PAD": ("PadOptions", ()),
-    "PADV2": ("PadV2Options", ()),
-    "MEAN": ("ReducerOptions", ("keep_dims",)),
-    "CONCATENATION": ("ConcatenationOptions", ("axis", "fused_activation_function")),
-    "QUANTIZE": ("QuantizeOptions", ()),
-    "DEQUANTIZE": ("DequantizeOptions", ()),
-    "LOGISTIC": (None, ()),
-    "TANH": (None, ()),
-    "RELU": (None, ()),
-    "RELU6": (None, ()),
-}
 
 BUILTIN_CODES = {name: code for code, name in tflite.utils.BUILTIN_OPCODE2NAME.items()}
 

@@ -12,7 +12,7 @@ import numpy as np
 import tflite
 
 from ..ir import Graph, Op, Tensor
-from .tflite_schema import BUILTIN_CODES, ENUM_FIELDS, OP_OPTIONS, TENSOR_TYPE_CODES, camel
+from .tflite_schema import BUILTIN_CODES, ENUM_FIELDS, TENSOR_TYPE_CODES, camel, op_options
 
 SCHEMA_VERSION = 3
 
@@ -102,7 +102,7 @@ def _write_tensor(b: flatbuffers.Builder, t: Tensor, buffer_index: int) -> int:
 def _write_op(b: flatbuffers.Builder, op: Op, opcode_index: int) -> int:
     inputs = _int_vector(b, op.inputs)
     outputs = _int_vector(b, op.outputs)
-    table_name, fields = OP_OPTIONS.get(op.kind, (None, ()))
+    table_name, fields = op_options(op.kind).table, op_options(op.kind).fields
     options = _write_options(b, table_name, fields, op.options) if table_name else None
     _Operator.OperatorStart(b)
     _Operator.OperatorAddOpcodeIndex(b, opcode_index)

@@ -1,24 +1,36 @@
-"""Per-op lowering: each module turns one op family into a Layer for its C kernel.
+"""The op registry: one OpDef record per supported TFLite op (see record.py).
 
-A module exports LOWERINGS, a dict from TFLite op name to a function
-(op, graph) -> Layer that does all the checks and all the quantization math, so
-the C kernel only computes (TFLM's Prepare, moved to compile time).
+Every module in this package that defines OPS is an op family; adding a module adds its
+ops everywhere (reader, lowering, quantizer, reports). docs/adding-an-op.md walks through it.
 """
-from . import conv, fully_connected, reshape
-from . import concatenation, elementwise, pad, pooling, quantize, relu
-from . import mean, nonlinear, softmax
+from __future__ import annotations
 
-LOWERINGS = {
-    **conv.LOWERINGS,
-    **fully_connected.LOWERINGS,
-    **reshape.LOWERINGS,
-    **pooling.LOWERINGS,
-    **elementwise.LOWERINGS,
-    **pad.LOWERINGS,
-    **concatenation.LOWERINGS,
-    **quantize.LOWERINGS,
-    **relu.LOWERINGS,
-    **softmax.LOWERINGS,
-    **nonlinear.LOWERINGS,
-    **mean.LOWERINGS,
-}
+import importlib
+import pkgutil
+
+from .record import OpDef
+
+# Modules of this package that hold shared machinery, not op families.
+_HELPERS = {"checks", "cstruct", "geometry", "record"}
+
+
+def _load_registry() -> dict[str, OpDef]:
+    registry: dict[str, OpDef] = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name in _HELPERS:
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        for record in getattr(module, "OPS", ()):
+            if record.name in registry:
+                raise RuntimeError(f"op {record.name} is defined twice (in {module.__name__})")
+            registry[record.name] = record
+    return registry
+
+
+REGISTRY: dict[str, OpDef] = _load_registry()
+SUPPORTED_OPS: tuple[str, ...] = tuple(sorted(REGISTRY))
+
+
+def op_def(kind: str) -> OpDef | None:
+    """The record of a TFLite op by name, or None when tinygen does not support it."""
+    return REGISTRY.get(kind)

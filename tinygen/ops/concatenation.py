@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, Op
+from ..errors import TinygenError
+from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Arg, Layer, tensor_args
-from .common import int8_io, require
+from .checks import int8_io, require
+from .record import ACTIVATION, OpDef, Options, Quantization
 
 # TFLM's limits (concatenation.cc in the installed build).
 MAX_INPUTS = 10
@@ -53,4 +55,16 @@ def lower_concatenation(op: Op, graph: Graph) -> Layer:
                  {"copy_sizes": copy_sizes})
 
 
-LOWERINGS = {"CONCATENATION": lower_concatenation}
+def concatenation_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    axis = op.options["axis"] % args[0].ndim
+    if axis == 0:
+        raise TinygenError(f"op {op.index} (CONCATENATION) concatenates along the batch axis")
+    batch = max(a.shape[0] for a in args)
+    return np.concatenate([np.broadcast_to(a, (batch, *a.shape[1:])) for a in args], axis=axis)
+
+
+OPS = (
+    OpDef("CONCATENATION", lower_concatenation, slots=(ACTIVATION,), variadic=True,
+          options=Options("ConcatenationOptions", ("axis", "fused_activation_function")),
+          float_reference=concatenation_float, quantization=Quantization(shared="all")),
+)

@@ -1,14 +1,18 @@
 """CONV_2D and DEPTHWISE_CONV_2D -> tg_conv_s8, tg_depthwise_s8."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, Op
 from ..compiler.layer import Arg, Layer, tensor_args
-from .common import Dims, channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
-from .geometry import window_padding
+from ..errors import TinygenError
+from ..ir import Graph, Op, Tensor
+from .cstruct import Dims
+from .checks import channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
+from .geometry import float_windows, window_padding
+from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
 MAX_FILTER_H = 16  # TG_CONV_MAX_FILTER_H in firmware/tg_conv.h
 DEPTHWISE_INPLACE_GROUP = 4  # TG_DEPTHWISE_INPLACE_GROUP in firmware/tg_depthwise.h
@@ -132,4 +136,76 @@ def lower_depthwise(op: Op, graph: Graph) -> Layer:
     return _layer(op, "tg_depthwise_s8", params, x, weights, bias_index, y)
 
 
-LOWERINGS = {"CONV_2D": lower_conv, "DEPTHWISE_CONV_2D": lower_depthwise}
+def conv_inplace_variant(layer: Layer) -> Layer | None:
+    """tg_conv_inplace_s8 for batch 1, stride 1, dilation 1 and equal input and output shapes."""
+    p = layer.params
+    if not (p.input == p.output and p.output.n == 1 and p.stride_h == p.stride_w == 1
+            and p.dilation_h == p.dilation_w == 1):
+        return None
+    return _in_place(layer, "tg_conv_inplace_s8", conv_inplace_scratch_bytes(p))
+
+
+def depthwise_inplace_variant(layer: Layer) -> Layer | None:
+    """tg_depthwise_inplace_s8 (MIT TinyEngine's trick) for batch 1 and depth multiplier 1."""
+    p = layer.params
+    if not (p.depth_multiplier == 1 and p.output.n == 1):
+        return None
+    return _in_place(layer, "tg_depthwise_inplace_s8", depthwise_inplace_scratch_bytes(p))
+
+
+def _in_place(layer: Layer, kernel: str, scratch: int) -> Layer:
+    *inputs, _output = layer.args  # the in-place kernels take the same arguments, scratch for the output
+    return dataclasses.replace(layer, kernel=kernel, args=(*inputs, Arg("scratch")), scratch_bytes=scratch,
+                               shares_storage_with=layer.op.inputs[0])
+
+
+def conv_macs(op: Op, graph: Graph) -> int:
+    _, kh, kw, ic = graph.tensor(op.inputs[1]).shape
+    return graph.tensor(op.outputs[0]).size * kh * kw * ic
+
+
+def depthwise_macs(op: Op, graph: Graph) -> int:
+    _, kh, kw, _ = graph.tensor(op.inputs[1]).shape
+    return graph.tensor(op.outputs[0]).size * kh * kw
+
+
+def conv_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    x, w, b = (args + [None])[:3]
+    cout, kh, kw, cin = w.shape
+    if cin != x.shape[3]:
+        raise TinygenError(f"op {op.index} (CONV_2D): grouped convolution is not supported")
+    win = float_windows(x, op, out.shape[1:3], (kh, kw))
+    y = np.tensordot(win, w.transpose(3, 1, 2, 0), axes=([3, 4, 5], [0, 1, 2]))
+    return y if b is None else y + b
+
+
+def depthwise_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    x, w, b = (args + [None])[:3]
+    _, kh, kw, cout = w.shape
+    c = x.shape[3]
+    win = float_windows(x, op, out.shape[1:3], (kh, kw))
+    y = np.einsum("bhwckl,klcm->bhwcm", win, w.reshape(kh, kw, c, cout // c), optimize=True)
+    y = y.reshape(*y.shape[:3], cout)
+    return y if b is None else y + b
+
+
+def depthwise_guard(op: Op, graph: Graph) -> str | None:
+    if len(op.inputs) < 3 or op.inputs[2] < 0:
+        return "has no bias; tflite-micro crashes on that"
+    return None
+
+
+_WINDOW_FIELDS = ("padding", "stride_w", "stride_h", "fused_activation_function", "dilation_w_factor",
+                  "dilation_h_factor")
+
+OPS = (
+    OpDef("CONV_2D", lower_conv, slots=(ACTIVATION, WEIGHTS, BIAS),
+          options=Options("Conv2DOptions", _WINDOW_FIELDS), macs=conv_macs, float_reference=conv_float,
+          quantization=Quantization(weight_axis=0), in_place_variant=conv_inplace_variant),
+    OpDef("DEPTHWISE_CONV_2D", lower_depthwise, slots=(ACTIVATION, WEIGHTS, BIAS),
+          options=Options("DepthwiseConv2DOptions", ("padding", "stride_w", "stride_h", "depth_multiplier",
+                                                     "fused_activation_function", "dilation_w_factor",
+                                                     "dilation_h_factor")),
+          macs=depthwise_macs, float_reference=depthwise_float, quantization=Quantization(weight_axis=3, bias_required=True),
+          in_place_variant=depthwise_inplace_variant, reference_guard=depthwise_guard),
+)

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, Op
+from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Arg, Layer, tensor_args
 from ..quantmath import quantize_multiplier
-from .common import fused_activation, int8_io, require, rescale_multiplier
+from .checks import fused_activation, int8_io, require, rescale_multiplier
+from .record import ACTIVATION, OpDef, Options
 
 # TFLM computes wrong results when it has to broadcast at rank 8 or more (measured
 # with the installed build); shapes that are equal up to leading 1s work at any rank,
@@ -137,4 +138,25 @@ def lower_mul(op: Op, graph: Graph) -> Layer:
     return Layer(op, "tg_mul_s8", params, args, consts)
 
 
-LOWERINGS = {"ADD": lower_add, "MUL": lower_mul}
+def elementwise_macs(op: Op, graph: Graph) -> int:
+    return graph.tensor(op.outputs[0]).size
+
+
+def add_guard(op: Op, graph: Graph) -> str | None:
+    """TFLM's ADD Prepare aborts unless its output multiplier is below 1."""
+    tensors = [graph.tensor(i) for i in (*op.inputs[:2], op.outputs[0])]
+    if all(t.quant is not None for t in tensors) and add_output_multiplier(*(t.scale for t in tensors)) >= 1:
+        return "has an output scale too small for its inputs' scales; tflite-micro aborts on that"
+    return None
+
+
+def _binary(fn):
+    return lambda op, args, out: fn(args[0], args[1])
+
+
+OPS = (
+    OpDef("ADD", lower_add, slots=(ACTIVATION, ACTIVATION), options=Options("AddOptions", ("fused_activation_function",)),
+          macs=elementwise_macs, float_reference=_binary(np.add), in_place=True, reference_guard=add_guard),
+    OpDef("MUL", lower_mul, slots=(ACTIVATION, ACTIVATION), options=Options("MulOptions", ("fused_activation_function",)),
+          macs=elementwise_macs, float_reference=_binary(np.multiply), in_place=True),
+)

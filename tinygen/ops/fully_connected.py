@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import Graph, Op
+import numpy as np
+
+from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Arg, Layer, tensor_args
-from .common import channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
+from .checks import channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
 from .conv import folded_bias
+from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
 
 @dataclass(frozen=True)
@@ -50,4 +53,19 @@ def lower_fully_connected(op: Op, graph: Graph) -> Layer:
                  {"folded_bias": folded, "multiplier": multiplier, "shift": shift})
 
 
-LOWERINGS = {"FULLY_CONNECTED": lower_fully_connected}
+def fully_connected_macs(op: Op, graph: Graph) -> int:
+    return graph.tensor(op.outputs[0]).size * graph.tensor(op.inputs[1]).shape[-1]
+
+
+def fully_connected_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    x, w, b = (args + [None])[:3]
+    y = x.reshape(-1, w.shape[1]) @ w.T
+    y = y if b is None else y + b
+    return y.reshape(x.shape[0], -1)
+
+
+OPS = (
+    OpDef("FULLY_CONNECTED", lower_fully_connected, slots=(ACTIVATION, WEIGHTS, BIAS),
+          options=Options("FullyConnectedOptions", ("fused_activation_function", "keep_num_dims")),
+          macs=fully_connected_macs, float_reference=fully_connected_float, quantization=Quantization(weight_axis=0)),
+)

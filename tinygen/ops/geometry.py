@@ -1,5 +1,9 @@
-"""Output sizes and padding of windowed ops (convolution, pooling), as TFLite defines them."""
+"""Output sizes and padding of windowed ops (convolution, pooling), as TFLite defines them, and the
+windows their float references compute over."""
 from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import TinygenError
 
@@ -33,3 +37,23 @@ def window_padding(op, in_hw: tuple[int, int], filter_hw: tuple[int, int], out_h
                                f"padding {o['padding']}, strides and input size {in_hw}")
         pads.append(leading_padding(strides[axis], dilation_hw[axis], in_hw[axis], filter_hw[axis], out_hw[axis]))
     return pads[0], pads[1]
+
+
+def float_windows(x, op, out_hw: tuple[int, int], filter_hw: tuple[int, int], fill: float = 0.0):
+    """(B, OH, OW, C, kh, kw) views of the padded float input x under each output position:
+    the float references of convolution and pooling."""
+    o = op.options
+    dh, dw = o.get("dilation_h_factor", 1), o.get("dilation_w_factor", 1)
+    sh, sw = o["stride_h"], o["stride_w"]
+    eh, ew = (filter_hw[0] - 1) * dh + 1, (filter_hw[1] - 1) * dw + 1
+    oh, ow = out_hw
+    ph, pw = _float_padding(x.shape[1], sh, eh, oh), _float_padding(x.shape[2], sw, ew, ow)
+    x = np.pad(x, ((0, 0), ph, pw, (0, 0)), constant_values=fill)
+    win = sliding_window_view(x, (eh, ew), axis=(1, 2))
+    return win[:, ::sh, ::sw][:, :oh, :ow, :, ::dh, ::dw]
+
+
+def _float_padding(size: int, stride: int, window: int, out: int) -> tuple[int, int]:
+    """(before, after) zero padding so that `out` windows fit; TFLite puts the odd one after."""
+    total = max((out - 1) * stride + window - size, 0)
+    return total // 2, total - total // 2

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import Graph, Op
+import numpy as np
+
+from ..errors import TinygenError
+from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Layer, tensor_args
 from ..quantmath import quantize_multiplier
-from .common import int8_io, require
+from .checks import int8_io, require
+from .record import ACTIVATION, PARAM, OpDef, Options
 
 # Sums are int32 and the kernel adds -zero_point * count up front: bounded by 255 * 2^23 < 2^31.
 MAX_COUNT = 1 << 23
@@ -89,4 +93,15 @@ def lower_mean(op: Op, graph: Graph) -> Layer:
     return Layer(op, "tg_mean_s8", params, tensor_args(op.inputs[0], op.outputs[0]))
 
 
-LOWERINGS = {"MEAN": lower_mean}
+def mean_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    x, axes = args
+    axes = tuple(sorted({int(a) % x.ndim for a in np.atleast_1d(axes)}))
+    if 0 in axes:
+        raise TinygenError(f"op {op.index} (MEAN) reduces over the batch axis")
+    return x.mean(axis=axes, keepdims=bool(op.options.get("keep_dims")))
+
+
+OPS = (
+    OpDef("MEAN", lower_mean, slots=(ACTIVATION, PARAM), options=Options("ReducerOptions", ("keep_dims",)),
+          float_reference=mean_float),
+)

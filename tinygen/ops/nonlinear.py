@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..ir import Graph, Op
+import numpy as np
+
+from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Layer, tensor_args
 from ..quantmath import round_half_away
-from .common import int8_io, require
+from .checks import int8_io, require
+from .record import OpDef, Quantization
 
 INPUT_INT_BITS = 4
 OUTPUT_GRID = {"LOGISTIC": (1.0 / 256, -128), "TANH": (1.0 / 128, 0)}
@@ -62,4 +65,17 @@ def lower_nonlinear(op: Op, graph: Graph) -> Layer:
     return Layer(op, KERNELS[op.kind], params, tensor_args(op.inputs[0], op.outputs[0]))
 
 
-LOWERINGS = {"LOGISTIC": lower_nonlinear, "TANH": lower_nonlinear}
+def logistic_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    return 1 / (1 + np.exp(-args[0]))
+
+
+def tanh_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    return np.tanh(args[0])
+
+
+OPS = (
+    OpDef("LOGISTIC", lower_nonlinear, float_reference=logistic_float,
+          quantization=Quantization(fixed_output=OUTPUT_GRID["LOGISTIC"]), in_place=True),
+    OpDef("TANH", lower_nonlinear, float_reference=tanh_float,
+          quantization=Quantization(fixed_output=OUTPUT_GRID["TANH"]), in_place=True),
+)

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, Op
+from ..errors import TinygenError
+from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Arg, Layer, tensor_args
-from .common import int8_io, require
+from .checks import int8_io, require
+from .record import ACTIVATION, PARAM, OpDef, Options, Quantization
 
 # TFLM's reference Pad handles up to 5 dimensions; tinygen pads every shape to exactly that.
 PAD_RANK = 5
@@ -61,4 +63,19 @@ def lower_pad(op: Op, graph: Graph) -> Layer:
     return Layer(op, "tg_pad_s8", params, args, consts)
 
 
-LOWERINGS = {"PAD": lower_pad, "PADV2": lower_pad}
+def pad_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    x, paddings = args[:2]
+    fill = float(args[2].reshape(-1)[0]) if len(args) > 2 and args[2] is not None else 0.0
+    paddings = np.asarray(paddings).reshape(-1, 2)
+    if paddings[0].any():
+        raise TinygenError(f"op {op.index} ({op.kind}) pads the batch axis")
+    return np.pad(x, [tuple(p) for p in paddings], constant_values=fill)
+
+
+OPS = (
+    OpDef("PAD", lower_pad, slots=(ACTIVATION, PARAM), options=Options("PadOptions"), float_reference=pad_float,
+          quantization=Quantization(shared="first")),
+    # The pad value (slot 2) is quantized with the output's parameters, which it must share.
+    OpDef("PADV2", lower_pad, slots=(ACTIVATION, PARAM, ACTIVATION), options=Options("PadV2Options"),
+          float_reference=pad_float, quantization=Quantization(shared="first")),
+)

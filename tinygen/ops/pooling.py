@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import Graph, Op
+import numpy as np
+
+from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Layer, tensor_args
-from .common import Dims, fused_activation, int8_io, require
-from .geometry import window_padding
+from .cstruct import Dims
+from .checks import fused_activation, int8_io, require
+from .geometry import float_windows, window_padding
+from .record import OpDef, Options, Quantization
 
 # TFLM's Prepare tolerance on |input scale - output scale|, compared in double.
 SCALE_TOLERANCE = 1e-6
@@ -61,4 +65,31 @@ def lower_max_pool(op: Op, graph: Graph) -> Layer:
     return _lower_pool(op, graph, "tg_max_pool_s8")
 
 
-LOWERINGS = {"AVERAGE_POOL_2D": lower_average_pool, "MAX_POOL_2D": lower_max_pool}
+def average_pool_macs(op: Op, graph: Graph) -> int:
+    return graph.tensor(op.outputs[0]).size * op.options["filter_height"] * op.options["filter_width"]
+
+
+def _filter(op: Op) -> tuple[int, int]:
+    return op.options["filter_height"], op.options["filter_width"]
+
+
+def max_pool_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    return float_windows(args[0], op, out.shape[1:3], _filter(op), fill=-np.inf).max(axis=(4, 5))
+
+
+def average_pool_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    # The average counts only the taps inside the image, as TFLite does.
+    x = args[0]
+    total = float_windows(x, op, out.shape[1:3], _filter(op)).sum(axis=(4, 5))
+    count = float_windows(np.ones_like(x[:1, ..., :1]), op, out.shape[1:3], _filter(op)).sum(axis=(4, 5))
+    return total / count
+
+
+_OPTIONS = Options("Pool2DOptions", ("padding", "stride_w", "stride_h", "filter_width", "filter_height",
+                                     "fused_activation_function"))
+OPS = (
+    OpDef("AVERAGE_POOL_2D", lower_average_pool, options=_OPTIONS, macs=average_pool_macs,
+          float_reference=average_pool_float, quantization=Quantization(shared="first")),
+    OpDef("MAX_POOL_2D", lower_max_pool, options=_OPTIONS, float_reference=max_pool_float,
+          quantization=Quantization(shared="first")),
+)

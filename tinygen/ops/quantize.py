@@ -13,7 +13,8 @@ import numpy as np
 
 from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Arg, Layer, tensor_args
-from .common import require, rescale_multiplier
+from .checks import require, rescale_multiplier
+from .record import OpDef, Options
 
 
 @dataclass(frozen=True)
@@ -80,4 +81,11 @@ def lower_dequantize(op: Op, graph: Graph) -> Layer:
                  (Arg("const", "scale"), *tensor_args(op.inputs[0], op.outputs[0])), _scale_const(x.scale))
 
 
-LOWERINGS = {"QUANTIZE": lower_quantize, "DEQUANTIZE": lower_dequantize}
+def _identity(op: Op, args: list, out: Tensor) -> np.ndarray:
+    return args[0]  # the float executor holds real numbers; it rounds to the int8 grid itself
+
+
+OPS = (
+    OpDef("QUANTIZE", lower_quantize, options=Options("QuantizeOptions"), float_reference=_identity, in_place=True),
+    OpDef("DEQUANTIZE", lower_dequantize, options=Options("DequantizeOptions"), float_reference=_identity),
+)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import Graph, Op
+import numpy as np
+
+from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Layer, tensor_args
 from ..quantmath import INT8_MAX, INT8_MIN, activation_range, quantize_float
-from .common import int8_io, require, rescale_multiplier
+from .checks import int8_io, require, rescale_multiplier
+from .record import OpDef, Quantization
 
 
 @dataclass(frozen=True)
@@ -55,4 +58,16 @@ def lower_relu6(op: Op, graph: Graph) -> Layer:
     return Layer(op, "tg_relu6_s8", params, tensor_args(op.inputs[0], op.outputs[0]))
 
 
-LOWERINGS = {"RELU": lower_relu, "RELU6": lower_relu6}
+def relu_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    return np.maximum(args[0], 0)
+
+
+def relu6_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    return np.clip(args[0], 0, 6)
+
+
+OPS = (
+    OpDef("RELU", lower_relu, float_reference=relu_float, in_place=True),
+    # The kernel ignores the output's quantization, so the quantizer gives it the input's.
+    OpDef("RELU6", lower_relu6, float_reference=relu6_float, quantization=Quantization(shared="first"), in_place=True),
+)

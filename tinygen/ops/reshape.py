@@ -1,9 +1,12 @@
 """RESHAPE: an alias. The output names the input's bytes; nothing runs."""
 from __future__ import annotations
 
-from ..ir import Graph, Op
+import numpy as np
+
+from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Layer
-from .common import require
+from .checks import require
+from .record import ACTIVATION, PARAM, OpDef, Quantization
 
 
 def lower_reshape(op: Op, graph: Graph) -> Layer:
@@ -14,4 +17,11 @@ def lower_reshape(op: Op, graph: Graph) -> Layer:
     return Layer(op, kernel=None, shares_storage_with=op.inputs[0])
 
 
-LOWERINGS = {"RESHAPE": lower_reshape}
+def reshape_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    return args[0]  # the float executor gives every output its batched shape
+
+
+OPS = (
+    OpDef("RESHAPE", lower_reshape, slots=(ACTIVATION, PARAM), float_reference=reshape_float,
+          quantization=Quantization(shared="first")),
+)

@@ -5,10 +5,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, Op
+import math
+
+from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Layer, tensor_args
 from ..quantmath import quantize_multiplier
-from .common import int8_io, require
+from .checks import int8_io, require
+from .record import OpDef, Options, Quantization
 
 # The scaled difference beta * s_in * (x - max) is evaluated in Q5.26, so differences
 # reach down to -32 before exp() underflows.
@@ -63,4 +66,34 @@ def lower_softmax(op: Op, graph: Graph) -> Layer:
     return Layer(op, "tg_softmax_s8", params, tensor_args(op.inputs[0], op.outputs[0]))
 
 
-LOWERINGS = {"SOFTMAX": lower_softmax}
+def softmax_float(op: Op, args: list, out: Tensor) -> np.ndarray:
+    z = args[0] * op.options.get("beta", 1.0)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_guard(op: Op, graph: Graph) -> str | None:
+    """TFLM aborts a SOFTMAX row whose exps sum to 512 or more (and at prepare on a multiplier <= 1).
+
+    Whether a row gets there depends on the data (512 equal values always do), so this only
+    catches what aborts for every input: even the most spread row, one 127 and the rest -128,
+    sums to 512. A deep, flat softmax can still abort the interpreter on particular inputs.
+    """
+    x = graph.tensor(op.inputs[0])
+    if x.dtype != "int8" or x.quant is None:
+        return None
+    beta = op.options.get("beta", 0.0)
+    scaling = softmax_scaling(beta, x.scale)
+    smallest_exp = 0.0
+    if scaling is not None and -255 >= scaling[2]:
+        smallest_exp = math.exp(-255 * beta * x.scale)
+    if scaling is None or 1 + (x.shape[-1] - 1) * smallest_exp >= 512:
+        return "aborts tflite-micro on every input (its beta * input scale is too small)"
+    return None
+
+
+OPS = (
+    OpDef("SOFTMAX", lower_softmax, options=Options("SoftmaxOptions", ("beta",)), float_reference=softmax_float,
+          quantization=Quantization(fixed_output=(OUTPUT_SCALE, OUTPUT_ZERO_POINT)), in_place=True,
+          reference_guard=softmax_guard),
+)

@@ -1,6 +1,7 @@
 """The graph rewrite: a float Graph and activation ranges -> a full-integer int8 Graph.
 
-Follows the TFLite int8 spec (and TFLM's Prepare checks, docs/numerics-tflm.md section 4):
+Follows the TFLite int8 spec (and TFLM's Prepare checks, docs/numerics-tflm.md section 4), with
+each op's rule from its record (tinygen/ops: slots, quantization):
 - weights symmetric int8 in [-127, 127], per output channel (axis 0 for conv and fully
   connected, axis 3 for depthwise) or per tensor;
 - activations asymmetric int8 per tensor, with zero exactly representable;
@@ -18,13 +19,13 @@ import numpy as np
 from ..builder import GraphBuilder
 from ..errors import TinygenError
 from ..ir import Graph, Op
-from .float_exec import OPS
+from ..ops import op_def
+from ..ops.record import ACTIVATION, BIAS, WEIGHTS, OpDef
+from .float_exec import float_ops
 from .ranges import quant_params
 
-WEIGHT_AXIS = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
-SHARED_QUANT = {"RESHAPE", "AVERAGE_POOL_2D", "MAX_POOL_2D", "PAD", "PADV2", "RELU6", "CONCATENATION"}
-FIXED_OUTPUT = {"SOFTMAX": (1 / 256, -128), "LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}
 INT32_MAX = 2**31 - 1
+EDGE_OPS = ("QUANTIZE", "DEQUANTIZE")  # the quantizer adds these itself (--float-io)
 
 
 @dataclass
@@ -40,10 +41,14 @@ def is_float_graph(graph: Graph) -> bool:
                for i in (*op.inputs, *op.outputs) if i >= 0)
 
 
+def _record(kind: str) -> OpDef:
+    return op_def(kind)  # check_float_graph has made sure there is one
+
+
 def check_float_graph(graph: Graph) -> None:
     for op in graph.ops:
-        if op.kind not in OPS or op.kind in ("QUANTIZE", "DEQUANTIZE"):
-            supported = sorted(set(OPS) - {"QUANTIZE", "DEQUANTIZE"})
+        if op.kind not in float_ops() or op.kind in EDGE_OPS:
+            supported = sorted(set(float_ops()) - set(EDGE_OPS))
             raise TinygenError(f"op {op.index} ({op.kind}) cannot be quantized; supported ops: {', '.join(supported)}")
     for t in graph.tensors:
         if t.data is None and t.dtype != "float32":
@@ -64,14 +69,14 @@ def activation_params(graph: Graph, ranges: dict[int, tuple[float, float]]) -> d
 
     fixed: dict[int, tuple[float, int]] = {}
     for op in graph.ops:
-        out = op.outputs[0]
-        if op.kind in SHARED_QUANT:
-            moved = op.inputs if op.kind == "CONCATENATION" else op.inputs[:1]
+        out, rule = op.outputs[0], _record(op.kind).quantization
+        if rule.shared != "none":
+            moved = op.inputs if rule.shared == "all" else op.inputs[:1]
             for i in moved:
                 if i in parent:
                     parent[root(i)] = root(out)
-        if op.kind in FIXED_OUTPUT:
-            fixed[out] = FIXED_OUTPUT[op.kind]
+        if rule.fixed_output:
+            fixed[out] = rule.fixed_output
 
     group_fixed: dict[int, tuple[float, int]] = {}
     for i, params in fixed.items():
@@ -124,6 +129,7 @@ class _Rewrite:
         return outer
 
     def op(self, op: Op) -> None:
+        record = _record(op.kind)
         inputs = []
         for slot, i in enumerate(op.inputs):
             t = self.graph.tensor(i) if i >= 0 else None
@@ -131,23 +137,24 @@ class _Rewrite:
                 inputs.append(-1)
             elif not t.is_constant:
                 inputs.append(self.activation(i))
-            elif op.kind in WEIGHT_AXIS and slot == 1:
+            elif record.role(slot) == WEIGHTS:
                 inputs.append(self.weights(op))
-            elif op.kind in WEIGHT_AXIS and slot == 2:
+            elif record.role(slot) == BIAS:
                 inputs.append(self.bias(op))
             elif t.dtype != "float32":
                 inputs.append(self.b.const(t.data, t.dtype, name=t.name))  # shapes, axes, paddings
             else:
                 inputs.append(self.float_constant(op, slot))
-        if op.kind == "DEPTHWISE_CONV_2D" and (len(inputs) < 3 or inputs[2] < 0):
-            inputs = [*inputs[:2], self.bias(op)]  # tflite-micro needs the bias; a zero one changes nothing
+        bias_slot = record.slot_of(BIAS)
+        if record.quantization.bias_required and (len(inputs) <= bias_slot or inputs[bias_slot] < 0):
+            inputs = [*inputs[:bias_slot], *[-1] * (bias_slot - len(inputs)), self.bias(op)]  # zero: no change
         self.b.op(op.kind, inputs, [self.activation(o) for o in op.outputs], **op.options)
 
     def weight_scales(self, op: Op) -> np.ndarray:
         """float32 scales per output channel (one when per tensor): max |w| / 127, raised where a
         bias would not fit int32 at input_scale * weight_scale."""
-        w = self.graph.tensor(op.inputs[1]).data.astype(np.float64)
-        axis = WEIGHT_AXIS[op.kind]
+        w = self.graph.tensor(self.slot(op, WEIGHTS)).data.astype(np.float64)
+        axis = _record(op.kind).quantization.weight_axis
         others = tuple(a for a in range(w.ndim) if a != axis)
         scales = np.abs(w).max(axis=others) / 127 if self.per_channel else np.array([np.abs(w).max() / 127])
         bias = self.float_bias(op)
@@ -158,8 +165,8 @@ class _Rewrite:
         return np.where(scales > 0, scales, fallback).astype(np.float32)
 
     def weights(self, op: Op) -> int:
-        t = self.graph.tensor(op.inputs[1])
-        axis = WEIGHT_AXIS[op.kind]
+        t = self.graph.tensor(self.slot(op, WEIGHTS))
+        axis = _record(op.kind).quantization.weight_axis
         scales = self.weight_scales(op)
         shape = [1] * t.data.ndim
         shape[axis] = -1
@@ -174,23 +181,28 @@ class _Rewrite:
         scales = np.broadcast_to(np.float64(self.input_scale(op)) * self.weight_scales(op).astype(np.float64),
                                  (channels,))
         q = np.clip(np.round(bias / scales), -INT32_MAX - 1, INT32_MAX).astype(np.int32)
-        name = self.graph.tensor(op.inputs[2]).name if len(op.inputs) > 2 and op.inputs[2] >= 0 else \
-            f"{self.graph.tensor(op.outputs[0]).name}_bias"
+        i = self.slot(op, BIAS)
+        name = self.graph.tensor(i).name if i >= 0 else f"{self.graph.tensor(op.outputs[0]).name}_bias"
         bias_scales = scales.tolist() if self.per_channel else float(scales[0])
         return self.b.const(q, "int32", scale=bias_scales, zero_point=0, name=name)
 
+    def slot(self, op: Op, role: str) -> int:
+        """The tensor in the op's input slot with this role (the first such slot), or -1."""
+        slot = _record(op.kind).slot_of(role)
+        return op.inputs[slot] if slot is not None and slot < len(op.inputs) else -1
+
     def float_bias(self, op: Op) -> np.ndarray | None:
-        i = op.inputs[2] if len(op.inputs) > 2 else -1
+        i = self.slot(op, BIAS)
         return self.graph.tensor(i).data if i >= 0 else None
 
     def input_scale(self, op: Op) -> float:
-        return float(np.float32(self.params[op.inputs[0]][0]))
+        return float(np.float32(self.params[self.slot(op, ACTIVATION)][0]))
 
     def float_constant(self, op: Op, slot: int) -> int:
         """A float constant operand (an ADD bias, a PADV2 fill, a CONCATENATION part), quantized per tensor:
         with the output's parameters where the op shares them, else over its own range."""
         t = self.graph.tensor(op.inputs[slot])
-        if op.kind in SHARED_QUANT:
+        if _record(op.kind).quantization.shared != "none":
             scale, zero_point = self.params[op.outputs[0]]
         else:
             scale, zero_point = quant_params(min(float(t.data.min()), 0.0), max(float(t.data.max()), 0.0))

@@ -1,27 +1,14 @@
-"""Model statistics for reports: multiply-accumulates and parameter counts per op."""
+"""Model statistics for reports: multiply-accumulates (from each op's record) and parameter counts."""
 from __future__ import annotations
 
 from ..ir import Graph, Op
+from ..ops import op_def
 
 
 def op_macs(op: Op, graph: Graph) -> int:
-    """Multiply-accumulates of one op (0 for ops that do no multiply-accumulate work)."""
-    out = graph.tensor(op.outputs[0]) if op.outputs else None
-    if out is None:
-        return 0
-    if op.kind == "CONV_2D":
-        _, kh, kw, ic = graph.tensor(op.inputs[1]).shape
-        return out.size * kh * kw * ic
-    if op.kind == "DEPTHWISE_CONV_2D":
-        _, kh, kw, _ = graph.tensor(op.inputs[1]).shape
-        return out.size * kh * kw
-    if op.kind == "FULLY_CONNECTED":
-        return out.size * graph.tensor(op.inputs[1]).shape[-1]
-    if op.kind in ("AVERAGE_POOL_2D",):
-        return out.size * op.options["filter_height"] * op.options["filter_width"]
-    if op.kind in ("ADD", "MUL"):
-        return out.size
-    return 0
+    """Multiply-accumulates of one op (0 for ops that do none, and for ops tinygen does not know)."""
+    record = op_def(op.kind)
+    return record.macs(op, graph) if record and op.outputs else 0
 
 
 def op_parameters(op: Op, graph: Graph) -> int:

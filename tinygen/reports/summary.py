@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .analysis import op_macs, op_parameters
 from ..ir import Graph, Tensor
-from ..compiler.lower import SUPPORTED_OPS
+from ..ops import SUPPORTED_OPS
 
 
 def describe_tensor(t: Tensor) -> dict:

@@ -1,29 +1,11 @@
-"""Pieces every kernel lowering shares: the tg_dims mirror, dtype checks, multipliers."""
+"""Checks and arithmetic every op's lowering shares: dtypes, weights, biases, activations, multipliers."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import TinygenError
 from ..ir import ACTIVATIONS, Graph, Op, Tensor
 from ..quantmath import activation_range, quantize_multiplier, quantize_multipliers
-
-
-@dataclass(frozen=True)
-class Dims:
-    """Mirrors tg_dims."""
-
-    n: int
-    h: int
-    w: int
-    c: int
-
-    @staticmethod
-    def of(shape: tuple[int, ...]) -> "Dims":
-        if len(shape) != 4:
-            raise ValueError(f"expected a 4-D NHWC shape, got {shape}")
-        return Dims(*shape)
 
 
 def require(condition: bool, op: Op, message: str) -> None:

@@ -1,0 +1,100 @@
+"""The op record: everything tinygen knows about one TFLite op, in one place.
+
+Each module in tinygen/ops/ exports OPS, a tuple of OpDef records, one per TFLite op it
+handles. Every stage that needs per-op knowledge asks the registry (tinygen.ops.REGISTRY)
+instead of keeping a table of its own:
+
+| field             | used by                                                        |
+|-------------------|----------------------------------------------------------------|
+| options           | the .tflite reader and writer (which options table, which fields) |
+| slots             | the quantizer (which input is the weight, the bias), in-place rewrites, inspect |
+| lower             | lowering: the C kernel call, its params struct, compile-time constants |
+| macs              | inspect, plan and profile reports                              |
+| float_reference   | the quantizer's float executor (calibration, simulated int8)   |
+| quantization      | the quantizer: shared or fixed output parameters, weight axis  |
+| in_place          | the in-place pass: element-wise output may take a dying input's storage |
+| in_place_variant  | the in-place pass: a kernel variant that writes over its input  |
+| reference_guard   | verify: models known to crash the reference interpreter are refused |
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..compiler.layer import Layer
+    from ..ir import Graph, Op, Tensor
+
+# The role of an input slot.
+ACTIVATION = "activation"  # computed on the device (or a model input)
+WEIGHTS = "weights"  # a constant filter, quantized symmetric int8 along the record's weight axis
+BIAS = "bias"  # a constant int32 vector at input scale x weight scale
+PARAM = "param"  # a constant that configures the op: a shape, axes, paddings, a pad value
+ROLES = (ACTIVATION, WEIGHTS, BIAS, PARAM)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The op's TFLite options table and the scalar fields tinygen reads (snake_case, as in the schema)."""
+
+    table: str | None = None
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """How the quantizer chooses the int8 parameters around a float op.
+
+    shared: "none" (the output gets its own range), "first" (the output shares the first
+    input's parameters: the op moves values without rescaling them), or "all" (every
+    activation input and the output share one set). fixed_output: (scale, zero point) the
+    int8 kernel requires of its output. weight_axis: the output-channel axis of the WEIGHTS slot.
+    bias_required: the int8 op needs a BIAS input even where the float one has none (tflite-micro's
+    depthwise kernel crashes without), so the quantizer adds a zero bias.
+    """
+
+    shared: str = "none"
+    fixed_output: tuple[float, int] | None = None
+    weight_axis: int | None = None
+    bias_required: bool = False
+
+
+def no_macs(op: Op, graph: Graph) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class OpDef:
+    name: str  # the TFLite builtin op name
+    lower: Callable[[Op, Graph], Layer]
+    slots: tuple[str, ...] = (ACTIVATION,)  # role of each input slot
+    variadic: bool = False  # the last slot's role repeats (CONCATENATION)
+    options: Options = field(default_factory=Options)
+    macs: Callable[[Op, Graph], int] = no_macs
+    # (op, input values with constants as real numbers, output tensor) -> the float output, batch first
+    float_reference: Callable[[Op, list, Tensor], np.ndarray] | None = None
+    quantization: Quantization = field(default_factory=Quantization)
+    # The kernel reads input element i before writing output element i and nothing after it,
+    # so the output may live in a same-shaped input that dies here.
+    in_place: bool = False
+    # A kernel variant writing over its first input, with the scratch it needs; None where none applies.
+    in_place_variant: Callable[[Layer], Layer | None] | None = None
+    # Why tflite-micro would crash (not just fail) on this op, or None: verify refuses such models.
+    reference_guard: Callable[[Op, Graph], str | None] | None = None
+
+    def __post_init__(self) -> None:
+        unknown = set(self.slots) - set(ROLES)
+        if unknown:
+            raise ValueError(f"{self.name}: unknown slot roles {sorted(unknown)}")
+
+    def role(self, slot: int) -> str | None:
+        """The role of input slot `slot`, or None past the op's slots."""
+        if slot < len(self.slots):
+            return self.slots[slot]
+        return self.slots[-1] if self.variadic and self.slots else None
+
+    def slot_of(self, role: str) -> int | None:
+        """The first input slot with this role."""
+        return self.slots.index(role) if role in self.slots else None
