@@ -30,6 +30,18 @@
 #define TG_USE_DSP 0
 #endif
 
+/*
+ * A compile-time check. Generated model.c files assert with it that each params struct has
+ * the size and field offsets tinygen's Python mirror assumes (tinygen/ops/cstruct.py).
+ */
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define TG_STATIC_ASSERT(cond, message) _Static_assert(cond, message)
+#else
+#define TG_STATIC_ASSERT_NAME_(line) tg_static_assert_line_##line
+#define TG_STATIC_ASSERT_NAME(line) TG_STATIC_ASSERT_NAME_(line)
+#define TG_STATIC_ASSERT(cond, message) typedef char TG_STATIC_ASSERT_NAME(__LINE__)[(cond) ? 1 : -1]
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define TG_ALIGN16 __attribute__((aligned(16)))
 #else

@@ -11,7 +11,7 @@ from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.ir import Graph
 from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.reference import Reference
-from tinygen.device.host import HostModel, build_host
+from tinygen.device.host import HostTarget, build_host
 from tinygen.verify import VerifyResult, compare, random_samples
 
 
@@ -24,9 +24,9 @@ def verify_graph(graph: Graph, samples: int = 16, seed: int = 0, sanitize: bool 
     compiled = compile_model(model)
     with tempfile.TemporaryDirectory(prefix="tinygen-test-") as tmp:
         binary = build_host(compiled.generated, Path(tmp), sanitize=sanitize)
-        host = HostModel(binary, model.graph)
+        host = HostTarget(binary, model.graph)
         batch = inputs if inputs is not None else random_samples(model.graph, samples, seed)
-        return compare(model.graph, Reference(data, model.graph), lambda s: host.run(s).outputs, batch)
+        return compare(model.graph, Reference(data, model.graph), batch, host.run(batch))
 
 
 def assert_bit_exact(graph: Graph, **kwargs) -> VerifyResult:

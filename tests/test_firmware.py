@@ -23,11 +23,10 @@ from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.device.link.client import DeviceError, LinkClient
 from tinygen.device.link.frame import Frame, Msg, encode
-from tinygen.device.ondevice import verify_on_device
 from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.device import qemu
-from tinygen.device.serial_device import Device
-from tinygen.verify import random_samples
+from tinygen.device.link_target import LinkTarget
+from tinygen.verify import random_samples, verify as verify_model
 
 from .ops.test_conv import _window_model
 
@@ -78,16 +77,16 @@ def firmware(tmp_path_factory):
 
 def verify(firmware, model: LoadedModel, board_id: str, samples: int):
     compiled, elf = firmware(model, board_id)
-    with Device.open(load_board(board_id), elf=elf) as device:
-        device.check_model(model.model_hash)
-        return verify_on_device(device, compiled, random_samples(model.graph, samples, seed=5))
+    with LinkTarget.open(load_board(board_id), model.graph, elf=elf) as target:
+        target.check_model(model.model_hash)
+        return verify_model(target, compiled, random_samples(model.graph, samples, seed=5))
 
 
 @pytest.mark.parametrize("board_id", QEMU_BOARDS)
 def test_single_op_models_bit_exact(firmware, board_id):
     for name, model in single_op_models().items():
         result = verify(firmware, model, board_id, samples=4)
-        assert result.bit_exact and result.result.samples == 4, (name, result.summary())
+        assert result.bit_exact and result.samples == 4, (name, result.summary())
 
 
 @pytest.mark.parametrize("board_id", QEMU_BOARDS)
@@ -170,9 +169,9 @@ def test_firmware_drops_bad_frames_and_keeps_serving(conv_on_an386):
 
 def test_firmware_refuses_bad_requests(conv_on_an386):
     model, _, elf = conv_on_an386
-    with Device.open(load_board("mps2-an386"), elf=elf) as device:
-        link: LinkClient = device.client
-        info = device.check_model(model.model_hash)
+    with LinkTarget.open(load_board("mps2-an386"), model.graph, elf=elf) as target:
+        link: LinkClient = target.client
+        info = target.check_model(model.model_hash)
         assert (info.board, info.counter, info.protocol) == ("mps2-an386", "systick", 1)
         nbytes = info.inputs[0].bytes
         # A chunk that skips ahead (what a reset mid-transfer looks like) is refused.

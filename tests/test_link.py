@@ -11,7 +11,7 @@ from tinygen.errors import TinygenError
 from tinygen.device.link import ports
 from tinygen.device.link.client import DeviceError, LinkClient, LinkError
 from tinygen.device.link.frame import MAX_PAYLOAD, Decoder, Frame, Msg, encode
-from tinygen.device.serial_device import Device
+from tinygen.device.link_target import LinkTarget
 
 from .fakedevice import FakeDevice, Faults
 
@@ -116,9 +116,9 @@ def test_wrong_size_input_is_refused_before_sending(fake):
     g = GraphBuilder()
     x = g.tensor((1, 599), scale=0.5, zero_point=0)
     graph = g.build([x], [x])
-    device = Device(load_board("mps2-an386"), client(fake), None)
+    target = LinkTarget(load_board("mps2-an386"), client(fake), None, graph)
     with pytest.raises(TinygenError, match="has 599 bytes; the device expects 600"):
-        device.run(graph, [np.zeros((1, 599), np.int8)])
+        target.run([[np.zeros((1, 599), np.int8)]])
     assert Msg.WRITE_INPUT not in fake.faults.requests
 
 

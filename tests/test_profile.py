@@ -11,7 +11,7 @@ from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.reports.profile import build_profile
-from tinygen.device.serial_device import Counts
+from tinygen.device.target import Counts
 
 
 def compiled_autoencoder():

@@ -6,7 +6,8 @@ from tinygen.compiler.codegen import generate
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.compiler.pipeline import CompiledModel, LoadedModel, compile_model
-from tinygen.verify import random_samples, verify_on_host
+from tinygen.device.host import HostTarget
+from tinygen.verify import random_samples, verify
 
 
 def test_a_wrong_layer_is_caught_and_named(tmp_path):
@@ -22,7 +23,8 @@ def test_a_wrong_layer_is_caught_and_named(tmp_path):
     lowered = dataclasses.replace(compiled.lowered, layers=layers)
     broken = CompiledModel(model, lowered, compiled.plan, generate(lowered, compiled.plan, model.source,
                                                                    model.model_hash))
-    result = verify_on_host(broken, random_samples(model.graph, 4, seed=0), tmp_path)
+    with HostTarget.build(broken, tmp_path) as target:
+        result = verify(target, broken, random_samples(model.graph, 4, seed=0))
     assert not result.bit_exact and result.mismatches > 0
     assert result.first_bad_layer == f"layer {bad.op.index} (CONV_2D)"
     assert "NOT bit-exact" in result.summary() and result.as_json()["bit_exact"] is False
@@ -31,5 +33,7 @@ def test_a_wrong_layer_is_caught_and_named(tmp_path):
 def test_the_untouched_model_is_bit_exact(tmp_path):
     data = write_tflite(zoo.ds_cnn(seed=2))
     model = LoadedModel(parse_tflite(data), data, "ds_cnn.tflite")
-    result = verify_on_host(compile_model(model), random_samples(model.graph, 4, seed=0), tmp_path)
+    compiled = compile_model(model)
+    with HostTarget.build(compiled, tmp_path) as target:
+        result = verify(target, compiled, random_samples(model.graph, 4, seed=0))
     assert result.bit_exact and result.first_bad_layer is None

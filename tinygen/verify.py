@@ -1,20 +1,15 @@
-"""Bit-exact verification: the compiled model against the tflite-micro reference."""
+"""Bit-exact verification: a compiled model on any target against the tflite-micro reference."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
+from .compiler.pipeline import CompiledModel
+from .device.target import Sample, Target
 from .errors import TinygenError
 from .ir import Graph
-from .compiler.pipeline import CompiledModel
 from .reference import Reference
-from .device.host import HostModel, build_host
-
-# A device run: samples in (each a list of one array per model input), outputs out.
-RunFn = Callable[[list[list[np.ndarray]]], list[list[np.ndarray]]]
 
 
 @dataclass
@@ -25,6 +20,8 @@ class VerifyResult:
     max_abs_diff: float
     first_bad_sample: int | None = None
     first_bad_layer: str | None = None  # "layer 3 (CONV_2D)" when traced
+    device_accuracy: float | None = None  # top-1 on the labels, when the data has them
+    reference_accuracy: float | None = None
 
     @property
     def bit_exact(self) -> bool:
@@ -35,11 +32,16 @@ class VerifyResult:
                 f"max abs difference {self.max_abs_diff:g}: {'bit-exact' if self.bit_exact else 'NOT bit-exact'}")
         if self.first_bad_layer:
             line += f"; first differing layer: {self.first_bad_layer} (sample {self.first_bad_sample})"
+        if self.device_accuracy is not None:
+            line += f"\naccuracy on device {self.device_accuracy:.2%}, tflite-micro {self.reference_accuracy:.2%}"
         return line
 
     def as_json(self) -> dict:
-        return {"samples": self.samples, "mismatches": self.mismatches, "bit_exact": self.bit_exact,
+        data = {"samples": self.samples, "mismatches": self.mismatches, "bit_exact": self.bit_exact,
                 "max_abs_diff": self.max_abs_diff, "first_bad_layer": self.first_bad_layer}
+        if self.device_accuracy is not None:
+            data.update(device_accuracy=self.device_accuracy, reference_accuracy=self.reference_accuracy)
+        return data
 
 
 def random_samples(graph: Graph, count: int, seed: int) -> list[list[np.ndarray]]:
@@ -69,8 +71,8 @@ def _float_input_range(graph: Graph, index: int) -> tuple[float, float]:
     return -1.0, 1.0
 
 
-def compare(graph: Graph, reference: Reference, run: RunFn, samples: list[list[np.ndarray]]) -> VerifyResult:
-    device_outputs = run(samples)
+def compare(graph: Graph, reference: Reference, samples: list[Sample], device_outputs: list[Sample]) -> VerifyResult:
+    """The device's outputs for the samples against the reference's, bit for bit."""
     if len(device_outputs) != len(samples) or any(len(o) != len(graph.outputs) for o in device_outputs):
         raise TinygenError(f"the model returned {len(device_outputs)} results for {len(samples)} samples "
                            f"(each should hold {len(graph.outputs)} outputs)")
@@ -92,7 +94,35 @@ def compare(graph: Graph, reference: Reference, run: RunFn, samples: list[list[n
     return VerifyResult(len(samples), outputs, mismatches, max_diff, first_bad)
 
 
-def first_differing_layer(graph: Graph, tflite_bytes: bytes, sample: list[np.ndarray],
+def verify(target: Target, compiled: CompiledModel, samples: list[Sample], labels: np.ndarray | None = None,
+           progress: bool = False) -> VerifyResult:
+    """Every sample through the target and through tflite-micro, outputs compared bit for bit. A
+    mismatch is traced to the first differing layer where the target can trace; with labels, the
+    top-1 accuracy of both on the first output."""
+    model = compiled.model
+    graph = model.graph
+    reference = Reference(model.tflite_bytes, graph)
+    outputs = target.run(samples, progress=progress)
+    result = compare(graph, reference, samples, outputs)
+    if not result.bit_exact:
+        bad = samples[result.first_bad_sample]
+        traces = target.trace(bad)
+        if traces is not None:
+            traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel]
+            result.first_bad_layer = first_differing_layer(graph, model.tflite_bytes, bad, traced, traces)
+    if labels is not None:
+        truth = labels.argmax(axis=-1) if labels.ndim > 1 else labels
+        result.device_accuracy = _accuracy([o[0] for o in outputs], truth)
+        result.reference_accuracy = _accuracy([reference.run(s)[0] for s in samples], truth)
+    return result
+
+
+def _accuracy(outputs: list[np.ndarray], truth: np.ndarray) -> float:
+    predicted = np.array([int(np.argmax(o)) for o in outputs])
+    return float(np.mean(predicted == truth[:len(predicted)]))
+
+
+def first_differing_layer(graph: Graph, tflite_bytes: bytes, sample: Sample,
                           traced_layers: list[int], traces: list[np.ndarray]) -> str | None:
     """The first layer (in execution order) whose output differs from the reference's intermediate.
     traced_layers are op indices, in execution order."""
@@ -104,19 +134,3 @@ def first_differing_layer(graph: Graph, tflite_bytes: bytes, sample: list[np.nda
         if not np.array_equal(want.reshape(-1).view(np.uint8), np.asarray(got).reshape(-1).view(np.uint8)):
             return f"layer {layer} ({op.kind})"
     return None
-
-
-def verify_on_host(compiled: CompiledModel, samples: list[list[np.ndarray]], workdir: Path,
-                   sanitize: bool = False) -> VerifyResult:
-    """Compile the model for the host, run the samples, compare; trace the first mismatch to a layer."""
-    model = compiled.model
-    graph = model.graph
-    binary = build_host(compiled.generated, workdir, sanitize=sanitize)
-    traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel]
-    host = HostModel(binary, graph, traced)
-    result = compare(graph, Reference(model.tflite_bytes, graph), lambda s: host.run(s).outputs, samples)
-    if not result.bit_exact:
-        bad = samples[result.first_bad_sample]
-        traces = host.run([bad], trace=True).traces[0]
-        result.first_bad_layer = first_differing_layer(graph, model.tflite_bytes, bad, traced, traces)
-    return result

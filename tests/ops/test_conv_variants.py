@@ -23,11 +23,10 @@ from tinygen.compiler.inplace import apply_in_place
 from tinygen.ops.conv import DEPTHWISE_INPLACE_GROUP, folded_bias
 from tinygen.ops.geometry import output_size
 from tinygen.compiler.lower import lower
-from tinygen.device.ondevice import verify_on_device
 from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.compiler.schedule import schedule
-from tinygen.device.serial_device import Device
-from tinygen.verify import random_samples
+from tinygen.device.link_target import LinkTarget
+from tinygen.verify import random_samples, verify
 
 from ..bitexact import assert_bit_exact
 from ..gen import bias, weights
@@ -174,8 +173,8 @@ def test_variants_chain_on_qemu(build, board_id, tmp_path, monkeypatch):
     compiled = compile_model(model)
     board = load_board(board_id)
     elf = build_firmware(compiled, board, tmp_path / "fw").build.elf
-    with Device.open(board, elf=elf) as device:
-        outcome = verify_on_device(device, compiled, random_samples(model.graph, 4, seed=2))
+    with LinkTarget.open(board, model.graph, elf=elf) as target:
+        outcome = verify(target, compiled, random_samples(model.graph, 4, seed=2))
     assert outcome.bit_exact, outcome.summary()
 
 

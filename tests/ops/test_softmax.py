@@ -10,7 +10,7 @@ from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.compiler.lower import lower
 from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.reference import _check_reference_can_run
-from tinygen.device.host import HostModel, build_host
+from tinygen.device.host import HostTarget, build_host
 
 from ..bitexact import assert_bit_exact
 
@@ -80,7 +80,7 @@ def test_rows_past_the_reference_limit_round_to_zero(tmp_path):
     graph = _model((1, 2, 600), 1e-4, 0, 1.0)
     data = write_tflite(graph)
     model = LoadedModel(parse_tflite(data), data, "test.tflite")
-    host = HostModel(build_host(compile_model(model).generated, tmp_path, sanitize=True), model.graph)
+    host = HostTarget(build_host(compile_model(model).generated, tmp_path, sanitize=True), model.graph)
     rows = np.stack([np.zeros(600), np.arange(600) % 256 - 128]).astype(np.int8)[None]
-    (output,), = host.run([[rows]]).outputs
+    (output,), = host.run([[rows]])
     assert np.all(np.asarray(output) == -128)

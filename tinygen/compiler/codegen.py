@@ -5,7 +5,6 @@ model and options give byte-identical sources (no dates, no absolute paths).
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 
 from .. import __version__
 from ..ir import Graph, Tensor
+from ..ops.cstruct import initializer, layout_checks
 from .layer import Arg, Layer, LoweredModel
 from .memory import MemoryPlan, storage_roots
 from ..resources import render, resource_dir
@@ -51,6 +51,8 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
         "outputs": [_io("output", n, graph.tensor(t), storage) for n, t in enumerate(graph.outputs)],
     }
     c_files = {type(layer.params).C_FILE for layer in model.layers if layer.kernel}
+    params_types = {type(layer.params).C_TYPE: type(layer.params) for layer in model.layers if layer.kernel}
+    context["layout_checks"] = [line for name in sorted(params_types) for line in layout_checks(params_types[name])]
     context["headers"] = sorted(Path(name).with_suffix(".h").name for name in c_files)
     files = {name: render(f"{name}.j2", **context) for name in ("model.h", "model.c", "tg_kernels.h")}
     return GeneratedModel(files, runtime_sources(c_files))
@@ -125,7 +127,7 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
         arrays=arrays,
         params_type=type(layer.params).C_TYPE,
         params_name=f"tg_layer{index}_params",
-        params_init=_c_struct(layer.params),
+        params_init=initializer(layer.params),
         args=[_arg(a, index, n, storage) for n, a in enumerate(layer.args)],
     )
     return info
@@ -154,15 +156,6 @@ def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
         "quantized": quantized, "scale_text": repr(scale), "zero_point": t.zero_point if quantized else 0,
         "bytes": t.nbytes, "initializer": "{" + ", ".join(fields) + "}",
     }
-
-
-def _c_struct(params) -> str:
-    parts = []
-    for field in dataclasses.fields(params):
-        value = getattr(params, field.name)
-        rendered = _c_struct(value) if dataclasses.is_dataclass(value) else str(int(value))
-        parts.append(f".{field.name} = {rendered}")
-    return "{" + ", ".join(parts) + "}"
 
 
 def _c_values(values: np.ndarray, indent: str = "") -> str:

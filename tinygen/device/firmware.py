@@ -15,6 +15,7 @@ from ..compiler.fit import FitReport, check_fit
 from .link.ports import detect_port
 from .pio.project import BuildResult, run_pio, write_project
 from ..compiler.pipeline import CompiledModel
+from ..reports.report import write_report
 from ..resources import resource_dir
 from .renode import write_resc
 
@@ -62,6 +63,50 @@ def build_firmware(compiled: CompiledModel, board: Board, out_dir: Path, compile
         write_resc(board, build.elf if build else project / ".pio" / "build" / board.id / "firmware.elf",
                    project / "renode.resc")
     return Firmware(project, fit, build)
+
+
+@dataclass(frozen=True)
+class Project:
+    """What `tinygen build` made: the sources (and, compiled, the binary or the ELF) for a board."""
+
+    directory: Path
+    fit: FitReport  # the estimate, checked before anything was written
+    host_binary: Path | None = None  # host boards, compiled
+    firmware: Firmware | None = None  # firmware boards
+
+    def as_json(self) -> dict:
+        if self.firmware:
+            return self.firmware.as_json()
+        return {"directory": str(self.directory), "fit": self.fit.as_json(),
+                "binary": str(self.host_binary) if self.host_binary else None}
+
+    def describe(self, arena_bytes: int) -> str:
+        if self.firmware is None:
+            done = f"built {self.host_binary}" if self.host_binary else f"wrote {self.directory}"
+            return f"{done} (arena {arena_bytes:,} bytes)"
+        lines = [f"estimate: {self.fit.flash.describe()}; {self.fit.ram.describe()}"]
+        elf = self.firmware.build
+        if elf is None:
+            lines.append(f"wrote {self.directory}; build it with `pio run -d {self.directory}`")
+        else:
+            lines.append(f"built {elf.elf}: flash {elf.flash_bytes:,} bytes (estimate {self.fit.flash.needed_bytes:,}), "
+                         f"RAM {elf.ram_bytes:,} bytes (estimate {self.fit.ram.needed_bytes:,})")
+        return "\n".join(lines)
+
+
+def build_project(compiled: CompiledModel, board: Board, directory: Path, compile: bool = True) -> Project:
+    """The model's sources for the board (a host program, or a firmware project) in directory,
+    compiled unless compile=False. The fit is checked before anything is written."""
+    fit = check_fit(compiled, board)
+    write_report(directory, compiled, board)
+    if board.native:
+        from .host import build_host
+
+        if not compile:
+            compiled.generated.write(directory)
+            return Project(directory, fit)
+        return Project(directory, fit, host_binary=build_host(compiled.generated, directory))
+    return Project(directory, fit, firmware=build_firmware(compiled, board, directory, compile=compile))
 
 
 def flash(board: Board, project: Path, port: str | None = None, timeout_s: float = BUILD_TIMEOUT_S) -> str:

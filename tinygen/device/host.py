@@ -5,15 +5,16 @@ import os
 import shlex
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..compiler.codegen import GeneratedModel
+from ..compiler.pipeline import CompiledModel
 from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph
 from ..resources import resource_dir
+from .target import Sample, Target
 
 WARNINGS = ["-Wall", "-Wextra", "-Werror"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
@@ -47,21 +48,31 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
     return binary
 
 
-@dataclass
-class HostRun:
-    outputs: list[list[np.ndarray]]  # [sample][output]
-    traces: list[list[np.ndarray]]  # [sample][layer that runs], empty without trace
+class HostTarget(Target):
+    """A compiled host binary: all samples go through one process, and layers can be traced."""
 
-
-class HostModel:
-    """Runs a compiled host binary; samples are lists of arrays, one per model input."""
+    name = "host"
 
     def __init__(self, binary: Path, graph: Graph, traced_layers: list[int] | None = None) -> None:
         self.binary = binary
         self.graph = graph
         self.traced_layers = traced_layers or []  # op indices of the layers that run, in execution order
 
-    def run(self, samples: list[list[np.ndarray]], trace: bool = False, timeout_s: float = 600) -> HostRun:
+    @classmethod
+    def build(cls, compiled: CompiledModel, directory: Path, sanitize: bool = False) -> HostTarget:
+        """Compile the model for the host in directory; every layer that runs can be traced."""
+        binary = build_host(compiled.generated, directory, sanitize=sanitize)
+        return cls(binary, compiled.model.graph, [layer.op.index for layer in compiled.lowered.layers if layer.kernel])
+
+    def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
+        return self._run(samples, trace=False)[0]
+
+    def trace(self, sample: Sample) -> list[np.ndarray] | None:
+        if not self.traced_layers:
+            return None
+        return self._run([sample], trace=True)[1][0]
+
+    def _run(self, samples: list[Sample], trace: bool, timeout_s: float = 600):
         inputs = [self.graph.tensor(i) for i in self.graph.inputs]
         payload = bytearray()
         for sample in samples:
@@ -77,7 +88,7 @@ class HostModel:
             raise TinygenError(f"the host model failed (exit {result.returncode}): {message[0] if message else ''}")
         return self._parse(result.stdout, len(samples), trace)
 
-    def _parse(self, data: bytes, count: int, trace: bool) -> HostRun:
+    def _parse(self, data: bytes, count: int, trace: bool) -> tuple[list[Sample], list[list[np.ndarray]]]:
         outputs, traces, pos = [], [], 0
 
         def take(index: int) -> np.ndarray:
@@ -91,4 +102,4 @@ class HostModel:
             if trace:
                 traces.append([take(self.graph.ops[layer].outputs[0]) for layer in self.traced_layers])
             outputs.append([take(i) for i in self.graph.outputs])
-        return HostRun(outputs, traces)
+        return outputs, traces

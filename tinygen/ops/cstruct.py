@@ -66,9 +66,7 @@ def size_of(cls) -> int:
 def layout_checks(cls) -> list[str]:
     """TG_STATIC_ASSERT lines (firmware/tg_common.h) for the C struct cls mirrors."""
     c_type = cls.C_TYPE
-    checks = [f"TG_STATIC_ASSERT(sizeof({c_type}) == {size_of(cls)}u, "
-              f"\"{c_type}: the C struct and tinygen's {cls.__name__} differ in size\");"]
+    checks = [f'TG_STATIC_ASSERT(sizeof({c_type}) == {size_of(cls)}u, "size of {c_type}");']
     for member, offset in layout(cls):
-        checks.append(f"TG_STATIC_ASSERT(offsetof({c_type}, {member}) == {offset}u, "
-                      f"\"{c_type}.{member} is not where tinygen's {cls.__name__} puts it\");")
+        checks.append(f'TG_STATIC_ASSERT(offsetof({c_type}, {member}) == {offset}u, "offset of {c_type}.{member}");')
     return checks

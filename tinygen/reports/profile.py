@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .analysis import op_macs
 from ..compiler.pipeline import CompiledModel
-from ..device.serial_device import Counts
+from ..device.target import Counts
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
-"""A device session: the tinygen firmware reached over its serial link, on a real board's port or
-in the board's emulator (QEMU with UART0 on a TCP socket). Everything above this module talks to
-both the same way.
+"""The tinygen firmware reached over its serial link, on a real board's port or in the board's
+emulator (QEMU with UART0 on a TCP socket): one Target for both.
 
 Counts: a real chip's DWT counts cycles. Under QEMU, -icount makes SysTick advance exactly with
 executed instructions, so the same ticks are converted to instructions: a different unit, and
@@ -16,35 +15,28 @@ import numpy as np
 from ..boards import Board
 from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph
-from .link.client import DeviceInfo, LinkClient
 from . import qemu
+from .link.client import DeviceInfo, LinkClient
+from .target import Counts, Sample, Target
 
 BAUD = 115200
 ICOUNT_SHIFT = 6  # 64 ns per instruction: counts repeatable and within one instruction
 
 
-@dataclass(frozen=True)
-class Counts:
-    unit: str  # "cycles" or "instructions"
-    layers: list[int]  # per entry of tg_model_layers (0 for layers that run nothing)
+class LinkTarget(Target):
+    """Open with LinkTarget.open(); closing closes the port and stops QEMU."""
 
-    @property
-    def total(self) -> int:
-        return sum(self.layers)
-
-
-class Device:
-    """Open with Device.open(); use as a context manager (closes the port and stops QEMU)."""
-
-    def __init__(self, board: Board, client: LinkClient, emulator: qemu.QemuSerial | None) -> None:
+    def __init__(self, board: Board, client: LinkClient, emulator: qemu.QemuSerial | None, graph: Graph) -> None:
         self.board = board
         self.client = client
         self.emulator = emulator
+        self.graph = graph
+        self.name = client.name
         self._info: DeviceInfo | None = None
 
     @classmethod
-    def open(cls, board: Board, port: str | None = None, elf: Path | None = None,
-             timeout_s: float = 2.0) -> Device:
+    def open(cls, board: Board, graph: Graph, port: str | None = None, elf: Path | None = None,
+             timeout_s: float = 2.0) -> LinkTarget:
         """A real board on `port`, or (without one) `elf` running in the board's QEMU machine."""
         import serial
 
@@ -62,18 +54,12 @@ class Device:
             if emulator:
                 emulator.close()
             raise TinygenError(f"cannot open {url}: {e}") from None
-        return cls(board, LinkClient(link, name, timeout_s=timeout_s), emulator)
+        return cls(board, LinkClient(link, name, timeout_s=timeout_s), emulator, graph)
 
     def close(self) -> None:
         self.client.port.close()
         if self.emulator:
             self.emulator.close()
-
-    def __enter__(self) -> Device:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     @property
     def info(self) -> DeviceInfo:
@@ -89,8 +75,12 @@ class Device:
                                f"not this model ({model_hash}): build and flash it first")
         return info
 
-    def run(self, graph: Graph, sample: list[np.ndarray]) -> list[np.ndarray]:
+    def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
+        return [self.run_one(sample) for sample in _progress(samples, progress, self.name)]
+
+    def run_one(self, sample: Sample) -> Sample:
         """One inference: the sample's arrays (one per model input) in, the outputs out."""
+        graph = self.graph
         if not len(sample) == len(graph.inputs) == len(self.info.inputs):
             raise TinygenError(f"{len(sample)} input arrays for a model with {len(graph.inputs)} inputs "
                                f"(the device reports {len(self.info.inputs)})")
@@ -109,9 +99,8 @@ class Device:
             result.append(np.frombuffer(data, dtype=NUMPY_DTYPES[t.dtype]).reshape(t.shape))
         return result
 
-    def profile(self, graph: Graph, sample: list[np.ndarray]) -> Counts:
-        """Per-layer counts of one inference on `sample`."""
-        self.run(graph, sample)
+    def profile(self, sample: Sample) -> Counts:
+        self.run_one(sample)
         return self.counts(self.client.read_profile())
 
     def counts(self, raw: list[int]) -> Counts:
@@ -123,3 +112,12 @@ class Device:
             return Counts("instructions",
                           [qemu.instructions_from_ticks(self.board, r, ICOUNT_SHIFT) for r in raw])
         return Counts("cycles", raw)  # DWT, or SysTick on the CPU clock of a real chip
+
+
+def _progress(items, enabled: bool, label: str):
+    if not enabled:
+        return items
+    from rich.console import Console
+    from rich.progress import track
+
+    return track(items, description=label, console=Console(stderr=True), transient=True)

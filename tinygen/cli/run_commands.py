@@ -1,0 +1,140 @@
+"""Commands that run a model on a target (the host, an emulator, a board): verify, invoke, profile, flash."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+from rich.table import Table
+
+from ..boards import load_board
+from ..compiler.pipeline import compile_model
+from ..device.target import open_target
+from ..errors import TinygenError
+from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, console, main, print_json, quantizer_options
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@BOARD_OPTION
+@click.option("--samples", default=100, show_default=True, type=click.IntRange(1), help="Random inputs to try.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random inputs.")
+@click.option("--data", type=click.Path(dir_okay=False), default=None,
+              help="Inputs instead of random ones: .npy, or .npz with x (and labels y for accuracy).")
+@PORT_OPTION
+@JSON_OPTION
+@quantizer_options
+def verify(model: str, board_name: str, samples: int, seed: int, data: str | None, port: str | None, as_json: bool,
+           quantizer: QuantizerOptions) -> None:
+    """Run MODEL compiled for BOARD and tflite-micro on the same inputs; exit 0 only if bit-exact."""
+    from ..verify import random_samples, verify as verify_model
+
+    board = load_board(board_name)
+    loaded = quantizer.load(model)
+    compiled = compile_model(loaded)
+    labels = None
+    if data:
+        from ..quantize import load_calibration
+        from ..values import quantize_input
+
+        dataset = load_calibration(data, loaded.graph)
+        first = loaded.graph.tensor(loaded.graph.inputs[0])
+        inputs, labels = [[quantize_input(first, x)] for x in dataset.x], dataset.y
+    else:
+        inputs = random_samples(loaded.graph, samples, seed)
+    with open_target(compiled, board, port) as target:
+        result = verify_model(target, compiled, inputs, labels, progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(result.as_json()))
+    else:
+        click.echo(result.summary())
+    sys.exit(0 if result.bit_exact else 1)
+
+
+@main.command("invoke")
+@click.argument("model", type=click.Path(dir_okay=False))
+@BOARD_OPTION
+@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False),
+              help="The input (.npy): real values, quantized with the model's input scale and zero point.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the first output, dequantized to float32, as .npy.")
+@PORT_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: each output's shape, raw values and real values.")
+@quantizer_options
+def invoke_command(model: str, board_name: str, input_path: str, output: str | None, port: str | None,
+                   as_json: bool, quantizer: QuantizerOptions) -> None:
+    """Run MODEL once on BOARD (the host, an emulator, or the board on --port) and print the outputs."""
+    from ..values import dequantize, quantize_input
+
+    board = load_board(board_name)
+    loaded = quantizer.load(model)
+    graph = loaded.graph
+    try:
+        x = np.load(input_path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise TinygenError(f"cannot read {input_path}: expected a .npy array ({e})") from None
+    if not isinstance(x, np.ndarray):
+        raise TinygenError(f"{input_path} is an .npz archive; --input takes one .npy array")
+    sample = [quantize_input(graph.tensor(graph.inputs[0]), x)]
+    compiled = compile_model(loaded)
+    with open_target(compiled, board, port) as target:
+        outputs = target.run([sample])[0]
+    values = [dequantize(graph.tensor(i), q) for i, q in zip(graph.outputs, outputs)]
+    if output:
+        np.save(output, values[0])
+    if as_json:
+        print_json({"outputs": [{"shape": list(q.shape), "raw": q.reshape(-1).tolist(),
+                                 "values": v.reshape(-1).tolist()} for q, v in zip(outputs, values)]})
+        return
+    for i, (q, v) in enumerate(zip(outputs, values)):
+        click.echo(f"output {i} {list(q.shape)}: raw {q.reshape(-1).tolist()}")
+        click.echo(f"output {i} values: {[float(f'{a:.6g}') for a in v.reshape(-1)]}")
+    if output:
+        click.echo(f"wrote {output}")
+
+
+@main.command("profile")
+@click.argument("model", type=click.Path(dir_okay=False))
+@BOARD_OPTION
+@PORT_OPTION
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random input profiled.")
+@JSON_OPTION
+@quantizer_options
+def profile_command(model: str, board_name: str, port: str | None, seed: int, as_json: bool,
+                    quantizer: QuantizerOptions) -> None:
+    """Per-layer cycles (a real board) or instructions (the emulator) of one inference of MODEL."""
+    from ..reports.profile import build_profile
+    from ..verify import random_samples
+
+    board = load_board(board_name)
+    loaded = quantizer.load(model)
+    compiled = compile_model(loaded)
+    sample = random_samples(loaded.graph, 1, seed)[0]
+    with open_target(compiled, board, port) as target:
+        result = build_profile(compiled, target.profile(sample))
+    if as_json:
+        print_json(result.as_json())
+        return
+    table = Table("#", "op", "output", "MACs", result.unit, "share", f"MACs per {result.unit[:-1]}",
+                  title=f"{model} on {board.id} ({result.unit})")
+    for p in result.layers:
+        table.add_row(str(p.index), p.op, str(list(p.output_shape)), f"{p.macs:,}", f"{p.count:,}",
+                      f"{p.count / max(result.total, 1):.1%}", f"{p.macs / p.count:.3f}" if p.count else "-")
+    table.add_row("", "total", "", f"{result.macs:,}", f"{result.total:,}", "100.0%",
+                  f"{result.macs / max(result.total, 1):.3f}")
+    console.print(table)
+
+
+@main.command("flash")
+@BOARD_OPTION
+@PORT_OPTION
+@click.argument("project", type=click.Path(file_okay=False, exists=True), default=".")
+def flash_command(board_name: str, port: str | None, project: str) -> None:
+    """Upload the firmware project PROJECT (from `tinygen build`) to BOARD with PlatformIO."""
+    from ..device.firmware import flash
+
+    board = load_board(board_name)
+    used = flash(board, Path(project), port)
+    click.echo(f"flashed {board.id} on {used}")

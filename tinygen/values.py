@@ -1,0 +1,28 @@
+"""Real values and the integers a model's input and output tensors hold."""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import TinygenError
+from .ir import NUMPY_DTYPES, Tensor
+
+
+def quantize_input(t: Tensor, x: np.ndarray) -> np.ndarray:
+    """Real values as the input tensor holds them: int8 with its scale and zero point (rounding half
+    away from zero, as TFLite does), or float as it is."""
+    x = np.asarray(x)
+    if x.size != t.size:
+        raise TinygenError(f"input has {x.size} values {list(x.shape)}; the model's input {t.name!r} "
+                           f"takes {t.size} {list(t.shape)}")
+    if t.dtype == "float32" or x.dtype == NUMPY_DTYPES[t.dtype]:
+        return x.astype(NUMPY_DTYPES[t.dtype]).reshape(t.shape)  # already in the tensor's type
+    scaled = x.astype(np.float64) / t.scale
+    q = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + t.zero_point
+    info = np.iinfo(NUMPY_DTYPES[t.dtype])
+    return np.clip(q, info.min, info.max).astype(NUMPY_DTYPES[t.dtype]).reshape(t.shape)
+
+
+def dequantize(t: Tensor, q: np.ndarray) -> np.ndarray:
+    if t.dtype == "float32" or t.quant is None:
+        return np.asarray(q, dtype=np.float32)
+    return ((q.astype(np.float32) - t.zero_point) * t.scale).astype(np.float32)
