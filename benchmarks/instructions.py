@@ -4,6 +4,7 @@ QEMU's -icount makes SysTick advance with executed instructions, so the counts a
 identical from run to run (they are instructions, not cycles: no pipeline or flash wait states
 are modelled). Run: python3 benchmarks/instructions.py  (needs the Arm toolchain and QEMU)
 """
+
 from __future__ import annotations
 
 import json
@@ -14,23 +15,29 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import write_section  # noqa: E402
-from tinygen import zoo  # noqa: E402
-from tinygen.frontends.tflite_writer import write_tflite  # noqa: E402
+from benchmarks.common import write_section
+from tinygen import zoo
+from tinygen.frontends.tflite_writer import write_tflite
 
 BOARD = "mps2-an386"
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
 
 def profile(model: Path) -> dict:
-    result = subprocess.run([sys.executable, "-m", "tinygen", "profile", str(model), "--board", BOARD, "--json"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygen", "profile", str(model), "--board", BOARD, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout)
 
 
 def main() -> None:
-    rows = ["| model | MACs | instructions | MACs per instruction | heaviest layer (share) |",
-            "|---|---:|---:|---:|---|"]
+    rows = [
+        "| model | MACs | instructions | MACs per instruction | heaviest layer (share) |",
+        "|---|---:|---:|---:|---|",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         models = []
         for name, build in zoo.MLPERF_TINY.items():
@@ -42,24 +49,29 @@ def main() -> None:
             report = profile(path)
             macs = sum(layer["macs"] for layer in report["layers"])
             heaviest = max(report["layers"], key=lambda layer: layer["count"])
-            rows.append(f"| {name} | {macs:,} | {report['total']:,} | {macs / report['total']:.3f} | "
-                        f"{heaviest['op']} #{heaviest['index']} ({heaviest['count'] / report['total']:.0%}) |")
+            rows.append(
+                f"| {name} | {macs:,} | {report['total']:,} | {macs / report['total']:.3f} | "
+                f"{heaviest['op']} #{heaviest['index']} ({heaviest['count'] / report['total']:.0%}) |"
+            )
             print(rows[-1])
-    write_section("instructions", f"## Speed: instructions per inference ({BOARD}, QEMU)\n\n"
-                  "Executed instructions of one inference, the sum of the per-layer counts that `tinygen profile` "
-                  "reports (unit: instructions, from SysTick under `-icount`; deterministic). Firmware is compiled "
-                  "with -O2; convolution, depthwise and fully connected layers take two 16-bit multiply-adds per "
-                  "SMLAD on this Cortex-M4 (the portable C path, the same bits, serves cores without DSP); "
-                  "in-place depthwise layers work on four channels at a time, convolution and fully connected "
-                  "layers start from a bias with the input offset's share folded in at compile time, and "
-                  "requantization with a negative shift is one multiply-accumulate. "
-                  "Before those kernels (portable reference loops, -Os) the totals were 55,199,496 (ds_cnn), "
-                  "142,290,560 (mobilenet_v1_025), 191,657,514 (resnet8), 3,016,092 (autoencoder), 3,771,202 "
-                  "(basic_motions) and 1,505,970 (digits_cnn); with SMLAD but one channel at a time in place, "
-                  "the input offset added in the inner loop and the step-by-step requantization, 20,771,859, "
-                  "40,177,166, 41,660,696, 722,304, 1,073,132 and 417,752. tflite-micro with "
-                  "CMSIS-NN cannot be built here (its sources are not reachable offline), so no TFLM column. "
-                  f"Regenerate: `python3 benchmarks/instructions.py`.\n\n" + "\n".join(rows))
+    write_section(
+        "instructions",
+        f"## Speed: instructions per inference ({BOARD}, QEMU)\n\n"
+        "Executed instructions of one inference, the sum of the per-layer counts that `tinygen profile` "
+        "reports (unit: instructions, from SysTick under `-icount`; deterministic). Firmware is compiled "
+        "with -O2; convolution, depthwise and fully connected layers take two 16-bit multiply-adds per "
+        "SMLAD on this Cortex-M4 (the portable C path, the same bits, serves cores without DSP); "
+        "in-place depthwise layers work on four channels at a time, convolution and fully connected "
+        "layers start from a bias with the input offset's share folded in at compile time, and "
+        "requantization with a negative shift is one multiply-accumulate. "
+        "Before those kernels (portable reference loops, -Os) the totals were 55,199,496 (ds_cnn), "
+        "142,290,560 (mobilenet_v1_025), 191,657,514 (resnet8), 3,016,092 (autoencoder), 3,771,202 "
+        "(basic_motions) and 1,505,970 (digits_cnn); with SMLAD but one channel at a time in place, "
+        "the input offset added in the inner loop and the step-by-step requantization, 20,771,859, "
+        "40,177,166, 41,660,696, 722,304, 1,073,132 and 417,752. tflite-micro with "
+        "CMSIS-NN cannot be built here (its sources are not reachable offline), so no TFLM column. "
+        f"Regenerate: `python3 benchmarks/instructions.py`.\n\n" + "\n".join(rows),
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ per-channel multipliers, and its bookkeeping), printed by print_allocations(). t
 arena holds tensor data and scratch only: its multipliers and tables are compiled into flash.
 Run: python3 benchmarks/memory.py  (needs the verify extra)
 """
+
 from __future__ import annotations
 
 import os
@@ -14,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import write_section  # noqa: E402
-from tinygen import zoo  # noqa: E402
-from tinygen.frontends.tflite_writer import write_tflite  # noqa: E402
-from tinygen.compiler.pipeline import compile_model, load_model, LoadedModel  # noqa: E402
-from tinygen.frontends.tflite_reader import parse_tflite  # noqa: E402
+from benchmarks.common import write_section
+from tinygen import zoo
+from tinygen.compiler.pipeline import LoadedModel, compile_model, load_model
+from tinygen.frontends.tflite_reader import parse_tflite
+from tinygen.frontends.tflite_writer import write_tflite
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
@@ -51,23 +52,31 @@ def models() -> list[tuple[str, LoadedModel]]:
 
 
 def main() -> None:
-    rows = ["| model | tinygen arena | lower bound | TFLM arena | tinygen / TFLM | tinygen / bound | strategy, in-place layers |",
-            "|---|---:|---:|---:|---:|---:|---|"]
+    rows = [
+        "| model | tinygen arena | lower bound | TFLM arena | tinygen / TFLM | tinygen / bound "
+        "| strategy, in-place layers |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for name, model in models():
         compiled = compile_model(model)
         plan = compiled.plan
         tflm = tflm_arena_bytes(model.tflite_bytes)
         in_place = sum(1 for layer in compiled.lowered.layers if layer.kernel and layer.shares_storage_with is not None)
-        rows.append(f"| {name} | {plan.arena_bytes:,} | {plan.lower_bound_bytes:,} | {tflm:,} | "
-                    f"{plan.arena_bytes / tflm:.2f}x | {plan.arena_bytes / plan.lower_bound_bytes:.2f}x | "
-                    f"{plan.strategy}, {in_place} |")
+        rows.append(
+            f"| {name} | {plan.arena_bytes:,} | {plan.lower_bound_bytes:,} | {tflm:,} | "
+            f"{plan.arena_bytes / tflm:.2f}x | {plan.arena_bytes / plan.lower_bound_bytes:.2f}x | "
+            f"{plan.strategy}, {in_place} |"
+        )
         print(rows[-1])
-    write_section("memory", "## SRAM: planned arena\n\n"
-                  "Bytes of the one static arena (activations and scratch), against tflite-micro's recorded arena "
-                  "total for the same model and against the lower bound (the largest set of tensors alive at one "
-                  "layer, without in-place execution). Below 1.00x of the bound means in-place execution "
-                  "(TinyEngine-style depthwise, ring-buffered convolution, element-wise ops) beat it. "
-                  "Regenerate: `python3 benchmarks/memory.py`.\n\n" + "\n".join(rows))
+    write_section(
+        "memory",
+        "## SRAM: planned arena\n\n"
+        "Bytes of the one static arena (activations and scratch), against tflite-micro's recorded arena "
+        "total for the same model and against the lower bound (the largest set of tensors alive at one "
+        "layer, without in-place execution). Below 1.00x of the bound means in-place execution "
+        "(TinyEngine-style depthwise, ring-buffered convolution, element-wise ops) beat it. "
+        "Regenerate: `python3 benchmarks/memory.py`.\n\n" + "\n".join(rows),
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ scikit-learn (pip install 'tinygen[dev]'). Run from the repository root:
 
     python benchmarks/quantizer_vs_tf.py          # writes its section of BENCHMARKS.md
 """
+
 from __future__ import annotations
 
 import sys
@@ -19,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import write_section  # noqa: E402
 from tests.fixtures.train_models import digits_split  # noqa: E402
 from tests.quant_models import run_tflm  # noqa: E402
-from tinygen.frontends.tflite_reader import parse_tflite  # noqa: E402
 from tinygen.compiler.pipeline import read_model  # noqa: E402
+from tinygen.frontends.tflite_reader import parse_tflite  # noqa: E402
 from tinygen.quantize import CalibrationData, parameter_bytes, quantize  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -28,8 +29,10 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 def splits():
     motions = np.load(FIXTURES / "basic_motions.npz")
-    return {"digits_cnn": digits_split(),
-            "basic_motions": (motions["x"], motions["y"], motions["x_test"], motions["y_test"])}
+    return {
+        "digits_cnn": digits_split(),
+        "basic_motions": (motions["x"], motions["y"], motions["x_test"], motions["y_test"]),
+    }
 
 
 def tf_int8(keras_path: Path, x_calibration: np.ndarray) -> bytes:
@@ -51,35 +54,44 @@ def outputs(tflite_bytes: bytes, x: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    rows = ["| model | test samples | float | tinygen int8 (minmax) | tinygen int8 (percentile) | tinygen int8 (mse) "
-            "| TensorFlow int8 | output SQNR vs float, dB: tinygen minmax / TF | parameter bytes float -> int8 |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, (x_train, y_train, x_test, y_test) in splits().items():
+    rows = [
+        "| model | test samples | float | tinygen int8 (minmax) | tinygen int8 (percentile) | tinygen int8 (mse) "
+        "| TensorFlow int8 | output SQNR vs float, dB: tinygen minmax / TF | parameter bytes float -> int8 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, (x_train, _, x_test, y_test) in splits().items():
         model = read_model(FIXTURES / f"{name}.keras")  # tinygen's Keras path: TF converts to float only
-        ours = {method: quantize(model.graph, CalibrationData(x_train), method).tflite_bytes for method in
-                ("minmax", "percentile", "mse")}
+        ours = {
+            method: quantize(model.graph, CalibrationData(x_train), method).tflite_bytes
+            for method in ("minmax", "percentile", "mse")
+        }
         theirs = tf_int8(FIXTURES / f"{name}.keras", x_train)
         reference = outputs(model.tflite_bytes, x_test)
 
-        def accuracy(tflite_bytes: bytes) -> str:
-            return f"{np.mean(outputs(tflite_bytes, x_test).argmax(-1) == y_test):.2%}"
+        def accuracy(tflite_bytes: bytes, x=x_test, y=y_test) -> str:
+            return f"{np.mean(outputs(tflite_bytes, x).argmax(-1) == y):.2%}"
 
-        def sqnr(tflite_bytes: bytes) -> str:
-            noise = np.sum((outputs(tflite_bytes, x_test) - reference) ** 2)
+        def sqnr(tflite_bytes: bytes, x=x_test, reference=reference) -> str:
+            noise = np.sum((outputs(tflite_bytes, x) - reference) ** 2)
             return f"{10 * np.log10(np.sum(reference**2) / noise):.1f}"
 
         sizes = f"{parameter_bytes(model.graph):,} -> {parameter_bytes(parse_tflite(ours['minmax'])):,}"
-        rows.append(f"| {name} | {len(x_test)} | {accuracy(model.tflite_bytes)} | "
-                    f"{' | '.join(accuracy(b) for b in ours.values())} | {accuracy(theirs)} | "
-                    f"{sqnr(ours['minmax'])} / {sqnr(theirs)} | {sizes} |")
+        rows.append(
+            f"| {name} | {len(x_test)} | {accuracy(model.tflite_bytes)} | "
+            f"{' | '.join(accuracy(b) for b in ours.values())} | {accuracy(theirs)} | "
+            f"{sqnr(ours['minmax'])} / {sqnr(theirs)} | {sizes} |"
+        )
         print(rows[-1])
-    write_section("quantizer", "## Quantizer: tinygen int8 against TensorFlow's converter\n\n"
-                  "Top-1 accuracy on the held-out split, all models run in tflite-micro. Both quantizers get the "
-                  "same float Keras model and the same calibration set (the training split: 1,347 digits, 40 "
-                  "BasicMotions recordings); TensorFlow's is full-int8 post-training quantization with int8 I/O. "
-                  "Output SQNR compares the dequantized int8 softmax outputs with the float model's. Parameter "
-                  "bytes: weights and biases. Models and data: tests/fixtures/train_models.py. Regenerate (needs "
-                  "the `dev` extra): `python3 benchmarks/quantizer_vs_tf.py`.\n\n" + "\n".join(rows))
+    write_section(
+        "quantizer",
+        "## Quantizer: tinygen int8 against TensorFlow's converter\n\n"
+        "Top-1 accuracy on the held-out split, all models run in tflite-micro. Both quantizers get the "
+        "same float Keras model and the same calibration set (the training split: 1,347 digits, 40 "
+        "BasicMotions recordings); TensorFlow's is full-int8 post-training quantization with int8 I/O. "
+        "Output SQNR compares the dequantized int8 softmax outputs with the float model's. Parameter "
+        "bytes: weights and biases. Models and data: tests/fixtures/train_models.py. Regenerate (needs "
+        "the `dev` extra): `python3 benchmarks/quantizer_vs_tf.py`.\n\n" + "\n".join(rows),
+    )
 
 
 if __name__ == "__main__":

@@ -5,11 +5,11 @@
 #include "tg_common.h"
 
 typedef struct {
-    int32_t size;              /* elements */
+    int32_t size; /* elements */
     int32_t input_zero_point;
-    int32_t input_multiplier;  /* input scale * 2^27 = multiplier * 2^(input_shift - 31) */
-    int32_t input_shift;       /* may be positive: a left shift */
-    int32_t input_radius;      /* |x - zero point| >= radius saturates the output */
+    int32_t input_multiplier; /* input scale * 2^27 = multiplier * 2^(input_shift - 31) */
+    int32_t input_shift;      /* may be positive: a left shift */
+    int32_t input_radius;     /* |x - zero point| >= radius saturates the output */
 } tg_nonlinear_params;
 
 /* output scale 1/256, zero point -128 */

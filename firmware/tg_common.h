@@ -37,8 +37,8 @@
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 #define TG_STATIC_ASSERT(cond, message) _Static_assert(cond, message)
 #else
-#define TG_STATIC_ASSERT_NAME_(line) tg_static_assert_line_##line
-#define TG_STATIC_ASSERT_NAME(line) TG_STATIC_ASSERT_NAME_(line)
+#define TG_STATIC_ASSERT_NAME_(line)    tg_static_assert_line_##line
+#define TG_STATIC_ASSERT_NAME(line)     TG_STATIC_ASSERT_NAME_(line)
 #define TG_STATIC_ASSERT(cond, message) typedef char TG_STATIC_ASSERT_NAME(__LINE__)[(cond) ? 1 : -1]
 #endif
 
@@ -95,10 +95,7 @@ static inline int32_t tg_rounding_divide_by_pot(int32_t x, int exponent)
 }
 
 /* x * 2^exponent with wrap-around, as the reference's `x * (1 << exponent)` behaves. */
-static inline int32_t tg_shift_left_wrapping(int32_t x, int exponent)
-{
-    return (int32_t)((uint32_t)x << exponent);
-}
+static inline int32_t tg_shift_left_wrapping(int32_t x, int exponent) { return (int32_t)((uint32_t)x << exponent); }
 
 /* The reference formulation, step by step (any shift; the fast path below falls back to it). */
 static inline int32_t tg_requantize_reference(int32_t x, int32_t multiplier, int32_t shift)

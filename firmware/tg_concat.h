@@ -11,7 +11,6 @@ typedef struct {
 } tg_concat_params;
 
 /* inputs: num_inputs pointers; copy_sizes[i]: input i's elements per outer index. */
-void tg_concat_s8(const tg_concat_params *p, const int32_t *copy_sizes, const int8_t *const *inputs,
-                  int8_t *output);
+void tg_concat_s8(const tg_concat_params *p, const int32_t *copy_sizes, const int8_t *const *inputs, int8_t *output);
 
 #endif /* TG_CONCAT_H */

@@ -54,9 +54,9 @@ static int8_t output_value(const tg_depthwise_params *p, int32_t acc, const int3
  * interleaved tensor (stride = channels, all channels) and a saved plane (stride = 1, one channel).
  * The plain and the in-place kernel both call this, so their arithmetic is one and the same.
  */
-static void depthwise_pixel(const tg_depthwise_params *p, const int8_t *in, int32_t pixel_stride,
-                            const int8_t *filter, int32_t oc_begin, int32_t oc_end, int32_t oy, int32_t ox,
-                            const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *out)
+static void depthwise_pixel(const tg_depthwise_params *p, const int8_t *in, int32_t pixel_stride, const int8_t *filter,
+                            int32_t oc_begin, int32_t oc_end, int32_t oy, int32_t ox, const int32_t *bias,
+                            const int32_t *multiplier, const int32_t *shift, int8_t *out)
 {
     const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
     const int32_t f_w = p->filter.w, out_c = p->output.c, dm = p->depth_multiplier;
@@ -64,14 +64,18 @@ static void depthwise_pixel(const tg_depthwise_params *p, const int8_t *in, int3
     tg_valid_taps(y0, p->dilation_h, p->filter.h, p->input.h, &fy_lo, &fy_hi);
     tg_valid_taps(x0, p->dilation_w, f_w, p->input.w, &fx_lo, &fx_hi);
     const window win = {
-        .rows = tg_max_i32(fy_hi - fy_lo, 0), .cols = tg_max_i32(fx_hi - fx_lo, 0),
-        .x_col = (size_t)p->dilation_w * pixel_stride, .x_row = (size_t)p->dilation_h * p->input.w * pixel_stride,
-        .w_col = (size_t)out_c, .w_row = (size_t)f_w * out_c,
+        .rows = tg_max_i32(fy_hi - fy_lo, 0),
+        .cols = tg_max_i32(fx_hi - fx_lo, 0),
+        .x_col = (size_t)p->dilation_w * pixel_stride,
+        .x_row = (size_t)p->dilation_h * p->input.w * pixel_stride,
+        .w_col = (size_t)out_c,
+        .w_row = (size_t)f_w * out_c,
     };
     /* A window wholly in the padding reads nothing: keep its pointers inside the arrays. */
     const int empty = win.rows == 0 || win.cols == 0;
-    const int8_t *x = empty ? in : in + ((size_t)(y0 + fy_lo * p->dilation_h) * p->input.w +
-                                         (x0 + fx_lo * p->dilation_w)) * pixel_stride;
+    const int8_t *x =
+        empty ? in
+              : in + ((size_t)(y0 + fy_lo * p->dilation_h) * p->input.w + (x0 + fx_lo * p->dilation_w)) * pixel_stride;
     const int8_t *w = empty ? filter : filter + ((size_t)fy_lo * f_w + fx_lo) * out_c;
     int32_t oc = oc_begin;
 #if TG_USE_DSP
@@ -91,8 +95,8 @@ static void depthwise_pixel(const tg_depthwise_params *p, const int8_t *in, int3
     }
 }
 
-void tg_depthwise_s8(const tg_depthwise_params *p, const int8_t *input, const int8_t *filter,
-                     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
+void tg_depthwise_s8(const tg_depthwise_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *multiplier, const int32_t *shift, int8_t *output)
 {
     const int32_t in_c = p->input.c, out_c = p->output.c;
     const size_t in_image = (size_t)p->input.h * p->input.w * in_c;
@@ -121,8 +125,8 @@ void tg_depthwise_inplace_s8(const tg_depthwise_params *p, int8_t *data, const i
         }
         for (int32_t oy = 0; oy < p->output.h; ++oy) {
             for (int32_t ox = 0; ox < p->output.w; ++ox) {
-                depthwise_pixel(p, scratch, TG_DEPTHWISE_INPLACE_GROUP, filter, c, c + TG_DEPTHWISE_INPLACE_GROUP,
-                                oy, ox, bias, multiplier, shift, data + ((size_t)oy * p->output.w + ox) * channels + c);
+                depthwise_pixel(p, scratch, TG_DEPTHWISE_INPLACE_GROUP, filter, c, c + TG_DEPTHWISE_INPLACE_GROUP, oy,
+                                ox, bias, multiplier, shift, data + ((size_t)oy * p->output.w + ox) * channels + c);
             }
         }
     }

@@ -17,8 +17,8 @@ typedef struct {
 } tg_depthwise_params;
 
 /* Output channel ic * depth_multiplier + m reads input channel ic. bias may be NULL. */
-void tg_depthwise_s8(const tg_depthwise_params *p, const int8_t *input, const int8_t *filter,
-                     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
+void tg_depthwise_s8(const tg_depthwise_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *multiplier, const int32_t *shift, int8_t *output);
 
 /* Channels the in-place kernel saves and computes at once (tinygen/inplace.py sizes its scratch). */
 #define TG_DEPTHWISE_INPLACE_GROUP 4

@@ -16,8 +16,7 @@ static void cursor_start(cursor *c, int32_t rank)
 }
 
 /* Step to the next output element, carrying into outer dimensions like an odometer. */
-static void cursor_next(cursor *c, int32_t rank, const int32_t *shape, const int32_t *strides1,
-                        const int32_t *strides2)
+static void cursor_next(cursor *c, int32_t rank, const int32_t *shape, const int32_t *strides1, const int32_t *strides2)
 {
     for (int32_t d = rank - 1; d >= 0; --d) {
         c->offset1 += strides1[d];
@@ -53,8 +52,8 @@ void tg_mul_s8(const tg_mul_params *p, const int32_t *shape, const int32_t *stri
     cursor c;
     cursor_start(&c, p->rank);
     for (int32_t i = 0; i < p->size; ++i) {
-        const int32_t product = ((int32_t)input1[c.offset1] + p->input1_offset) *
-                                ((int32_t)input2[c.offset2] + p->input2_offset);
+        const int32_t product =
+            ((int32_t)input1[c.offset1] + p->input1_offset) * ((int32_t)input2[c.offset2] + p->input2_offset);
         const int32_t out = tg_requantize(product, p->output_multiplier, p->output_shift) + p->output_offset;
         output[i] = (int8_t)tg_clamp_i32(out, p->act_min, p->act_max);
         cursor_next(&c, p->rank, shape, strides1, strides2);

@@ -13,10 +13,10 @@
 #define TG_BROADCAST_MAX_RANK 7
 
 typedef struct {
-    int32_t rank, size; /* walked shape's rank, output elements */
+    int32_t rank, size;                                  /* walked shape's rank, output elements */
     int32_t input1_offset, input2_offset, output_offset; /* -zero points, output zero point */
-    int32_t left_shift; /* inputs are lifted by 2^left_shift before rescaling */
-    int32_t input1_multiplier, input1_shift; /* each input to a shared scale */
+    int32_t left_shift;                                  /* inputs are lifted by 2^left_shift before rescaling */
+    int32_t input1_multiplier, input1_shift;             /* each input to a shared scale */
     int32_t input2_multiplier, input2_shift;
     int32_t output_multiplier, output_shift; /* the sum to the output scale */
     int32_t act_min, act_max;

@@ -46,8 +46,8 @@ static inline int32_t tg_fx_exp_on_interval_neg_quarter_to_0(int32_t a)
     const int32_t x4 = tg_sat_rounding_doubling_high_mul(x2, x2);
     const int32_t x4_over_4 = tg_rounding_divide_by_pot(x4, 2);
     /* x^2/2 + x^3/6 + x^4/24 */
-    const int32_t poly = tg_rounding_divide_by_pot(
-        tg_sat_rounding_doubling_high_mul(x4_over_4 + x3, one_third) + x2, 1);
+    const int32_t poly =
+        tg_rounding_divide_by_pot(tg_sat_rounding_doubling_high_mul(x4_over_4 + x3, one_third) + x2, 1);
     return exp_neg_one_eighth + tg_sat_rounding_doubling_high_mul(exp_neg_one_eighth, x + poly);
 }
 

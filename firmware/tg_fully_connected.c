@@ -6,8 +6,7 @@
  * folded_bias (compile time), the third is summed once per input row for a weight zero point.
  */
 void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift,
-                           int8_t *output)
+                           const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift, int8_t *output)
 {
     const int32_t depth = p->input_depth, out_depth = p->output_depth;
     for (int32_t b = 0; b < p->batches; ++b) {

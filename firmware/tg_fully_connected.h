@@ -17,7 +17,6 @@ typedef struct {
 /* folded_bias[oc] = bias[oc] (0 without one) + input_offset * (sum of weight row oc), wrapped
  * to int32 (tinygen/kernels/fully_connected.py). */
 void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift,
-                           int8_t *output);
+                           const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
 
 #endif /* TG_FULLY_CONNECTED_H */

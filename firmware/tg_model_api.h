@@ -17,16 +17,16 @@ typedef struct {
     tg_dtype dtype;
     int32_t rank;
     int32_t dims[TG_MAX_DIMS];
-    float scale;        /* real = scale * (q - zero_point); 0 for float tensors */
+    float scale; /* real = scale * (q - zero_point); 0 for float tensors */
     int32_t zero_point;
     uint32_t bytes;
-    void *data;         /* inside the arena: valid between invokes */
+    void *data; /* inside the arena: valid between invokes */
 } tg_tensor_info;
 
 typedef struct {
-    const char *op;      /* TFLite op name */
-    void (*run)(void);   /* NULL for ops that run nothing (RESHAPE aliases) */
-    const void *output;  /* the layer's output, valid right after it runs */
+    const char *op;     /* TFLite op name */
+    void (*run)(void);  /* NULL for ops that run nothing (RESHAPE aliases) */
+    const void *output; /* the layer's output, valid right after it runs */
     uint32_t output_bytes;
 } tg_layer_info;
 

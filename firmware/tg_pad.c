@@ -2,8 +2,8 @@
 
 #include "tg_pad.h"
 
-void tg_pad_s8(const tg_pad_params *p, const int32_t *input_shape, const int32_t *output_strides,
-               const int8_t *input, int8_t *output)
+void tg_pad_s8(const tg_pad_params *p, const int32_t *input_shape, const int32_t *output_strides, const int8_t *input,
+               int8_t *output)
 {
     memset(output, (int8_t)p->pad_value, (size_t)p->output_size);
     /* Copy the input one innermost row at a time; rows are contiguous on both sides. */

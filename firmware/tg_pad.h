@@ -12,7 +12,7 @@ typedef struct {
 } tg_pad_params;
 
 /* input_shape and output_strides hold 5 entries each. */
-void tg_pad_s8(const tg_pad_params *p, const int32_t *input_shape, const int32_t *output_strides,
-               const int8_t *input, int8_t *output);
+void tg_pad_s8(const tg_pad_params *p, const int32_t *input_shape, const int32_t *output_strides, const int8_t *input,
+               int8_t *output);
 
 #endif /* TG_PAD_H */

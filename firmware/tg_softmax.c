@@ -7,7 +7,7 @@
 #include "tg_fixedpoint.h"
 
 #define TG_SOFTMAX_DIFF_INT_BITS 5
-#define TG_SOFTMAX_SUM_INT_BITS 12
+#define TG_SOFTMAX_SUM_INT_BITS  12
 
 /* The sum of exps at which the reference interpreter aborts: 512 in Q12.19. */
 #define TG_SOFTMAX_SUM_LIMIT ((int64_t)1 << 28)

@@ -1,4 +1,5 @@
 """Compile a Graph for the host (with sanitizers) and compare it with tflite-micro."""
+
 from __future__ import annotations
 
 import tempfile
@@ -6,17 +7,18 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygen.compiler.pipeline import LoadedModel, compile_model
+from tinygen.device.host import HostTarget, build_host
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.ir import Graph
-from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.reference import Reference
-from tinygen.device.host import HostTarget, build_host
 from tinygen.verify import VerifyResult, compare, random_samples
 
 
-def verify_graph(graph: Graph, samples: int = 16, seed: int = 0, sanitize: bool = True,
-                 inputs: list[list[np.ndarray]] | None = None) -> VerifyResult:
+def verify_graph(
+    graph: Graph, samples: int = 16, seed: int = 0, sanitize: bool = True, inputs: list[list[np.ndarray]] | None = None
+) -> VerifyResult:
     """Writes the graph as .tflite, reads it back (so the reader is exercised too), compiles
     the C with -Wall -Wextra -Werror (and ASan/UBSan), and compares every output."""
     data = write_tflite(graph)

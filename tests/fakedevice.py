@@ -4,6 +4,7 @@ It serves the protocol of docs/protocol.md for a model whose one output is its o
 one (int8, wrapping), and misbehaves on request: garbage before replies, a corrupted CRC or a
 truncated reply once, silence, or a reset (lost state) after a given number of input chunks.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,8 +50,15 @@ class FakeDevice:
 
     def info_block(self) -> bytes:
         tensor = struct.pack("<BB2ifiI", 0, 2, 1, self.input_bytes, 0.5, 0, self.input_bytes)
-        return (struct.pack("<BBHII", 1, 1, 2, 1024, 25_000_000) + b"0123456789abcdef" + b"\x050.1.0" +
-                b"\x04fake" + b"\x01\x01" + tensor + tensor)
+        return (
+            struct.pack("<BBHII", 1, 1, 2, 1024, 25_000_000)
+            + b"0123456789abcdef"
+            + b"\x050.1.0"
+            + b"\x04fake"
+            + b"\x01\x01"
+            + tensor
+            + tensor
+        )
 
     def close(self) -> None:
         self.stopped = True
@@ -77,14 +85,14 @@ class FakeDevice:
             data[-1] ^= 0x01
         if self.faults.truncate:
             self.faults.truncate -= 1
-            data = data[:len(data) // 2]
+            data = data[: len(data) // 2]
         os.write(self.master, self.faults.garbage + bytes(data))
 
     def _chunk(self, kind: int, seq: int, data: bytes, offset: int) -> Frame:
-        return Frame(kind | REPLY, seq, struct.pack("<I", len(data)) + data[offset:offset + 252])
+        return Frame(kind | REPLY, seq, struct.pack("<I", len(data)) + data[offset : offset + 252])
 
     def _handle(self, f: Frame) -> Frame | None:
-        error = lambda code: Frame(ERROR, f.seq, bytes([code, f.type]))  # noqa: E731
+        error = lambda code: Frame(ERROR, f.seq, bytes([code, f.type]))
         p = f.payload
         if f.type == Msg.ECHO:
             return Frame(f.type | REPLY, f.seq, p)
@@ -101,7 +109,7 @@ class FakeDevice:
             data = p[5:]
             if offset > self.written or offset + len(data) > self.input_bytes:
                 return error(5)
-            self.input[offset:offset + len(data)] = data
+            self.input[offset : offset + len(data)] = data
             self.written = max(self.written, offset + len(data))
             self.output = None
             return Frame(f.type | REPLY, f.seq)

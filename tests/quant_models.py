@@ -1,4 +1,5 @@
 """Small float32 graphs that together use every op the quantizer handles, and a tflite-micro runner."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,17 +30,55 @@ class FloatBuilder(GraphBuilder):
 def conv_softmax(seed: int = 0) -> Graph:
     """conv (RELU6) -> depthwise (x2, stride 2, RELU) -> average pool -> reshape -> fully connected -> softmax."""
     b = FloatBuilder(seed)
-    x, h1, h2, h3, h4, h5, y = (b.act(1, 8, 8, 3), b.act(1, 8, 8, 6), b.act(1, 4, 4, 12), b.act(1, 2, 2, 12),
-                                b.act(1, 48), b.act(1, 10), b.act(1, 10))
-    b.op("CONV_2D", [x, b.weights(6, 3, 3, 3), b.weights(6, std=0.1)], [h1], padding="SAME", stride_w=1, stride_h=1,
-         fused_activation_function="RELU6", **WINDOW)
-    b.op("DEPTHWISE_CONV_2D", [h1, b.weights(1, 3, 3, 12), b.weights(12, std=0.1)], [h2], padding="SAME",
-         stride_w=2, stride_h=2, depth_multiplier=2, fused_activation_function="RELU", **WINDOW)
-    b.op("AVERAGE_POOL_2D", [h2], [h3], padding="VALID", stride_w=2, stride_h=2, filter_width=2, filter_height=2,
-         fused_activation_function="NONE")
+    x, h1, h2, h3, h4, h5, y = (
+        b.act(1, 8, 8, 3),
+        b.act(1, 8, 8, 6),
+        b.act(1, 4, 4, 12),
+        b.act(1, 2, 2, 12),
+        b.act(1, 48),
+        b.act(1, 10),
+        b.act(1, 10),
+    )
+    b.op(
+        "CONV_2D",
+        [x, b.weights(6, 3, 3, 3), b.weights(6, std=0.1)],
+        [h1],
+        padding="SAME",
+        stride_w=1,
+        stride_h=1,
+        fused_activation_function="RELU6",
+        **WINDOW,
+    )
+    b.op(
+        "DEPTHWISE_CONV_2D",
+        [h1, b.weights(1, 3, 3, 12), b.weights(12, std=0.1)],
+        [h2],
+        padding="SAME",
+        stride_w=2,
+        stride_h=2,
+        depth_multiplier=2,
+        fused_activation_function="RELU",
+        **WINDOW,
+    )
+    b.op(
+        "AVERAGE_POOL_2D",
+        [h2],
+        [h3],
+        padding="VALID",
+        stride_w=2,
+        stride_h=2,
+        filter_width=2,
+        filter_height=2,
+        fused_activation_function="NONE",
+    )
     b.op("RESHAPE", [h3, b.ints([1, 48])], [h4])
-    b.op("FULLY_CONNECTED", [h4, b.weights(10, 48), b.weights(10, std=0.1)], [h5], fused_activation_function="NONE",
-         keep_num_dims=False)
+    b.op(
+        "FULLY_CONNECTED",
+        [h4, b.weights(10, 48), b.weights(10, std=0.1)],
+        [h5],
+        fused_activation_function="NONE",
+        keep_num_dims=False,
+    )
     b.op("SOFTMAX", [h5], [y], beta=1.0)
     return _round_trip(b.build([x], [y]))
 
@@ -48,18 +87,52 @@ def pool_mean_logistic(seed: int = 1) -> Graph:
     """dilated conv -> max pool (SAME) -> pad -> mean -> fully connected (no bias) -> logistic;
     the depthwise conv has no bias, which the quantizer must add."""
     b = FloatBuilder(seed)
-    x, h1, h2, h3, h4, h5, h6, y = (b.act(1, 10, 10, 2), b.act(1, 6, 6, 4), b.act(1, 6, 6, 4), b.act(1, 3, 3, 4),
-                                    b.act(1, 5, 5, 4), b.act(1, 4), b.act(1, 3), b.act(1, 3))
-    b.op("CONV_2D", [x, b.weights(4, 3, 3, 2)], [h1], padding="VALID", stride_w=1, stride_h=1,
-         fused_activation_function="NONE", dilation_w_factor=2, dilation_h_factor=2)
-    b.op("DEPTHWISE_CONV_2D", [h1, b.weights(1, 3, 3, 4)], [h2], padding="SAME", stride_w=1, stride_h=1,
-         depth_multiplier=1, fused_activation_function="RELU_N1_TO_1", **WINDOW)
-    b.op("MAX_POOL_2D", [h2], [h3], padding="SAME", stride_w=2, stride_h=2, filter_width=3, filter_height=3,
-         fused_activation_function="NONE")
+    x, h1, h2, h3, h4, h5, h6, y = (
+        b.act(1, 10, 10, 2),
+        b.act(1, 6, 6, 4),
+        b.act(1, 6, 6, 4),
+        b.act(1, 3, 3, 4),
+        b.act(1, 5, 5, 4),
+        b.act(1, 4),
+        b.act(1, 3),
+        b.act(1, 3),
+    )
+    b.op(
+        "CONV_2D",
+        [x, b.weights(4, 3, 3, 2)],
+        [h1],
+        padding="VALID",
+        stride_w=1,
+        stride_h=1,
+        fused_activation_function="NONE",
+        dilation_w_factor=2,
+        dilation_h_factor=2,
+    )
+    b.op(
+        "DEPTHWISE_CONV_2D",
+        [h1, b.weights(1, 3, 3, 4)],
+        [h2],
+        padding="SAME",
+        stride_w=1,
+        stride_h=1,
+        depth_multiplier=1,
+        fused_activation_function="RELU_N1_TO_1",
+        **WINDOW,
+    )
+    b.op(
+        "MAX_POOL_2D",
+        [h2],
+        [h3],
+        padding="SAME",
+        stride_w=2,
+        stride_h=2,
+        filter_width=3,
+        filter_height=3,
+        fused_activation_function="NONE",
+    )
     b.op("PAD", [h3, b.ints([[0, 0], [1, 1], [1, 1], [0, 0]])], [h4])
     b.op("MEAN", [h4, b.ints([1, 2])], [h5], keep_dims=False)
-    b.op("FULLY_CONNECTED", [h5, b.weights(3, 4, std=2.0)], [h6], fused_activation_function="NONE",
-         keep_num_dims=False)
+    b.op("FULLY_CONNECTED", [h5, b.weights(3, 4, std=2.0)], [h6], fused_activation_function="NONE", keep_num_dims=False)
     b.op("LOGISTIC", [h6], [y])
     return _round_trip(b.build([x], [y]))
 
@@ -67,11 +140,27 @@ def pool_mean_logistic(seed: int = 1) -> Graph:
 def elementwise_tanh(seed: int = 2) -> Graph:
     """1x1 conv -> RELU and RELU6 branches -> concatenation -> PADV2 -> MUL and ADD by constants -> tanh."""
     b = FloatBuilder(seed)
-    x, h1, h2, h3, h4, h5, h6, h7, y = (b.act(1, 4, 4, 3), b.act(1, 4, 4, 3), b.act(1, 4, 4, 3), b.act(1, 4, 4, 3),
-                                        b.act(1, 4, 4, 6), b.act(1, 4, 6, 6), b.act(1, 4, 6, 6), b.act(1, 4, 6, 6),
-                                        b.act(1, 4, 6, 6))
-    b.op("CONV_2D", [x, b.weights(3, 1, 1, 3, std=3.0), b.weights(3)], [h1], padding="VALID", stride_w=1,
-         stride_h=1, fused_activation_function="NONE", **WINDOW)
+    x, h1, h2, h3, h4, h5, h6, h7, y = (
+        b.act(1, 4, 4, 3),
+        b.act(1, 4, 4, 3),
+        b.act(1, 4, 4, 3),
+        b.act(1, 4, 4, 3),
+        b.act(1, 4, 4, 6),
+        b.act(1, 4, 6, 6),
+        b.act(1, 4, 6, 6),
+        b.act(1, 4, 6, 6),
+        b.act(1, 4, 6, 6),
+    )
+    b.op(
+        "CONV_2D",
+        [x, b.weights(3, 1, 1, 3, std=3.0), b.weights(3)],
+        [h1],
+        padding="VALID",
+        stride_w=1,
+        stride_h=1,
+        fused_activation_function="NONE",
+        **WINDOW,
+    )
     b.op("RELU", [h1], [h2])
     b.op("RELU6", [h1], [h3])
     b.op("CONCATENATION", [h2, h3], [h4], axis=3, fused_activation_function="NONE")
@@ -82,8 +171,7 @@ def elementwise_tanh(seed: int = 2) -> Graph:
     return _round_trip(b.build([x], [y]))
 
 
-GRAPHS = {"conv_softmax": conv_softmax, "pool_mean_logistic": pool_mean_logistic,
-          "elementwise_tanh": elementwise_tanh}
+GRAPHS = {"conv_softmax": conv_softmax, "pool_mean_logistic": pool_mean_logistic, "elementwise_tanh": elementwise_tanh}
 
 
 def _round_trip(graph: Graph) -> Graph:

@@ -1,4 +1,5 @@
 """Board profiles: every shipped board loads and validates; broken files fail clearly."""
+
 import re
 
 import pytest
@@ -7,8 +8,9 @@ from tinygen.boards import CORES, LOCAL_PLATFORM, board_ids, list_boards, load_b
 from tinygen.errors import TinygenError
 from tinygen.resources import resource_dir
 
-QEMU_BOARDS = ("mps2-an386", "mps2-an500", "mps2-an505", "lm3s6965evb")
-REQUIRED_BOARDS = ("host", "nano33", *QEMU_BOARDS)
+from .helpers import QEMU_BOARDS
+
+REQUIRED_BOARDS = ("host", "nano33", "mps2-an386", "mps2-an500", "mps2-an505", "lm3s6965evb")
 
 
 def test_resource_dirs_exist():
@@ -42,8 +44,7 @@ def test_load_by_path():
 
 def test_facts_that_matter():
     an505 = load_board("mps2-an505")
-    assert (an505.flash.origin, an505.ram.origin, an505.emulator.uart_base) == (
-        0x10000000, 0x38000000, 0x50200000)
+    assert (an505.flash.origin, an505.ram.origin, an505.emulator.uart_base) == (0x10000000, 0x38000000, 0x50200000)
     lm3s = load_board("lm3s6965evb")
     assert (lm3s.ram.size_bytes, lm3s.emulator.uart, lm3s.dsp) == (65536, "stellaris", False)
     nano = load_board("nano33")
@@ -72,8 +73,11 @@ BROKEN = [
     (r'uart = "stellaris"', 'uart = "pl011"', "'emulator.uart' must be one of"),
     (r"dsp = false", "dsp = true", "'dsp' cannot be true on cortex-m3"),
     (r'cycle_counter = "systick"', 'cycle_counter = "dwt"', "QEMU models no DWT"),
-    (r'upload_protocol = "custom"', 'upload_protocol = "custom"\nextra = 5',
-     "'platformio.extra' must be a table of strings"),
+    (
+        r'upload_protocol = "custom"',
+        'upload_protocol = "custom"\nextra = 5',
+        "'platformio.extra' must be a table of strings",
+    ),
     (r"(?s)(\[flash\].*)\[emulator\].*", 'emulator = "qemu"\n\\1', "'emulator' must be a table"),
     (r'id = "lm3s6965evb"', 'id = "other"', "must match the file name"),
     (r"\[flash\]", "[flash", "not valid TOML"),

@@ -1,4 +1,5 @@
 """The command line: inspect, build, verify, and one clear error line for bad input."""
+
 import json
 
 import numpy as np
@@ -10,10 +11,7 @@ from tinygen.builder import GraphBuilder
 from tinygen.cli import main
 from tinygen.frontends.tflite_writer import write_tflite
 
-
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
+from .helpers import run_cli
 
 
 @pytest.fixture
@@ -24,7 +22,7 @@ def model(tmp_path):
 
 
 def test_inspect_json(model):
-    code, out, _ = run("inspect", model, "--json")
+    code, out, _ = run_cli("inspect", model, "--json")
     assert code == 0
     info = json.loads(out)
     assert [op["op"] for op in info["ops"]] == ["FULLY_CONNECTED"] * 10
@@ -34,39 +32,46 @@ def test_inspect_json(model):
 
 
 def test_inspect_table(model):
-    code, out, _ = run("inspect", model)
+    code, out, _ = run_cli("inspect", model)
     assert code == 0 and "FULLY_CONNECTED" in out and "MACs" in out
 
 
 def test_verify_json_is_bit_exact(model):
-    code, out, _ = run("verify", model, "--board", "host", "--samples", "5", "--seed", "2", "--json")
+    code, out, _ = run_cli("verify", model, "--board", "host", "--samples", "5", "--seed", "2", "--json")
     assert code == 0
-    assert json.loads(out) == {"samples": 5, "mismatches": 0, "bit_exact": True, "max_abs_diff": 0.0,
-                               "first_bad_layer": None}
+    assert json.loads(out) == {
+        "samples": 5,
+        "mismatches": 0,
+        "bit_exact": True,
+        "max_abs_diff": 0.0,
+        "first_bad_layer": None,
+    }
 
 
 def test_build_writes_sources_and_binary(model, tmp_path):
     out = tmp_path / "project"
-    code, _, err = run("build", model, "--board", "host", "-o", out)
+    code, _, err = run_cli("build", model, "--board", "host", "-o", out)
     assert code == 0, err
     assert (out / "model.c").exists() and (out / "model.h").exists() and (out / "model_host").exists()
 
 
 def test_sources_are_reproducible(model, tmp_path):
     for name in ("a", "b"):
-        assert run("build", model, "--board", "host", "-o", tmp_path / name, "--no-compile")[0] == 0
+        assert run_cli("build", model, "--board", "host", "-o", tmp_path / name, "--no-compile")[0] == 0
     for f in ("model.c", "model.h"):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
 
 
 def _reference_schema():
     from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
     return schema
 
 
 def _edited(model_path, edit):
     """Re-pack a model after editing its flatbuffer object tree (tflite-micro's schema object API)."""
     import flatbuffers
+
     schema = _reference_schema()
     m = schema.ModelT.InitFromPackedBuf(bytearray(model_path.read_bytes()), 0)
     edit(m)
@@ -98,15 +103,18 @@ def _unsupported_model(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("garbage", "is not a TFLite model"),
-    ("truncated", "corrupt or truncated"),
-    ("missing", "does not exist"),
-    ("two_subgraphs", "2 subgraphs"),
-    ("dynamic", "dynamic shape"),
-    ("unsupported", "op 0 (FLOOR) is not supported; supported ops: "),
-    ("float", "is a float model; pass --calibration"),
-])
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("garbage", "is not a TFLite model"),
+        ("truncated", "corrupt or truncated"),
+        ("missing", "does not exist"),
+        ("two_subgraphs", "2 subgraphs"),
+        ("dynamic", "dynamic shape"),
+        ("unsupported", "op 0 (FLOOR) is not supported; supported ops: "),
+        ("float", "is a float model; pass --calibration"),
+    ],
+)
 def test_bad_models_give_one_error_line(case, expected, model, tmp_path):
     paths = {
         "garbage": lambda: _write(tmp_path / "g.tflite", b"\x00" * 4 + b"NOPE" + bytes(range(200))),
@@ -117,7 +125,7 @@ def test_bad_models_give_one_error_line(case, expected, model, tmp_path):
         "unsupported": lambda: _unsupported_model(tmp_path),
         "float": lambda: _float_model(tmp_path),
     }
-    code, out, err = run("build", paths[case](), "--board", "host", "-o", tmp_path / "out")
+    code, out, err = run_cli("build", paths[case](), "--board", "host", "-o", tmp_path / "out")
     assert code != 0
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tinygen: error: ") and expected in lines[0], err
@@ -135,13 +143,20 @@ def _write(path, data):
 
 
 def test_debug_shows_the_traceback(tmp_path):
+    from tinygen.errors import TinygenError
+
     bad = _write(tmp_path / "g.tflite", b"not a model at all")
-    result = CliRunner().invoke(main, ["--debug", "inspect", str(bad)])
-    assert result.exit_code != 0 and result.exception is not None
+    # Without --debug: one line and exit 1 (CliRunner records that as SystemExit, no traceback).
+    plain = CliRunner().invoke(main, ["inspect", str(bad)])
+    assert plain.exit_code == 1 and isinstance(plain.exception, SystemExit)
+    assert plain.stderr.count("\n") == 1 and "Traceback" not in plain.stderr
+    # With --debug the error itself propagates, with its traceback.
+    debug = CliRunner().invoke(main, ["--debug", "inspect", str(bad)])
+    assert isinstance(debug.exception, TinygenError) and debug.exc_info[2] is not None
 
 
 def test_plan_json_and_report(model, tmp_path):
-    code, out, err = run("plan", model, "--board", "mps2-an386", "--json", "--report", tmp_path / "report")
+    code, out, err = run_cli("plan", model, "--board", "mps2-an386", "--json", "--report", tmp_path / "report")
     assert code == 0, err
     plan = json.loads(out)
     assert plan["board"] == "mps2-an386" and plan["fits"] is True
@@ -154,10 +169,10 @@ def test_plan_json_and_report(model, tmp_path):
 
 def test_a_model_too_big_for_the_board_is_refused_with_numbers(model, tmp_path):
     """The autoencoder's 270 KB of weights do not fit the LM3S6965's 256 KB of flash."""
-    code, out, _ = run("plan", model, "--board", "lm3s6965evb", "--json")
+    code, out, _ = run_cli("plan", model, "--board", "lm3s6965evb", "--json")
     plan = json.loads(out)
     assert code == 0 and plan["fits"] is False and plan["flash_headroom_bytes"] < 0
-    code, _, err = run("build", model, "--board", "lm3s6965evb", "-o", tmp_path / "out", "--no-compile")
+    code, _, err = run_cli("build", model, "--board", "lm3s6965evb", "-o", tmp_path / "out", "--no-compile")
     assert code != 0 and not (tmp_path / "out").exists()
     assert f"over by {-plan['flash_headroom_bytes']:,} bytes" in err and "does not fit lm3s6965evb" in err
 
@@ -165,7 +180,7 @@ def test_a_model_too_big_for_the_board_is_refused_with_numbers(model, tmp_path):
 def test_build_for_a_real_board_writes_the_arduino_project(model, tmp_path, monkeypatch):
     """The laptop path: no Arm toolchain or QEMU needed to write a Nano 33 BLE project."""
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))
-    code, out, err = run("build", model, "--board", "nano33", "-o", tmp_path / "p", "--no-compile")
+    code, out, err = run_cli("build", model, "--board", "nano33", "-o", tmp_path / "p", "--no-compile")
     assert code == 0, err
     ini = (tmp_path / "p" / "platformio.ini").read_text()
     assert "platform = nordicnrf52@10.11.0" in ini and "board = nano33ble" in ini and "framework = arduino" in ini

@@ -1,4 +1,5 @@
 """The C params structs and their Python mirrors (tinygen/ops/cstruct.py) agree, and a drift fails the build."""
+
 import inspect
 import shutil
 import subprocess
@@ -27,8 +28,12 @@ def compile_checks(directory, classes) -> subprocess.CompletedProcess:
     lines = [f'#include "{h}"' for h in headers]
     lines += [check for cls in classes for check in layout_checks(cls)]
     (directory / "checks.c").write_text("\n".join(lines) + "\n")
-    return subprocess.run([host_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-I.", "-c", "checks.c",
-                           "-o", "checks.o"], cwd=directory, capture_output=True, text=True)
+    return subprocess.run(
+        [host_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-I.", "-c", "checks.c", "-o", "checks.o"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_every_params_struct_matches_its_mirror(tmp_path):
@@ -40,11 +45,14 @@ def test_every_params_struct_matches_its_mirror(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("edit, message", [
-    (("int32_t stride_h, stride_w;", "int32_t stride_w, stride_h;"), "offset of tg_conv_params.stride_h"),
-    (("int32_t act_min, act_max; /* fused", "int32_t act_min, act_max, extra; /* fused"), "size of tg_conv_params"),
-    (("int32_t pad_h, pad_w; ", "int16_t pad_h, pad_w; "), "offset of tg_conv_params.input_offset"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("int32_t stride_h, stride_w;", "int32_t stride_w, stride_h;"), "offset of tg_conv_params.stride_h"),
+        (("int32_t act_min, act_max; /* fused", "int32_t act_min, act_max, extra; /* fused"), "size of tg_conv_params"),
+        (("int32_t pad_h, pad_w; ", "int16_t pad_h, pad_w; "), "offset of tg_conv_params.input_offset"),
+    ],
+)
 def test_a_drifted_struct_stops_the_build(tmp_path, edit, message):
     for header in resource_dir("firmware").glob("tg_*.h"):
         shutil.copy(header, tmp_path)

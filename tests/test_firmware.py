@@ -3,6 +3,7 @@ serial link, compared bit for bit with tflite-micro. Each firmware is built once
 
 Needs platformio, arm-none-eabi-gcc (+ newlib) and qemu-system-arm; skipped without them.
 """
+
 import json
 import shutil
 import socket
@@ -11,23 +12,22 @@ import zlib
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from tinygen import zoo
 from tinygen.boards import load_board
-from tinygen.cli import main
-from tinygen.errors import TinygenError
-from tinygen.device.firmware import build_firmware
 from tinygen.compiler.fit import estimate_fit
-from tinygen.frontends.tflite_reader import parse_tflite
-from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.device.link.client import DeviceError, LinkClient
-from tinygen.device.link.frame import Frame, Msg, encode
 from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.device import qemu
+from tinygen.device.firmware import build_firmware
+from tinygen.device.link.client import DeviceError, LinkClient
+from tinygen.device.link.frame import Frame, Msg, encode
 from tinygen.device.link_target import LinkTarget
-from tinygen.verify import random_samples, verify as verify_model
+from tinygen.errors import TinygenError
+from tinygen.frontends.tflite_reader import parse_tflite
+from tinygen.verify import random_samples
+from tinygen.verify import verify as verify_model
 
+from .helpers import QEMU_BOARDS, loaded, run_cli
 from .ops.test_conv import _window_model
 
 pytest.importorskip("platformio")
@@ -35,8 +35,6 @@ pytestmark = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
     reason="needs arm-none-eabi-gcc and qemu-system-arm",
 )
-
-QEMU_BOARDS = ["mps2-an386", "mps2-an500", "mps2-an505", "lm3s6965evb"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -46,16 +44,12 @@ def private_cache(tmp_path_factory):
         yield
 
 
-def loaded(graph, name: str) -> LoadedModel:
-    data = write_tflite(graph)
-    return LoadedModel(parse_tflite(data), data, f"{name}.tflite")
-
-
 def single_op_models() -> dict[str, LoadedModel]:
     return {
         "conv": loaded(_window_model("CONV_2D", 11, (9, 8), 5, 7, (3, 3), (2, 1), (1, 1), "SAME", True), "conv"),
-        "depthwise": loaded(_window_model("DEPTHWISE_CONV_2D", 12, (7, 9), 6, 2, (3, 2), (1, 2), (2, 1), "VALID",
-                                          True), "depthwise"),
+        "depthwise": loaded(
+            _window_model("DEPTHWISE_CONV_2D", 12, (7, 9), 6, 2, (3, 2), (1, 2), (2, 1), "VALID", True), "depthwise"
+        ),
     }
 
 
@@ -123,8 +117,11 @@ def test_mlperf_tiny_bit_exact(firmware, board_id):
         if (name, board_id) == ("autoencoder", "lm3s6965evb"):
             # 270 KB of weights: the fit check refuses it on the 256 KB flash, with the numbers.
             assert not estimate_fit(compile_model(model), board).fits
-            with pytest.raises(TinygenError, match=r"does not fit lm3s6965evb: flash: needs [\d,]+ of 262,144 "
-                                                   r"bytes \(over by [\d,]+ bytes\)"):
+            with pytest.raises(
+                TinygenError,
+                match=r"does not fit lm3s6965evb: flash: needs [\d,]+ of 262,144 "
+                r"bytes \(over by [\d,]+ bytes\)",
+            ):
                 firmware(model, board_id)
             continue
         result = verify(firmware, model, board_id, samples=2)
@@ -161,7 +158,8 @@ def test_firmware_drops_bad_frames_and_keeps_serving(conv_on_an386):
             stream = b"\x00\xffTTG garbage" + bytes(corrupted) + oversized + echo[:9] + echo + echo
             reply = raw_exchange(sock, stream, len(echo))
             assert reply == echo[:3] + bytes([Msg.ECHO | 0x80]) + echo[4:-4] + struct.pack(
-                "<I", zlib.crc32(echo[2:3] + bytes([Msg.ECHO | 0x80]) + echo[4:-4]))
+                "<I", zlib.crc32(echo[2:3] + bytes([Msg.ECHO | 0x80]) + echo[4:-4])
+            )
             sock.settimeout(0.5)
             with pytest.raises(socket.timeout):
                 sock.recv(1)  # nothing else was answered
@@ -177,22 +175,20 @@ def test_firmware_refuses_bad_requests(conv_on_an386):
         # A chunk that skips ahead (what a reset mid-transfer looks like) is refused.
         with pytest.raises(DeviceError, match="not contiguous"):
             link.request(Msg.WRITE_INPUT, struct.pack("<BI", 0, 4) + b"abcd")
-        for call, message in ((link.invoke, "inputs incomplete"), (lambda: link.read_output(0), "no output"),
-                              (lambda: link.write_input(0, bytes(nbytes + 1)), "offset outside"),
-                              (lambda: link.write_input(3, b"x"), "no such input"),
-                              (lambda: link.request(0x42), "unknown request type"),
-                              (lambda: link.request(Msg.INVOKE, b"x"), "wrong payload length")):
+        for call, message in (
+            (link.invoke, "inputs incomplete"),
+            (lambda: link.read_output(0), "no output"),
+            (lambda: link.write_input(0, bytes(nbytes + 1)), "offset outside"),
+            (lambda: link.write_input(3, b"x"), "no such input"),
+            (lambda: link.request(0x42), "unknown request type"),
+            (lambda: link.request(Msg.INVOKE, b"x"), "wrong payload length"),
+        ):
             with pytest.raises(DeviceError, match=message):
                 call()
         # A frame of another protocol version gets a version error, and the firmware goes on.
         link._write(encode(Frame(Msg.ECHO, 77, b"", version=2)))
         assert link._wait(77, 5).payload[0] == 1
         assert link.echo(b"alive") == b"alive"
-
-
-def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +199,7 @@ def conv_file(tmp_path_factory):
 
 
 def test_cli_build_reports_estimate_and_elf_sizes(conv_file, tmp_path):
-    code, out, err = run("build", conv_file, "--board", "mps2-an500", "-o", tmp_path / "p")
+    code, out, err = run_cli("build", conv_file, "--board", "mps2-an500", "-o", tmp_path / "p")
     assert code == 0, err
     assert "estimate: flash: needs" in out and "built " in out and "RAM" in out
     for path in ("platformio.ini", "lib/tinygen_model/model.c", "src/main.c", "src/tg_link_server.c"):
@@ -211,8 +207,9 @@ def test_cli_build_reports_estimate_and_elf_sizes(conv_file, tmp_path):
 
 
 def test_cli_verify_on_qemu_prints_what_host_verify_prints(conv_file):
-    outputs = [run("verify", conv_file, "--board", board, "--samples", "3", "--json") for board in
-               ("host", "mps2-an505")]
+    outputs = [
+        run_cli("verify", conv_file, "--board", board, "--samples", "3", "--json") for board in ("host", "mps2-an505")
+    ]
     assert outputs[0][0] == outputs[1][0] == 0, outputs
     assert json.loads(outputs[0][1]) == json.loads(outputs[1][1])
 
@@ -223,7 +220,7 @@ def test_cli_verify_data_set_reports_accuracy(conv_file, tmp_path):
     rng = np.random.default_rng(0)
     x = (rng.uniform(-100, 100, (3, *t.shape[1:])) * t.scale).astype(np.float32)
     np.savez(tmp_path / "data.npz", x=x, y=np.array([0, 1, 2]))
-    code, out, err = run("verify", conv_file, "--board", "mps2-an386", "--data", tmp_path / "data.npz", "--json")
+    code, out, err = run_cli("verify", conv_file, "--board", "mps2-an386", "--data", tmp_path / "data.npz", "--json")
     assert code == 0, err
     result = json.loads(out)
     assert result["bit_exact"] and result["samples"] == 3
@@ -234,14 +231,15 @@ def test_cli_invoke(conv_file, tmp_path):
     graph = parse_tflite(conv_file.read_bytes())
     t = graph.tensor(graph.inputs[0])
     np.save(tmp_path / "x.npy", np.zeros(t.shape, np.float32))
-    code, out, err = run("invoke", conv_file, "--board", "lm3s6965evb", "--input", tmp_path / "x.npy",
-                         "-o", tmp_path / "y.npy")
+    code, out, err = run_cli(
+        "invoke", conv_file, "--board", "lm3s6965evb", "--input", tmp_path / "x.npy", "-o", tmp_path / "y.npy"
+    )
     assert code == 0, err
     y = np.load(tmp_path / "y.npy")
     assert y.shape == graph.tensor(graph.outputs[0]).shape and y.dtype == np.float32
     assert "output 0" in out
     np.save(tmp_path / "bad.npy", np.zeros(7, np.float32))
-    code, _, err = run("invoke", conv_file, "--board", "lm3s6965evb", "--input", tmp_path / "bad.npy")
+    code, _, err = run_cli("invoke", conv_file, "--board", "lm3s6965evb", "--input", tmp_path / "bad.npy")
     assert code == 1 and "takes" in err and err.count("\n") == 1
 
 
@@ -250,18 +248,18 @@ def test_cli_refuses_a_board_running_another_model(conv_on_an386, conv_file, tmp
     other.write_bytes(single_op_models()["depthwise"].tflite_bytes)
     _, _, elf = conv_on_an386
     with qemu.start_serial(load_board("mps2-an386"), elf) as emulator:
-        code, _, err = run("verify", other, "--board", "mps2-an386", "--port", emulator.url, "--samples", "1")
+        code, _, err = run_cli("verify", other, "--board", "mps2-an386", "--port", emulator.url, "--samples", "1")
     assert code == 1 and "not this model" in err and err.count("\n") == 1
 
 
 def test_cli_flash_explains_emulated_boards(tmp_path):
-    code, _, err = run("flash", "--board", "mps2-an386", tmp_path)
+    code, _, err = run_cli("flash", "--board", "mps2-an386", tmp_path)
     assert code == 1 and "emulated" in err
 
 
 def test_real_board_verify(port, conv_file):
     """On a Nano 33 BLE flashed with conv.tflite's firmware: `pytest --port /dev/ttyACM0`."""
-    code, out, err = run("verify", conv_file, "--board", "nano33", "--port", port, "--samples", "5")
+    code, out, err = run_cli("verify", conv_file, "--board", "nano33", "--port", port, "--samples", "5")
     assert code == 0, err
     assert "bit-exact" in out
 

@@ -1,4 +1,5 @@
 """The serial link's host side: framing, and the client against a fake device with injected faults."""
+
 import struct
 import time
 import zlib
@@ -7,11 +8,11 @@ import numpy as np
 import pytest
 
 from tinygen.boards import load_board
-from tinygen.errors import TinygenError
 from tinygen.device.link import ports
 from tinygen.device.link.client import DeviceError, LinkClient, LinkError
 from tinygen.device.link.frame import MAX_PAYLOAD, Decoder, Frame, Msg, encode
 from tinygen.device.link_target import LinkTarget
+from tinygen.errors import TinygenError
 
 from .fakedevice import FakeDevice, Faults
 
@@ -59,8 +60,12 @@ def expected(data: bytes) -> bytes:
 def test_info_and_a_chunked_inference(fake):
     link = client(fake)
     info = link.info()
-    assert (info.model_hash, info.board, info.tinygen_version, info.counter) == ("0123456789abcdef", "fake",
-                                                                                 "0.1.0", "systick")
+    assert (info.model_hash, info.board, info.tinygen_version, info.counter) == (
+        "0123456789abcdef",
+        "fake",
+        "0.1.0",
+        "systick",
+    )
     assert info.inputs[0].shape == (1, 600) and info.inputs[0].scale == 0.5
     outputs, count = link.run([sample(fake)], 1)
     assert outputs == [expected(sample(fake))] and count == 123

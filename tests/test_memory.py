@@ -1,8 +1,10 @@
 """The memory planner: plans checked by an independent overlap checker, hand-computed cases,
 lower bounds, and bit-exactness after in-place rewrites."""
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygen import zoo
 from tinygen.builder import GraphBuilder
@@ -12,6 +14,7 @@ from tinygen.compiler.memory import STRATEGIES, Buffer, _exact_search, plan_memo
 from tinygen.compiler.schedule import schedule
 
 from .bitexact import assert_bit_exact
+from .gen import window_options
 
 
 def independent_overlaps(lowered, plan):
@@ -41,7 +44,7 @@ def independent_overlaps(lowered, plan):
     found = []
     names = sorted(live, key=str)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             if same_storage.get(a, a) == same_storage.get(b, b) and not isinstance(a, str):
                 continue  # declared to share storage
             together = live[a][0] <= live[b][1] and live[b][0] <= live[a][1]
@@ -81,7 +84,7 @@ def _buffers(spec):
 
 def _check_no_overlap(buffers, offsets):
     for i, a in enumerate(buffers):
-        for b in buffers[i + 1:]:
+        for b in buffers[i + 1 :]:
             if a.first <= b.last and b.first <= a.last:
                 assert offsets[a.name] + a.size <= offsets[b.name] or offsets[b.name] + b.size <= offsets[a.name]
 
@@ -136,8 +139,12 @@ def test_branch_order_lowers_the_peak():
     def conv(src, channels):
         w = g.const(rng.integers(-127, 128, (channels, 1, 1, g.tensors[src].shape[3])), "int8", scale=0.01, axis=0)
         y = g.tensor((1, 8, 8, channels), **q)
-        g.op("CONV_2D", [src, w, -1], [y], padding="VALID", stride_h=1, stride_w=1,
-             dilation_h_factor=1, dilation_w_factor=1, fused_activation_function="NONE")
+        g.op(
+            "CONV_2D",
+            [src, w, -1],
+            [y],
+            **window_options("VALID"),
+        )
         return y
 
     x = g.tensor((1, 8, 8, 2), **q)  # 128 bytes

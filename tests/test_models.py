@@ -1,4 +1,5 @@
 """The four MLPerf Tiny architectures, end to end on the host, against tflite-micro."""
+
 import pytest
 
 from tinygen import zoo

@@ -2,6 +2,7 @@
 
 Needs platformio, arm-none-eabi-gcc (+ newlib) and qemu-system-arm; skipped without them.
 """
+
 import shutil
 import socket
 import subprocess
@@ -11,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from tinygen.boards import load_board
-from tinygen.errors import TinygenError
-from tinygen.device.pio.project import pio_environ, run_pio, write_project
 from tinygen.device import qemu, renode
+from tinygen.device.pio.project import pio_environ, run_pio, write_project
+from tinygen.errors import TinygenError
+
+from .helpers import QEMU_BOARDS
 
 pytest.importorskip("platformio")
 pytestmark = pytest.mark.skipif(
@@ -22,7 +25,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
-QEMU_BOARDS = ["mps2-an386", "mps2-an500", "mps2-an505", "lm3s6965evb"]
 COMPUTE_EXIT_CODE = 42  # tests/fixtures/compute/main.c returns it when its sum is right
 COMPUTE_INSTRUCTIONS = 4001  # its timed assembly loop: a mov, then 2000 iterations of subs + bne
 
@@ -100,11 +102,20 @@ def test_firmware_that_does_not_fit_fails_clearly(tmp_path):
 
 def test_real_board_project(tmp_path):
     board = load_board("nano33")
-    write_project(board, tmp_path, {"model.c": "int tg_model;\n", "weights.bin": b"\x01\x02"},
-                  {"main.cpp": "void setup() {}\nvoid loop() {}\n"})
+    write_project(
+        board,
+        tmp_path,
+        {"model.c": "int tg_model;\n", "weights.bin": b"\x01\x02"},
+        {"main.cpp": "void setup() {}\nvoid loop() {}\n"},
+    )
     ini = (tmp_path / "platformio.ini").read_text()
-    for line in ("[env:nano33]", "platform = nordicnrf52@10.11.0", "board = nano33ble",
-                 "framework = arduino", "upload_protocol = sam-ba"):
+    for line in (
+        "[env:nano33]",
+        "platform = nordicnrf52@10.11.0",
+        "board = nano33ble",
+        "framework = arduino",
+        "upload_protocol = sam-ba",
+    ):
         assert line in ini.splitlines()
     assert "symlink://" not in ini
     assert (tmp_path / "lib/tinygen_model/weights.bin").read_bytes() == b"\x01\x02"
@@ -136,8 +147,7 @@ def test_real_board_offline_build_says_what_to_do(tmp_path):
 def test_renode_script(tmp_path_factory):
     board = load_board("nano33")
     _, _, result = build("mps2-an386", "hello", tmp_path_factory)  # any Cortex-M ELF
-    resc = renode.write_resc(board, result.elf, tmp_path_factory.mktemp("renode") / "n.resc",
-                             uart_port=3456)
+    resc = renode.write_resc(board, result.elf, tmp_path_factory.mktemp("renode") / "n.resc", uart_port=3456)
     text = resc.read_text()
     assert "machine LoadPlatformDescription @platforms/boards/arduino_nano_33_ble.repl" in text
     assert f"sysbus LoadELF @{result.elf}" in text

@@ -1,4 +1,5 @@
 """`tinygen profile`: per-layer counts that add up, in a named unit, repeatable under QEMU."""
+
 import json
 import shutil
 
@@ -7,11 +8,11 @@ from click.testing import CliRunner
 
 from tinygen import zoo
 from tinygen.cli import main
+from tinygen.compiler.pipeline import LoadedModel, compile_model
+from tinygen.device.target import Counts
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.reports.profile import build_profile
-from tinygen.device.target import Counts
 
 
 def compiled_autoencoder():
@@ -30,8 +31,10 @@ def test_profile_rows_macs_and_total():
     assert sum(row["count"] for row in data["layers"]) == data["total"]
 
 
-@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
-                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+@pytest.mark.skipif(
+    not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+    reason="needs arm-none-eabi-gcc and qemu-system-arm",
+)
 def test_profile_on_qemu_is_repeatable_and_adds_up(tmp_path, monkeypatch):
     pytest.importorskip("platformio")
     monkeypatch.setenv("TINYGEN_CACHE_DIR", str(tmp_path / "cache"))

@@ -1,5 +1,6 @@
 """The quantizer on small generated float graphs: the float executor against tflite-micro's float
 kernels, TFLite's int8 constraints, range methods, calibration files, the CLI and error messages."""
+
 from __future__ import annotations
 
 import json
@@ -67,9 +68,11 @@ def _by_kind(graph, kind):
 
 
 def test_fixed_output_parameters(quantized):
-    for name, kind, scale, zero_point in (("conv_softmax", "SOFTMAX", 1 / 256, -128),
-                                          ("pool_mean_logistic", "LOGISTIC", 1 / 256, -128),
-                                          ("elementwise_tanh", "TANH", 1 / 128, 0)):
+    for name, kind, scale, zero_point in (
+        ("conv_softmax", "SOFTMAX", 1 / 256, -128),
+        ("pool_mean_logistic", "LOGISTIC", 1 / 256, -128),
+        ("elementwise_tanh", "TANH", 1 / 128, 0),
+    ):
         graph = quantized[name][1].graph
         out = graph.tensor(_by_kind(graph, kind)[0].outputs[0])
         assert (out.scale, out.zero_point) == (np.float32(scale), zero_point)
@@ -92,8 +95,9 @@ def test_weights_and_bias(quantized):
         assert w.dtype == "int8" and w.quant.axis == axis and len(w.quant.scale) == channels
         assert set(w.quant.zero_point) == {0} and w.data.min() >= -127
         # each channel's largest weight uses the whole int8 range
-        assert np.all(np.abs(w.data).max(axis=tuple(a for a in range(4 if kind != "FULLY_CONNECTED" else 2)
-                                                     if a != axis)) == 127)
+        assert np.all(
+            np.abs(w.data).max(axis=tuple(a for a in range(4 if kind != "FULLY_CONNECTED" else 2) if a != axis)) == 127
+        )
         assert b.dtype == "int32" and set(b.quant.zero_point) == {0}
         np.testing.assert_allclose(b.quant.scale, np.float32(x.scale) * np.asarray(w.quant.scale), rtol=1e-6)
 
@@ -226,8 +230,20 @@ def test_cli_float_model_needs_calibration(float_model, tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["build", str(model), "--board", "host", "--no-compile", "-o", str(tmp_path / "p")])
     assert result.exit_code == 1 and "float model; pass --calibration" in result.output
-    result = runner.invoke(main, ["build", str(model), "--board", "host", "--no-compile", "-o", str(tmp_path / "p"),
-                                  "--calibration", str(calib)])
+    result = runner.invoke(
+        main,
+        [
+            "build",
+            str(model),
+            "--board",
+            "host",
+            "--no-compile",
+            "-o",
+            str(tmp_path / "p"),
+            "--calibration",
+            str(calib),
+        ],
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(main, ["quantize", str(model)])
     assert result.exit_code == 2 and "--calibration" in result.output

@@ -1,5 +1,6 @@
 """Quantizing real models on real data: int8 within 1 point of float, parameters ~4x smaller,
 and the int8 models compiled bit-exact. Fixtures: tests/fixtures/train_models.py."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -60,6 +61,8 @@ def test_int8_fixture_bit_exact_on_real_inputs(case):
     _, result, x_test, _ = case
     graph = result.graph
     inp = graph.tensor(graph.inputs[0])
-    samples = [[np.clip(np.round(x / inp.scale) + inp.zero_point, -128, 127).astype(np.int8).reshape(inp.shape)]
-               for x in x_test[:24]]
+    samples = [
+        [np.clip(np.round(x / inp.scale) + inp.zero_point, -128, 127).astype(np.int8).reshape(inp.shape)]
+        for x in x_test[:24]
+    ]
     assert_bit_exact(graph, inputs=samples)

@@ -4,13 +4,14 @@ firmware/tg_common.h proves the two equal for shifts in [-31, -1]; this runs bot
 (with UBSan) over every combination of edge values and millions of random triples, shifts
 from -31 to 31, so that a slip in the proof or in the C shows as a mismatch.
 """
+
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tinygen.errors import TinygenError
 from tinygen.device.host import host_compiler
+from tinygen.errors import TinygenError
 
 FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
 
@@ -75,9 +76,22 @@ def test_fast_requantize_equals_the_reference(tmp_path):
         pytest.skip("no host C compiler")
     (tmp_path / "requantize.c").write_text(HARNESS)
     exe = tmp_path / "requantize"
-    subprocess.run([*cc.split(), "-std=c99", "-O2", "-Wall", "-fsanitize=undefined", "-fno-sanitize-recover=all",
-                    "-DRANDOM_TRIPLES=16000000L", f"-I{FIRMWARE}", str(tmp_path / "requantize.c"), "-o", str(exe)],
-                   check=True)
+    subprocess.run(
+        [
+            *cc.split(),
+            "-std=c99",
+            "-O2",
+            "-Wall",
+            "-fsanitize=undefined",
+            "-fno-sanitize-recover=all",
+            "-DRANDOM_TRIPLES=16000000L",
+            f"-I{FIRMWARE}",
+            str(tmp_path / "requantize.c"),
+            "-o",
+            str(exe),
+        ],
+        check=True,
+    )
     result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 mismatches" in result.stdout

@@ -1,12 +1,13 @@
 """verify must be able to fail: a deliberately wrong layer is caught and named."""
+
 import dataclasses
 
 from tinygen import zoo
 from tinygen.compiler.codegen import generate
-from tinygen.frontends.tflite_reader import parse_tflite
-from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.compiler.pipeline import CompiledModel, LoadedModel, compile_model
 from tinygen.device.host import HostTarget
+from tinygen.frontends.tflite_reader import parse_tflite
+from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.verify import random_samples, verify
 
 
@@ -18,11 +19,13 @@ def test_a_wrong_layer_is_caught_and_named(tmp_path):
     # Shift the output zero point of the third convolution by one: a one-off, the typical bug.
     position = [i for i, layer in enumerate(layers) if layer.op.kind == "CONV_2D"][2]
     bad = layers[position]
-    layers[position] = dataclasses.replace(bad, params=dataclasses.replace(
-        bad.params, output_offset=bad.params.output_offset + 1))
+    layers[position] = dataclasses.replace(
+        bad, params=dataclasses.replace(bad.params, output_offset=bad.params.output_offset + 1)
+    )
     lowered = dataclasses.replace(compiled.lowered, layers=layers)
-    broken = CompiledModel(model, lowered, compiled.plan, generate(lowered, compiled.plan, model.source,
-                                                                   model.model_hash))
+    broken = CompiledModel(
+        model, lowered, compiled.plan, generate(lowered, compiled.plan, model.source, model.model_hash)
+    )
     with HostTarget.build(broken, tmp_path) as target:
         result = verify(target, broken, random_samples(model.graph, 4, seed=0))
     assert not result.bit_exact and result.mismatches > 0

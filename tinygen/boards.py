@@ -3,6 +3,7 @@
 The dataclasses are the schema: a key's type comes from its annotation, and a field with a
 default is optional. Every problem in a file is reported, in one line.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -161,9 +162,12 @@ def _check(board: Board, stem: str) -> list[str]:
     p += _one_of("cycle_counter", board.cycle_counter, CYCLE_COUNTERS)
     if board.id != stem:
         p.append(f"id '{board.id}' must match the file name '{stem}.toml'")
-    for key, value in (("stack_bytes", board.stack_bytes), ("heap_bytes", board.heap_bytes),
-                       ("reserved.flash_bytes", board.reserved.flash_bytes),
-                       ("reserved.ram_bytes", board.reserved.ram_bytes)):
+    for key, value in (
+        ("stack_bytes", board.stack_bytes),
+        ("heap_bytes", board.heap_bytes),
+        ("reserved.flash_bytes", board.reserved.flash_bytes),
+        ("reserved.ram_bytes", board.reserved.ram_bytes),
+    ):
         if value < 0:
             p.append(f"'{key}' must not be negative")
     for key, mem in (("flash", board.flash), ("ram", board.ram)):
@@ -187,11 +191,16 @@ def _check(board: Board, stem: str) -> list[str]:
 def _check_platformio(board: Board) -> list[str]:
     pio = board.platformio
     if pio.local:
-        return [] if board.qemu_machine else [
-            f"platform \"{LOCAL_PLATFORM}\" needs 'emulator.qemu_machine' (it builds for QEMU)"
-        ]
-    p = [f"'platformio.usb_ids' entries must be \"vid:pid\" in hex; got {i!r}" for i in pio.usb_ids
-         if not re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{4}", str(i))]
+        return (
+            []
+            if board.qemu_machine
+            else [f"platform \"{LOCAL_PLATFORM}\" needs 'emulator.qemu_machine' (it builds for QEMU)"]
+        )
+    p = [
+        f"'platformio.usb_ids' entries must be \"vid:pid\" in hex; got {i!r}"
+        for i in pio.usb_ids
+        if not re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{4}", str(i))
+    ]
     name, _, version = pio.platform.partition("@")
     if not (name and version):
         p.append(f"'platformio.platform' must be pinned as name@version; got {pio.platform!r}")
@@ -210,7 +219,7 @@ def _check_emulator(board: Board) -> list[str]:
     if emu.systick_clock_hz <= 0:
         p.append("'emulator.systick_clock_hz' must be positive")
     if board.bare_metal and board.cycle_counter != "systick":
-        p.append("QEMU boards must use cycle_counter = \"systick\" (QEMU models no DWT)")
+        p.append('QEMU boards must use cycle_counter = "systick" (QEMU models no DWT)')
     return p
 
 

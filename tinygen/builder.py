@@ -1,7 +1,8 @@
 """GraphBuilder: assemble a Graph tensor by tensor, for the quantizer and for tests."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

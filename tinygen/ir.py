@@ -5,6 +5,7 @@ about files, C or boards. Scales are kept as the float32 values the model stores
 (as Python floats), because the reference derives its integer multipliers from
 those exact values.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ class Quant:
         return len(self.scale) > 1
 
     @staticmethod
-    def per_tensor(scale: float, zero_point: int) -> "Quant":
+    def per_tensor(scale: float, zero_point: int) -> Quant:
         return Quant((float(np.float32(scale)),), (int(zero_point),))
 
 

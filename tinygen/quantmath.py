@@ -5,6 +5,7 @@ from here. The reference computes them from float32 scales, sometimes in float a
 sometimes in double, and rounds half away from zero; each function says which, because
 a difference in the last bit of a multiplier changes outputs by one.
 """
+
 from __future__ import annotations
 
 import math
@@ -53,8 +54,9 @@ def quantize_float(value: float, scale: float, zero_point: int) -> int:
     return zero_point + round_half_away(float(f32(value) / f32(scale)))
 
 
-def activation_range(activation: str, scale: float, zero_point: int,
-                     qmin: int = INT8_MIN, qmax: int = INT8_MAX) -> tuple[int, int]:
+def activation_range(
+    activation: str, scale: float, zero_point: int, qmin: int = INT8_MIN, qmax: int = INT8_MAX
+) -> tuple[int, int]:
     """The clamp bounds of a fused activation, in the output's quantized domain."""
     bounds = {"NONE": (None, None), "RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
     if activation not in bounds:
@@ -63,4 +65,3 @@ def activation_range(activation: str, scale: float, zero_point: int,
     act_min = qmin if low is None else max(qmin, quantize_float(low, scale, zero_point))
     act_max = qmax if high is None else min(qmax, quantize_float(high, scale, zero_point))
     return act_min, act_max
-

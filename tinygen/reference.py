@@ -1,4 +1,5 @@
 """The independent reference: the tflite-micro interpreter (the `tinygen[verify]` extra)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +8,10 @@ from .errors import TinygenError
 from .ir import Graph
 from .ops import op_def
 
-INSTALL_HINT = ("the reference interpreter tflite-micro is not installed: pip install 'tinygen[verify]' "
-                "(it has Linux x86_64 wheels only)")
+INSTALL_HINT = (
+    "the reference interpreter tflite-micro is not installed: pip install 'tinygen[verify]' "
+    "(it has Linux x86_64 wheels only)"
+)
 
 
 def _runtime():
@@ -28,11 +31,13 @@ class Reference:
         self.graph = graph
         # Generous: with every tensor preserved, the arena holds all of them at once.
         arena = 4 * sum(t.nbytes for t in graph.tensors if not t.is_constant) + (1 << 20)
-        config = runtime.InterpreterConfig.kPreserveAllTensors if preserve_all else \
-            runtime.InterpreterConfig.kAllocationRecording
+        config = (
+            runtime.InterpreterConfig.kPreserveAllTensors
+            if preserve_all
+            else runtime.InterpreterConfig.kAllocationRecording
+        )
         try:
-            self.interpreter = runtime.Interpreter.from_bytes(tflite_bytes, arena_size=arena,
-                                                              intrepreter_config=config)
+            self.interpreter = runtime.Interpreter.from_bytes(tflite_bytes, arena_size=arena, intrepreter_config=config)
         except (RuntimeError, ValueError) as e:
             raise TinygenError(f"tflite-micro refused the model: {e}") from e
 

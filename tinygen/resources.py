@@ -3,6 +3,7 @@
 In a source checkout they sit at the repository root; in an installed wheel they are
 force-included into the package directory (see pyproject.toml).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

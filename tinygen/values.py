@@ -1,4 +1,5 @@
 """Real values and the integers a model's input and output tensors hold."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,9 @@ def quantize_input(t: Tensor, x: np.ndarray) -> np.ndarray:
     away from zero, as TFLite does), or float as it is."""
     x = np.asarray(x)
     if x.size != t.size:
-        raise TinygenError(f"input has {x.size} values {list(x.shape)}; the model's input {t.name!r} "
-                           f"takes {t.size} {list(t.shape)}")
+        raise TinygenError(
+            f"input has {x.size} values {list(x.shape)}; the model's input {t.name!r} takes {t.size} {list(t.shape)}"
+        )
     if t.dtype == "float32" or x.dtype == NUMPY_DTYPES[t.dtype]:
         return x.astype(NUMPY_DTYPES[t.dtype]).reshape(t.shape)  # already in the tensor's type
     scaled = x.astype(np.float64) / t.scale

@@ -1,4 +1,5 @@
 """Bit-exact verification: a compiled model on any target against the tflite-micro reference."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,8 +29,10 @@ class VerifyResult:
         return self.mismatches == 0
 
     def summary(self) -> str:
-        line = (f"{self.samples} samples, {self.mismatches} of {self.outputs_compared} outputs mismatch, "
-                f"max abs difference {self.max_abs_diff:g}: {'bit-exact' if self.bit_exact else 'NOT bit-exact'}")
+        line = (
+            f"{self.samples} samples, {self.mismatches} of {self.outputs_compared} outputs mismatch, "
+            f"max abs difference {self.max_abs_diff:g}: {'bit-exact' if self.bit_exact else 'NOT bit-exact'}"
+        )
         if self.first_bad_layer:
             line += f"; first differing layer: {self.first_bad_layer} (sample {self.first_bad_sample})"
         if self.device_accuracy is not None:
@@ -37,8 +40,13 @@ class VerifyResult:
         return line
 
     def as_json(self) -> dict:
-        data = {"samples": self.samples, "mismatches": self.mismatches, "bit_exact": self.bit_exact,
-                "max_abs_diff": self.max_abs_diff, "first_bad_layer": self.first_bad_layer}
+        data = {
+            "samples": self.samples,
+            "mismatches": self.mismatches,
+            "bit_exact": self.bit_exact,
+            "max_abs_diff": self.max_abs_diff,
+            "first_bad_layer": self.first_bad_layer,
+        }
         if self.device_accuracy is not None:
             data.update(device_accuracy=self.device_accuracy, reference_accuracy=self.reference_accuracy)
         return data
@@ -74,16 +82,19 @@ def _float_input_range(graph: Graph, index: int) -> tuple[float, float]:
 def compare(graph: Graph, reference: Reference, samples: list[Sample], device_outputs: list[Sample]) -> VerifyResult:
     """The device's outputs for the samples against the reference's, bit for bit."""
     if len(device_outputs) != len(samples) or any(len(o) != len(graph.outputs) for o in device_outputs):
-        raise TinygenError(f"the model returned {len(device_outputs)} results for {len(samples)} samples "
-                           f"(each should hold {len(graph.outputs)} outputs)")
+        raise TinygenError(
+            f"the model returned {len(device_outputs)} results for {len(samples)} samples "
+            f"(each should hold {len(graph.outputs)} outputs)"
+        )
     mismatches, max_diff, first_bad = 0, 0.0, None
     for s, (sample, got) in enumerate(zip(samples, device_outputs)):
         expected = reference.run(sample)
         for want, have in zip(expected, got):
             diff = np.abs(want.astype(np.float64) - np.asarray(have).astype(np.float64).reshape(want.shape))
             if want.dtype.kind == "f":
-                differs = not np.array_equal(want.view(np.uint32), np.asarray(have, dtype=np.float32).view(np.uint32)
-                                             .reshape(want.shape))
+                differs = not np.array_equal(
+                    want.view(np.uint32), np.asarray(have, dtype=np.float32).view(np.uint32).reshape(want.shape)
+                )
             else:
                 differs = bool(diff.max(initial=0) > 0)
             if differs:
@@ -94,8 +105,13 @@ def compare(graph: Graph, reference: Reference, samples: list[Sample], device_ou
     return VerifyResult(len(samples), outputs, mismatches, max_diff, first_bad)
 
 
-def verify(target: Target, compiled: CompiledModel, samples: list[Sample], labels: np.ndarray | None = None,
-           progress: bool = False) -> VerifyResult:
+def verify(
+    target: Target,
+    compiled: CompiledModel,
+    samples: list[Sample],
+    labels: np.ndarray | None = None,
+    progress: bool = False,
+) -> VerifyResult:
     """Every sample through the target and through tflite-micro, outputs compared bit for bit. A
     mismatch is traced to the first differing layer where the target can trace; with labels, the
     top-1 accuracy of both on the first output."""
@@ -119,11 +135,12 @@ def verify(target: Target, compiled: CompiledModel, samples: list[Sample], label
 
 def _accuracy(outputs: list[np.ndarray], truth: np.ndarray) -> float:
     predicted = np.array([int(np.argmax(o)) for o in outputs])
-    return float(np.mean(predicted == truth[:len(predicted)]))
+    return float(np.mean(predicted == truth[: len(predicted)]))
 
 
-def first_differing_layer(graph: Graph, tflite_bytes: bytes, sample: Sample,
-                          traced_layers: list[int], traces: list[np.ndarray]) -> str | None:
+def first_differing_layer(
+    graph: Graph, tflite_bytes: bytes, sample: Sample, traced_layers: list[int], traces: list[np.ndarray]
+) -> str | None:
     """The first layer (in execution order) whose output differs from the reference's intermediate.
     traced_layers are op indices, in execution order."""
     reference = Reference(tflite_bytes, graph, preserve_all=True)

@@ -6,6 +6,7 @@ ResNet-8 and the anomaly detection autoencoder. Weights are random; each activat
 scale is set from a running estimate of its standard deviation, so values spread over
 the int8 range instead of saturating. Used by tests, benchmarks and the quick start.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,22 +47,32 @@ class _Net:
 
     def _bias(self, channels: int, input_scale: float, weight_scales: np.ndarray) -> int:
         real = self.rng.normal(0, 0.1, channels)
-        return self.g.const(np.round(real / (input_scale * weight_scales)), "int32",
-                            scale=input_scale * weight_scales, zero_point=0)
+        return self.g.const(
+            np.round(real / (input_scale * weight_scales)), "int32", scale=input_scale * weight_scales, zero_point=0
+        )
 
     def _scale(self, t: int) -> float:
         return self.g.tensors[t].quant.scale[0]
 
-    def conv(self, x: int, filters: int, kernel: tuple[int, int], stride: int = 1, relu: bool = True,
-             padding: str = "SAME") -> int:
+    def conv(
+        self, x: int, filters: int, kernel: tuple[int, int], stride: int = 1, relu: bool = True, padding: str = "SAME"
+    ) -> int:
         _, h, w, c = self.g.tensors[x].shape
         fan_in = kernel[0] * kernel[1] * c
         weights, scales = self._weights((filters, *kernel, c), fan_in, axis=0)
         out = (1, output_size(padding, h, kernel[0], stride), output_size(padding, w, kernel[1], stride), filters)
         y = self._activation(out, self.std[x] * (1.0 if relu else 1.4), relu)
-        self.g.op("CONV_2D", [x, weights, self._bias(filters, self._scale(x), scales)], [y], padding=padding,
-                  stride_h=stride, stride_w=stride, dilation_h_factor=1, dilation_w_factor=1,
-                  fused_activation_function="RELU" if relu else "NONE")
+        self.g.op(
+            "CONV_2D",
+            [x, weights, self._bias(filters, self._scale(x), scales)],
+            [y],
+            padding=padding,
+            stride_h=stride,
+            stride_w=stride,
+            dilation_h_factor=1,
+            dilation_w_factor=1,
+            fused_activation_function="RELU" if relu else "NONE",
+        )
         return y
 
     def depthwise(self, x: int, stride: int = 1) -> int:
@@ -69,17 +80,31 @@ class _Net:
         weights, scales = self._weights((1, 3, 3, c), 9, axis=3)
         out = (1, output_size("SAME", h, 3, stride), output_size("SAME", w, 3, stride), c)
         y = self._activation(out, self.std[x], relu=True)
-        self.g.op("DEPTHWISE_CONV_2D", [x, weights, self._bias(c, self._scale(x), scales)], [y], padding="SAME",
-                  stride_h=stride, stride_w=stride, depth_multiplier=1, dilation_h_factor=1, dilation_w_factor=1,
-                  fused_activation_function="RELU")
+        self.g.op(
+            "DEPTHWISE_CONV_2D",
+            [x, weights, self._bias(c, self._scale(x), scales)],
+            [y],
+            padding="SAME",
+            stride_h=stride,
+            stride_w=stride,
+            depth_multiplier=1,
+            dilation_h_factor=1,
+            dilation_w_factor=1,
+            fused_activation_function="RELU",
+        )
         return y
 
     def dense(self, x: int, units: int, relu: bool) -> int:
         depth = self.g.tensors[x].shape[-1]
         weights, scales = self._weights((units, depth), depth, axis=0)
         y = self._activation((1, units), self.std[x] * (1.0 if relu else 1.4), relu)
-        self.g.op("FULLY_CONNECTED", [x, weights, self._bias(units, self._scale(x), scales)], [y],
-                  fused_activation_function="RELU" if relu else "NONE", keep_num_dims=False)
+        self.g.op(
+            "FULLY_CONNECTED",
+            [x, weights, self._bias(units, self._scale(x), scales)],
+            [y],
+            fused_activation_function="RELU" if relu else "NONE",
+            keep_num_dims=False,
+        )
         return y
 
     def add_relu(self, a: int, b: int) -> int:
@@ -93,8 +118,17 @@ class _Net:
         q = self.g.tensors[x].quant
         pooled = self.g.tensor((1, 1, 1, c), scale=q.scale[0], zero_point=q.zero_point[0])
         self.std[pooled] = self.std[x]
-        self.g.op("AVERAGE_POOL_2D", [x], [pooled], padding="VALID", stride_h=h, stride_w=w, filter_height=h,
-                  filter_width=w, fused_activation_function="NONE")
+        self.g.op(
+            "AVERAGE_POOL_2D",
+            [x],
+            [pooled],
+            padding="VALID",
+            stride_h=h,
+            stride_w=w,
+            filter_height=h,
+            filter_width=w,
+            fused_activation_function="NONE",
+        )
         flat = self.g.tensor((1, c), scale=q.scale[0], zero_point=q.zero_point[0])
         self.std[flat] = self.std[x]
         self.g.op("RESHAPE", [pooled, self.g.const(np.array([1, c]), "int32")], [flat])
@@ -122,8 +156,21 @@ def mobilenet_v1_025(seed: int = 0) -> Graph:
     """Visual wake words: MobileNetV1 with width 0.25 on 96x96 RGB, 2 classes."""
     net = _Net("MobileNetV1-0.25 visual wake words", (1, 96, 96, 3), seed)
     x = net.conv(net.input, 8, (3, 3), stride=2)
-    blocks = [(1, 16), (2, 32), (1, 32), (2, 64), (1, 64), (2, 128), (1, 128), (1, 128), (1, 128), (1, 128),
-              (1, 128), (2, 256), (1, 256)]
+    blocks = [
+        (1, 16),
+        (2, 32),
+        (1, 32),
+        (2, 64),
+        (1, 64),
+        (2, 128),
+        (1, 128),
+        (1, 128),
+        (1, 128),
+        (1, 128),
+        (1, 128),
+        (2, 256),
+        (1, 256),
+    ]
     for stride, filters in blocks:
         x = net.conv(net.depthwise(x, stride), filters, (1, 1))
     return net.build(net.softmax(net.dense(net.global_average_pool(x), 2, relu=False)))
@@ -150,5 +197,4 @@ def autoencoder(seed: int = 0) -> Graph:
     return net.build(net.dense(x, 640, relu=False))
 
 
-MLPERF_TINY = {"ds_cnn": ds_cnn, "mobilenet_v1_025": mobilenet_v1_025, "resnet8": resnet8,
-               "autoencoder": autoencoder}
+MLPERF_TINY = {"ds_cnn": ds_cnn, "mobilenet_v1_025": mobilenet_v1_025, "resnet8": resnet8, "autoencoder": autoencoder}

@@ -2,20 +2,21 @@
  * instructions (QEMU models no DWT); an interrupt per 2^24 ticks extends it past 24 bits. */
 #include "tg_hal.h"
 
-#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-#define SCB_ICSR (*(volatile uint32_t *)0xE000ED04u)
+#define SYST_CSR                  (*(volatile uint32_t *)0xE000E010u)
+#define SYST_RVR                  (*(volatile uint32_t *)0xE000E014u)
+#define SYST_CVR                  (*(volatile uint32_t *)0xE000E018u)
+#define SCB_ICSR                  (*(volatile uint32_t *)0xE000ED04u)
 #define CSR_ENABLE_TICKINT_CPUCLK 7u
-#define ICSR_PENDSTSET (1u << 26)
-#define ICSR_PENDSTCLR (1u << 25)
-#define RELOAD 0x00FFFFFFu
+#define ICSR_PENDSTSET            (1u << 26)
+#define ICSR_PENDSTCLR            (1u << 25)
+#define RELOAD                    0x00FFFFFFu
 
 static volatile uint32_t wraps;
 
 void SysTick_Handler(void) { wraps++; }
 
-void tg_counter_start(void) {
+void tg_counter_start(void)
+{
     SYST_CSR = 0;
     SYST_RVR = RELOAD;
     SYST_CVR = 0;
@@ -23,7 +24,8 @@ void tg_counter_start(void) {
     SYST_CSR = CSR_ENABLE_TICKINT_CPUCLK;
 }
 
-uint64_t tg_counter_stop(void) {
+uint64_t tg_counter_stop(void)
+{
     /* Read the count while SysTick runs (QEMU returns a wrong value once it is disabled). */
     __asm__ volatile("cpsid i" ::: "memory");
     uint32_t now = SYST_CVR;

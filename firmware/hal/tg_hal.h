@@ -16,8 +16,8 @@ extern "C" {
 /* UART0 of the board (CMSDK APB UART or Stellaris UART). */
 void tg_uart_init(void);
 void tg_uart_write(const void *data, size_t len);
-uint8_t tg_uart_read_byte(void);  /* blocks until a byte arrives */
-int tg_uart_poll_byte(void);      /* a byte 0..255, or -1 when none is waiting */
+uint8_t tg_uart_read_byte(void); /* blocks until a byte arrives */
+int tg_uart_poll_byte(void);     /* a byte 0..255, or -1 when none is waiting */
 
 /* Elapsed-time counter: SysTick ticks (instruction-exact under QEMU -icount) or DWT cycles. */
 void tg_counter_start(void);

@@ -9,16 +9,18 @@ typedef struct {
     volatile uint32_t bauddiv;
 } cmsdk_uart_t;
 
-#define UART ((cmsdk_uart_t *)TG_UART_BASE)
+#define UART          ((cmsdk_uart_t *)TG_UART_BASE)
 #define STATE_TX_FULL 1u
 #define STATE_RX_FULL 2u
 
-void tg_uart_init(void) {
+void tg_uart_init(void)
+{
     UART->bauddiv = TG_CLOCK_HZ / TG_UART_BAUD;
     UART->ctrl = 3u;
 }
 
-void tg_uart_write(const void *data, size_t len) {
+void tg_uart_write(const void *data, size_t len)
+{
     const uint8_t *bytes = data;
     for (size_t i = 0; i < len; i++) {
         while (UART->state & STATE_TX_FULL) {
@@ -27,11 +29,10 @@ void tg_uart_write(const void *data, size_t len) {
     }
 }
 
-int tg_uart_poll_byte(void) {
-    return (UART->state & STATE_RX_FULL) ? (int)(UART->data & 0xFFu) : -1;
-}
+int tg_uart_poll_byte(void) { return (UART->state & STATE_RX_FULL) ? (int)(UART->data & 0xFFu) : -1; }
 
-uint8_t tg_uart_read_byte(void) {
+uint8_t tg_uart_read_byte(void)
+{
     int byte;
     while ((byte = tg_uart_poll_byte()) < 0) {
     }

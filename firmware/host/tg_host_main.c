@@ -30,8 +30,8 @@ int main(int argc, char **argv)
                 return 0;
             }
             if (got != tg_model_inputs[i].bytes) {
-                fprintf(stderr, "short read: input %d wants %u bytes, got %u\n", i,
-                        (unsigned)tg_model_inputs[i].bytes, (unsigned)got);
+                fprintf(stderr, "short read: input %d wants %u bytes, got %u\n", i, (unsigned)tg_model_inputs[i].bytes,
+                        (unsigned)got);
                 return 2;
             }
         }

@@ -15,12 +15,12 @@
 extern "C" {
 #endif
 
-#define TG_LINK_VERSION 1u
-#define TG_LINK_MAGIC0 0x54u /* 'T' */
-#define TG_LINK_MAGIC1 0x47u /* 'G' */
+#define TG_LINK_VERSION      1u
+#define TG_LINK_MAGIC0       0x54u /* 'T' */
+#define TG_LINK_MAGIC1       0x47u /* 'G' */
 #define TG_LINK_HEADER_BYTES 7u
-#define TG_LINK_CRC_BYTES 4u
-#define TG_LINK_MAX_PAYLOAD 256u
+#define TG_LINK_CRC_BYTES    4u
+#define TG_LINK_MAX_PAYLOAD  256u
 
 /* Request types; a reply has the request's type | TG_LINK_REPLY, an error reply TG_LINK_ERROR. */
 enum {
@@ -36,13 +36,13 @@ enum {
 
 /* Error codes, the first payload byte of an error reply (the second is the request type). */
 enum {
-    TG_ERR_VERSION = 1,     /* the request's protocol version is not TG_LINK_VERSION */
-    TG_ERR_TYPE = 2,        /* unknown request type */
-    TG_ERR_LENGTH = 3,      /* payload length wrong for the type */
-    TG_ERR_INDEX = 4,       /* no such input or output */
-    TG_ERR_OFFSET = 5,      /* a write past the tensor, or not contiguous with what was written */
-    TG_ERR_INCOMPLETE = 6,  /* invoke before every input byte was written */
-    TG_ERR_NO_OUTPUT = 7,   /* read before an invoke (or after new input) */
+    TG_ERR_VERSION = 1,    /* the request's protocol version is not TG_LINK_VERSION */
+    TG_ERR_TYPE = 2,       /* unknown request type */
+    TG_ERR_LENGTH = 3,     /* payload length wrong for the type */
+    TG_ERR_INDEX = 4,      /* no such input or output */
+    TG_ERR_OFFSET = 5,     /* a write past the tensor, or not contiguous with what was written */
+    TG_ERR_INCOMPLETE = 6, /* invoke before every input byte was written */
+    TG_ERR_NO_OUTPUT = 7,  /* read before an invoke (or after new input) */
 };
 
 uint32_t tg_link_crc32(uint32_t crc, const uint8_t *data, size_t len);
@@ -60,7 +60,10 @@ static inline uint8_t tg_link_frame_version(const tg_link_decoder *d) { return d
 static inline uint8_t tg_link_frame_type(const tg_link_decoder *d) { return d->frame[3]; }
 static inline uint8_t tg_link_frame_seq(const tg_link_decoder *d) { return d->frame[4]; }
 static inline const uint8_t *tg_link_frame_payload(const tg_link_decoder *d) { return d->frame + TG_LINK_HEADER_BYTES; }
-static inline size_t tg_link_frame_length(const tg_link_decoder *d) { return d->have - TG_LINK_HEADER_BYTES - TG_LINK_CRC_BYTES; }
+static inline size_t tg_link_frame_length(const tg_link_decoder *d)
+{
+    return d->have - TG_LINK_HEADER_BYTES - TG_LINK_CRC_BYTES;
+}
 
 /* Sends one frame: header, then the payload in parts (so large data is not copied), then CRC. */
 void tg_link_send(uint8_t type, uint8_t seq, const void *head, size_t head_len, const void *body, size_t body_len);

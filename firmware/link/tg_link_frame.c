@@ -63,7 +63,7 @@ void tg_link_send(uint8_t type, uint8_t seq, const void *head, size_t head_len, 
     crc = tg_link_crc32(crc, head, head_len);
     crc = tg_link_crc32(crc, body, body_len);
     const uint8_t trailer[TG_LINK_CRC_BYTES] = {(uint8_t)crc, (uint8_t)(crc >> 8), (uint8_t)(crc >> 16),
-                                               (uint8_t)(crc >> 24)};
+                                                (uint8_t)(crc >> 24)};
     tg_link_write(header, sizeof header);
     tg_link_write(head, head_len);
     tg_link_write(body, body_len);

@@ -15,7 +15,7 @@
 #include "tg_link.h"
 
 #define TENSOR_INFO_BYTES (2u + 4u * TG_MAX_DIMS + 12u)
-#define INFO_MAX_BYTES (48u + 2u * 32u + (TG_MODEL_NUM_INPUTS + TG_MODEL_NUM_OUTPUTS) * TENSOR_INFO_BYTES)
+#define INFO_MAX_BYTES    (48u + 2u * 32u + (TG_MODEL_NUM_INPUTS + TG_MODEL_NUM_OUTPUTS) * TENSOR_INFO_BYTES)
 
 static tg_link_decoder decoder;
 static uint8_t info[INFO_MAX_BYTES];

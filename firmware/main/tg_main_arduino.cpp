@@ -4,10 +4,7 @@
 
 #include "tg_link.h"
 
-extern "C" void tg_link_write(const void *data, size_t len)
-{
-    Serial.write(static_cast<const uint8_t *>(data), len);
-}
+extern "C" void tg_link_write(const void *data, size_t len) { Serial.write(static_cast<const uint8_t *>(data), len); }
 
 void setup()
 {

@@ -9,6 +9,7 @@ Each case below sits on one of those edges. The host runs the
 portable C with sanitizers; the chain of all cases also runs on QEMU, with the DSP path
 (mps2-an386, Cortex-M4) and without it (lm3s6965evb, Cortex-M3).
 """
+
 import shutil
 
 import numpy as np
@@ -16,20 +17,20 @@ import pytest
 
 from tinygen.boards import load_board
 from tinygen.builder import GraphBuilder
-from tinygen.device.firmware import build_firmware
-from tinygen.frontends.tflite_reader import parse_tflite
-from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.compiler.inplace import apply_in_place
-from tinygen.ops.conv import DEPTHWISE_INPLACE_GROUP, folded_bias
-from tinygen.ops.geometry import output_size
 from tinygen.compiler.lower import lower
 from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.compiler.schedule import schedule
+from tinygen.device.firmware import build_firmware
 from tinygen.device.link_target import LinkTarget
+from tinygen.frontends.tflite_reader import parse_tflite
+from tinygen.frontends.tflite_writer import write_tflite
+from tinygen.ops.conv import DEPTHWISE_INPLACE_GROUP, folded_bias
+from tinygen.ops.geometry import output_size
 from tinygen.verify import random_samples, verify
 
 from ..bitexact import assert_bit_exact
-from ..gen import bias, weights
+from ..gen import bias, weights, window_options
 from .test_conv import _window_model
 
 # (kind, in_hw, channels, out_c or depth multiplier, kernel, stride, dilation, padding)
@@ -51,8 +52,9 @@ def test_window_variants(case):
     assert_bit_exact(_window_model(kind, 3, shape[0], shape[1], shape[2], *shape[3:], with_bias=True))
 
 
-def _fully_connected(g: GraphBuilder, rng, x: int, x_scale: float, depth: int, units: int,
-                     weight_zero_point: int = 0) -> int:
+def _fully_connected(
+    g: GraphBuilder, rng, x: int, x_scale: float, depth: int, units: int, weight_zero_point: int = 0
+) -> int:
     data = rng.integers(-127 + max(weight_zero_point, 0), 128 + min(weight_zero_point, 0), (units, depth))
     w = g.const(data, "int8", scale=0.01, zero_point=weight_zero_point)
     b = g.const(rng.integers(-20000, 20000, units), "int32", scale=x_scale * 0.01, zero_point=0)
@@ -87,8 +89,12 @@ def test_folded_bias_at_extreme_input_offsets(input_zero_point, with_bias):
     x = g.tensor((1, 5, 6, 8), scale=0.02, zero_point=input_zero_point)
     w = weights(g, rng, (6, 3, 3, 8), axis=0)
     y = g.tensor((1, 5, 6, 6), scale=2.0, zero_point=-4)
-    g.op("CONV_2D", [x, w, bias(g, rng, 6) if with_bias else -1], [y], padding="SAME", stride_h=1, stride_w=1,
-         dilation_h_factor=1, dilation_w_factor=1, fused_activation_function="NONE")
+    g.op(
+        "CONV_2D",
+        [x, w, bias(g, rng, 6) if with_bias else -1],
+        [y],
+        **window_options("SAME"),
+    )
     units = 5
     fc_w = g.const(rng.integers(-127, 128, (units, 5 * 6 * 6)), "int8", scale=0.01, zero_point=0)
     fc_b = g.const(rng.integers(-20000, 20000, units), "int32", scale=0.02, zero_point=0) if with_bias else -1
@@ -111,13 +117,25 @@ def in_place_depthwise(channels: int) -> GraphBuilder:
     g = GraphBuilder()
     x = g.tensor((1, 6, 5, 1), scale=0.05, zero_point=3)
     h = g.tensor((1, 6, 5, channels), scale=0.05, zero_point=-5)
-    g.op("CONV_2D", [x, weights(g, rng, (channels, 1, 1, 1), axis=0), bias(g, rng, channels)], [h],
-         padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1, dilation_w_factor=1,
-         fused_activation_function="NONE")
+    g.op(
+        "CONV_2D",
+        [x, weights(g, rng, (channels, 1, 1, 1), axis=0), bias(g, rng, channels)],
+        [h],
+        **window_options("SAME"),
+    )
     y = g.tensor((1, 6, 5, channels), scale=0.05, zero_point=2)
-    g.op("DEPTHWISE_CONV_2D", [h, weights(g, rng, (1, 3, 3, channels), axis=3), bias(g, rng, channels)], [y],
-         padding="SAME", stride_h=1, stride_w=1, dilation_h_factor=1, dilation_w_factor=1,
-         fused_activation_function="RELU", depth_multiplier=1)
+    g.op(
+        "DEPTHWISE_CONV_2D",
+        [h, weights(g, rng, (1, 3, 3, channels), axis=3), bias(g, rng, channels)],
+        [y],
+        padding="SAME",
+        stride_h=1,
+        stride_w=1,
+        dilation_h_factor=1,
+        dilation_w_factor=1,
+        fused_activation_function="RELU",
+        depth_multiplier=1,
+    )
     return g.build([x], [y])
 
 
@@ -143,9 +161,18 @@ def variants_chain() -> GraphBuilder:
             w, options = weights(g, rng, (1, *kernel, out_c), axis=3), {"depth_multiplier": out_c_or_mult}
         out_hw = tuple(output_size(padding, in_hw[a], kernel[a], stride[a], dilation[a]) for a in range(2))
         y = g.tensor((1, *out_hw, out_c), scale=0.05, zero_point=int(rng.integers(-20, 20)))
-        g.op(kind, [x, w, bias(g, rng, out_c)], [y], padding=padding, stride_h=stride[0], stride_w=stride[1],
-             dilation_h_factor=dilation[0], dilation_w_factor=dilation[1], fused_activation_function="RELU",
-             **options)
+        g.op(
+            kind,
+            [x, w, bias(g, rng, out_c)],
+            [y],
+            padding=padding,
+            stride_h=stride[0],
+            stride_w=stride[1],
+            dilation_h_factor=dilation[0],
+            dilation_w_factor=dilation[1],
+            fused_activation_function="RELU",
+            **options,
+        )
         return y, out_hw, out_c
 
     x = g.tensor((1, 9, 8, 3), scale=0.05, zero_point=4)
@@ -161,8 +188,10 @@ def test_variants_chain_on_the_host():
     assert_bit_exact(variants_chain())
 
 
-@pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
-                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+@pytest.mark.skipif(
+    not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
+    reason="needs arm-none-eabi-gcc and qemu-system-arm",
+)
 @pytest.mark.parametrize("board_id", ["mps2-an386", "lm3s6965evb"])
 @pytest.mark.parametrize("build", [variants_chain, lambda: in_place_depthwise(7)], ids=["chain", "in-place depthwise"])
 def test_variants_chain_on_qemu(build, board_id, tmp_path, monkeypatch):
@@ -186,12 +215,20 @@ def _near_int32_max_bias_model(kind: str):
     w = np.array([-127] * 4 + [127] * 4)
     shape = (1, 1, 1, 8) if kind == "CONV_2D" else (1, 8)
     x = g.tensor(shape, scale=0.05, zero_point=-128)
-    weights_ = g.const(w.reshape(1, 1, 1, 8) if kind == "CONV_2D" else w.reshape(1, 8), "int8",
-                       scale=[0.01] if kind == "CONV_2D" else 0.01, zero_point=0, axis=0)
+    weights_ = g.const(
+        w.reshape(1, 1, 1, 8) if kind == "CONV_2D" else w.reshape(1, 8),
+        "int8",
+        scale=[0.01] if kind == "CONV_2D" else 0.01,
+        zero_point=0,
+        axis=0,
+    )
     b = g.const(np.array([2**31 - 1000]), "int32", scale=0.0005, zero_point=0)
     y = g.tensor((1, 1, 1, 1) if kind == "CONV_2D" else (1, 1), scale=1e6, zero_point=0)
-    options = ({"padding": "VALID", "stride_h": 1, "stride_w": 1, "dilation_h_factor": 1, "dilation_w_factor": 1}
-               if kind == "CONV_2D" else {"keep_num_dims": False})
+    options = (
+        {"padding": "VALID", "stride_h": 1, "stride_w": 1, "dilation_h_factor": 1, "dilation_w_factor": 1}
+        if kind == "CONV_2D"
+        else {"keep_num_dims": False}
+    )
     g.op(kind, [x, weights_, b], [y], fused_activation_function="NONE", **options)
     return g.build([x], [y]), [[np.full(shape, -128, dtype=np.int8)]]
 
@@ -206,8 +243,14 @@ def test_in_place_convolution_is_not_used_for_batches_above_one():
     """A RESHAPE inside the model can make a batch of 2; the ring-buffer kernel handles batch 1 only."""
     rng = np.random.default_rng(1)
     g = GraphBuilder()
-    window = {"padding": "SAME", "stride_h": 1, "stride_w": 1, "dilation_h_factor": 1, "dilation_w_factor": 1,
-              "fused_activation_function": "NONE"}
+    window = {
+        "padding": "SAME",
+        "stride_h": 1,
+        "stride_w": 1,
+        "dilation_h_factor": 1,
+        "dilation_w_factor": 1,
+        "fused_activation_function": "NONE",
+    }
     x = g.tensor((1, 8, 4, 1), scale=0.05, zero_point=3)
     h = g.tensor((1, 8, 4, 8), scale=0.05, zero_point=-5)
     g.op("CONV_2D", [x, weights(g, rng, (8, 1, 1, 1), axis=0), bias(g, rng, 8)], [h], **window)

@@ -1,11 +1,13 @@
 """ADD and MUL, with broadcasting, against tflite-micro on generated models."""
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygen.builder import GraphBuilder
-from tinygen.errors import TinygenError
 from tinygen.compiler.lower import lower
+from tinygen.errors import TinygenError
 
 from ..bitexact import assert_bit_exact
 from ..gen import activation, activation_quant
@@ -65,13 +67,14 @@ def broadcast_shapes(draw, max_rank=6):
     for _ in range(2):
         kept = draw(st.lists(st.booleans(), min_size=rank, max_size=rank))
         shape = [d if k else 1 for d, k in zip(out, kept)]
-        shapes.append(tuple(shape[draw(st.integers(0, rank - 1)):]))
+        shapes.append(tuple(shape[draw(st.integers(0, rank - 1)) :]))
     return tuple(np.broadcast_shapes(*shapes)), shapes[0], shapes[1]
 
 
 @SETTINGS
-@given(kind=st.sampled_from(["ADD", "MUL"]), seed=st.integers(0, 2**31), shapes=broadcast_shapes(),
-       const2=st.booleans())
+@given(
+    kind=st.sampled_from(["ADD", "MUL"]), seed=st.integers(0, 2**31), shapes=broadcast_shapes(), const2=st.booleans()
+)
 def test_broadcast(kind, seed, shapes, const2):
     out_shape, shape1, shape2 = shapes
     assert_bit_exact(_binary_model(kind, seed, out_shape, shape1, shape2, const2))

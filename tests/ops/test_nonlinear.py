@@ -1,11 +1,13 @@
 """LOGISTIC and TANH against tflite-micro: every int8 input at chosen scales, and generated models."""
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygen.builder import GraphBuilder
-from tinygen.errors import TinygenError
 from tinygen.compiler.lower import lower
+from tinygen.errors import TinygenError
 
 from ..bitexact import assert_bit_exact
 
@@ -36,15 +38,20 @@ def test_every_input(kind):
 
 
 @SETTINGS
-@given(kind=st.sampled_from(["LOGISTIC", "TANH"]), seed=st.integers(0, 2**31),
-       shape=st.lists(st.integers(1, 9), min_size=1, max_size=4).map(lambda s: (1, *s)))
+@given(
+    kind=st.sampled_from(["LOGISTIC", "TANH"]),
+    seed=st.integers(0, 2**31),
+    shape=st.lists(st.integers(1, 9), min_size=1, max_size=4).map(lambda s: (1, *s)),
+)
 def test_generated(kind, seed, shape):
     rng = np.random.default_rng(seed)
     assert_bit_exact(_model(kind, shape, float(10 ** rng.uniform(-3, 0.5)), int(rng.integers(-128, 128))))
 
 
-@pytest.mark.parametrize("kind, scale, zero_point", [("LOGISTIC", 1 / 256, 0), ("LOGISTIC", 1 / 128, -128),
-                                                     ("TANH", 1 / 128, 10), ("TANH", 0.5, 0)])
+@pytest.mark.parametrize(
+    "kind, scale, zero_point",
+    [("LOGISTIC", 1 / 256, 0), ("LOGISTIC", 1 / 128, -128), ("TANH", 1 / 128, 10), ("TANH", 0.5, 0)],
+)
 def test_output_off_the_kernel_grid_is_refused(kind, scale, zero_point):
     g = GraphBuilder()
     x = g.tensor((1, 4), scale=0.1, zero_point=0)

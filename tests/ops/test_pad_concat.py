@@ -1,11 +1,13 @@
 """PAD, PADV2 and CONCATENATION (pure copies) against tflite-micro, on generated models."""
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygen.builder import GraphBuilder
-from tinygen.errors import TinygenError
 from tinygen.compiler.lower import lower
+from tinygen.errors import TinygenError
 
 from ..bitexact import assert_bit_exact
 from ..gen import activation_quant
@@ -60,9 +62,13 @@ def concat_cases(draw):
     base = _shape(draw, rank)
     count = draw(st.integers(2, 10))
     sizes = draw(st.lists(st.integers(1, 4), min_size=count, max_size=count))
-    shapes = [base[:axis % rank] + (n,) + base[axis % rank + 1:] for n in sizes]
-    return {"seed": draw(st.integers(0, 2**31)), "shapes": shapes, "axis": axis,
-            "constants": draw(st.lists(st.booleans(), min_size=count, max_size=count))}
+    shapes = [base[: axis % rank] + (n,) + base[axis % rank + 1 :] for n in sizes]
+    return {
+        "seed": draw(st.integers(0, 2**31)),
+        "shapes": shapes,
+        "axis": axis,
+        "constants": draw(st.lists(st.booleans(), min_size=count, max_size=count)),
+    }
 
 
 def _concat_model(seed, shapes, axis, constants, input_quants=None, activation="NONE"):

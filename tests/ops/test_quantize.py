@@ -1,7 +1,9 @@
 """QUANTIZE (float -> int8, int8 -> int8) and DEQUANTIZE against tflite-micro, over every int8 value."""
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygen.builder import GraphBuilder
 
@@ -46,7 +48,7 @@ def _ties(scale: float) -> np.ndarray:
     return np.concatenate([mid, np.nextafter(mid, np.float32(-np.inf)), np.nextafter(mid, np.float32(np.inf))])
 
 
-@pytest.mark.parametrize("scale, zero_point", [(2.0 ** -5, 0), (2.0 ** -7, -128), (0.0123, 17), (0.37, -60)])
+@pytest.mark.parametrize("scale, zero_point", [(2.0**-5, 0), (2.0**-7, -128), (0.0123, 17), (0.37, -60)])
 def test_quantize_float_midpoints(scale, zero_point):
     values = _ties(scale)
     g = GraphBuilder()

@@ -1,6 +1,8 @@
 """Standalone RELU and RELU6 against tflite-micro, over every int8 value."""
+
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygen.builder import GraphBuilder
 

@@ -1,16 +1,18 @@
 """SOFTMAX against tflite-micro: generated models, ties, deep rows and extreme scales."""
+
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygen.builder import GraphBuilder
+from tinygen.compiler.lower import lower
+from tinygen.compiler.pipeline import LoadedModel, compile_model
+from tinygen.device.host import HostTarget, build_host
 from tinygen.errors import TinygenError
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.compiler.lower import lower
-from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.reference import _check_reference_can_run
-from tinygen.device.host import HostTarget, build_host
 
 from ..bitexact import assert_bit_exact
 
@@ -26,22 +28,29 @@ def _model(shape, scale: float, zero_point: int, beta: float, out_scale: float =
 
 
 @SETTINGS
-@given(seed=st.integers(0, 2**31), shape=st.lists(st.integers(1, 8), min_size=0, max_size=2).flatmap(
-    lambda outer: st.integers(1, 300).map(lambda depth: (1, *outer, depth))),
-    beta=st.sampled_from([0.5, 1.0, 2.0, 0.37]))
+@given(
+    seed=st.integers(0, 2**31),
+    shape=st.lists(st.integers(1, 8), min_size=0, max_size=2).flatmap(
+        lambda outer: st.integers(1, 300).map(lambda depth: (1, *outer, depth))
+    ),
+    beta=st.sampled_from([0.5, 1.0, 2.0, 0.37]),
+)
 def test_generated(seed, shape, beta):
     rng = np.random.default_rng(seed)
     assert_bit_exact(_model(shape, float(10 ** rng.uniform(-3, 0)), int(rng.integers(-128, 128)), beta))
 
 
-@pytest.mark.parametrize("scale, beta", [
-    (2.0**-26 * 1.0001, 1.0),  # just above the smallest multiplier tflite-micro accepts: all exps ~1
-    (1e-4, 1.0),
-    (0.5, 1.0),    # diff_min = -31: the tail contributes nothing
-    (7.25, 1.0),
-    (20.5, 1.0),   # beta * scale >= 16: shift 31, diff_min 0, only the maxima count
-    (40.5, 1.0),   # beta * scale * 2^26 >= 2^31: the multiplier is capped at 2^31 - 1
-])
+@pytest.mark.parametrize(
+    "scale, beta",
+    [
+        (2.0**-26 * 1.0001, 1.0),  # just above the smallest multiplier tflite-micro accepts: all exps ~1
+        (1e-4, 1.0),
+        (0.5, 1.0),  # diff_min = -31: the tail contributes nothing
+        (7.25, 1.0),
+        (20.5, 1.0),  # beta * scale >= 16: shift 31, diff_min 0, only the maxima count
+        (40.5, 1.0),  # beta * scale * 2^26 >= 2^31: the multiplier is capped at 2^31 - 1
+    ],
+)
 def test_extreme_scales_and_ties(scale, beta):
     rng = np.random.default_rng(1)
     depth = 64
@@ -82,5 +91,5 @@ def test_rows_past_the_reference_limit_round_to_zero(tmp_path):
     model = LoadedModel(parse_tflite(data), data, "test.tflite")
     host = HostTarget(build_host(compile_model(model).generated, tmp_path, sanitize=True), model.graph)
     rows = np.stack([np.zeros(600), np.arange(600) % 256 - 128]).astype(np.int8)[None]
-    (output,), = host.run([[rows]])
+    ((output,),) = host.run([[rows]])
     assert np.all(np.asarray(output) == -128)

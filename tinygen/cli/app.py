@@ -2,6 +2,7 @@
 
 The CLI parses arguments, calls the stages and prints; it chooses nothing itself. No stage imports it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -60,17 +61,27 @@ def print_json(data) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-BOARD_OPTION = click.option("--board", "board_name", required=True,
-                            help="Board id (see `tinygen boards`) or a path to a board .toml file.")
-PORT_OPTION = click.option("--port", default=None,
-                           help="Serial port of a board running the model's firmware [default: the board's emulator].")
+BOARD_OPTION = click.option(
+    "--board", "board_name", required=True, help="Board id (see `tinygen boards`) or a path to a board .toml file."
+)
+PORT_OPTION = click.option(
+    "--port", default=None, help="Serial port of a board running the model's firmware [default: the board's emulator]."
+)
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 _QUANTIZER_OPTIONS = (
-    click.option("--calibration", type=click.Path(dir_okay=False),
-                 help="Sample inputs (.npy, or .npz with x and optionally y) to quantize a float model with."),
-    click.option("--method", type=click.Choice(METHODS), default="minmax", show_default=True,
-                 help="How activation ranges are chosen (see the README's Float models section)."),
+    click.option(
+        "--calibration",
+        type=click.Path(dir_okay=False),
+        help="Sample inputs (.npy, or .npz with x and optionally y) to quantize a float model with.",
+    ),
+    click.option(
+        "--method",
+        type=click.Choice(METHODS),
+        default="minmax",
+        show_default=True,
+        help="How activation ranges are chosen (see the README's Float models section).",
+    ),
     click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per output channel."),
     click.option("--float-io", is_flag=True, help="Keep float inputs and outputs (QUANTIZE/DEQUANTIZE at the edges)."),
 )
@@ -90,6 +101,7 @@ class QuantizerOptions:
 
 def quantizer_options(command):
     """Adds the quantizer's options; the command receives them as one `quantizer` argument."""
+
     def wrapper(calibration, method, per_tensor, float_io, **kwargs):
         return command(quantizer=QuantizerOptions(calibration, method, not per_tensor, float_io), **kwargs)
 

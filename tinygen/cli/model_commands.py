@@ -1,4 +1,5 @@
 """Commands that read a model and write files: boards, inspect, quantize, plan, build."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,8 +31,16 @@ def boards(as_json: bool) -> None:
 
 
 def _board_summary(b: Board) -> dict:
-    return {"id": b.id, "name": b.name, "mcu": b.mcu, "core": b.core, "clock_hz": b.clock_hz,
-            "flash_bytes": b.flash.size_bytes, "ram_bytes": b.ram.size_bytes, "emulator": b.qemu_machine}
+    return {
+        "id": b.id,
+        "name": b.name,
+        "mcu": b.mcu,
+        "core": b.core,
+        "clock_hz": b.clock_hz,
+        "flash_bytes": b.flash.size_bytes,
+        "ram_bytes": b.ram.size_bytes,
+        "emulator": b.qemu_machine,
+    }
 
 
 def _kib(n: int) -> str:
@@ -55,22 +64,30 @@ def inspect(model: str, as_json: bool) -> None:
         q = out.get("quantization", {})
         quant = f"{q['scale']:.6g} / {q['zero_point']}" if "scale" in q else ""
         name = op["op"] if op["supported"] else f"{op['op']} (unsupported)"
-        table.add_row(str(op["index"]), name, str(out["shape"]), out["dtype"], quant, f"{op['parameters']:,}",
-                      f"{op['macs']:,}")
+        table.add_row(
+            str(op["index"]), name, str(out["shape"]), out["dtype"], quant, f"{op['parameters']:,}", f"{op['macs']:,}"
+        )
     console.print(table)
     for role in ("inputs", "outputs"):
         for t in info[role]:
             q = t.get("quantization", {})
             quant = f", scale {q['scale']:.6g}, zero point {q['zero_point']}" if "scale" in q else ""
             console.print(f"{role[:-1]} {t['name']}: {t['dtype']} {t['shape']}{quant}")
-    console.print(f"{len(info['ops'])} ops, {info['parameters']:,} parameters ({info['weight_bytes']:,} bytes), "
-                  f"{info['macs']:,} MACs")
+    console.print(
+        f"{len(info['ops'])} ops, {info['parameters']:,} parameters ({info['weight_bytes']:,} bytes), "
+        f"{info['macs']:,} MACs"
+    )
 
 
 @main.command("quantize")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="The int8 model [default: <model name>_int8.tflite beside MODEL].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The int8 model [default: <model name>_int8.tflite beside MODEL].",
+)
 @click.option("--report", is_flag=True, help="Show per-tensor ranges, int8 parameters and SQNR.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with the report).")
 @quantizer_options
@@ -85,8 +102,15 @@ def quantize_command(model: str, output: str | None, report: bool, as_json: bool
     if not is_float_graph(loaded.graph):
         raise TinygenError(f"{model} is already quantized; tinygen quantize reads float models")
     data = load_calibration(quantizer.calibration, loaded.graph)
-    result = quantize(loaded.graph, data, quantizer.method, quantizer.per_channel, quantizer.float_io,
-                      report=report or as_json, progress=True)
+    result = quantize(
+        loaded.graph,
+        data,
+        quantizer.method,
+        quantizer.per_channel,
+        quantizer.float_io,
+        report=report or as_json,
+        progress=True,
+    )
     out = Path(output or Path(model).with_name(f"{Path(model).stem}_int8.tflite"))
     try:
         out.write_bytes(result.tflite_bytes)
@@ -102,24 +126,39 @@ def quantize_command(model: str, output: str | None, report: bool, as_json: bool
 
 
 def _print_quantization_report(report) -> None:
-    table = Table("tensor", "from", "range", "scale", "zero point", "SQNR dB",
-                  title=f"{report.method} ranges over {report.samples} samples")
+    table = Table(
+        "tensor",
+        "from",
+        "range",
+        "scale",
+        "zero point",
+        "SQNR dB",
+        title=f"{report.method} ranges over {report.samples} samples",
+    )
     table.columns[0].overflow = "fold"  # converter names are long, and the end tells layers apart
     for t in report.tensors:
-        table.add_row(t.name, t.kind, f"[{t.low:.4g}, {t.high:.4g}]", f"{t.scale:.4g}", str(t.zero_point),
-                      f"{t.sqnr_db:.1f}")
+        table.add_row(
+            t.name, t.kind, f"[{t.low:.4g}, {t.high:.4g}]", f"{t.scale:.4g}", str(t.zero_point), f"{t.sqnr_db:.1f}"
+        )
     console.print(table)
     if report.float_accuracy is not None:
-        console.print(f"top-1 on the calibration labels: float {report.float_accuracy:.2%}, "
-                      f"int8 (simulated) {report.int8_accuracy:.2%}")
+        console.print(
+            f"top-1 on the calibration labels: float {report.float_accuracy:.2%}, "
+            f"int8 (simulated) {report.int8_accuracy:.2%}"
+        )
 
 
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @BOARD_OPTION
 @JSON_OPTION
-@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
-              help="Also write report.html (memory timeline, flash map) into this directory.")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write report.html (memory timeline, flash map) into this directory.",
+)
 @quantizer_options
 def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, quantizer: QuantizerOptions) -> None:
     """Show MODEL's static memory plan on BOARD: arena, lower bound, flash, RAM, fit, live bytes per layer."""
@@ -135,12 +174,15 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
         return
     table = Table("#", "op", "kernel", "output bytes", "live bytes", title=f"{model} on {board.id}")
     for layer in summary["layers"]:
-        table.add_row(str(layer["index"]), layer["op"], layer["kernel"], f"{layer['output_bytes']:,}",
-                      f"{layer['live_bytes']:,}")
+        table.add_row(
+            str(layer["index"]), layer["op"], layer["kernel"], f"{layer['output_bytes']:,}", f"{layer['live_bytes']:,}"
+        )
     console.print(table)
     fit = estimate_fit(compiled, board)
-    console.print(f"arena {summary['arena_bytes']:,} bytes ({summary['strategy']}); lower bound "
-                  f"{summary['lower_bound_bytes']:,} bytes ({100 * summary['gap_to_lower_bound']:+.1f}%)")
+    console.print(
+        f"arena {summary['arena_bytes']:,} bytes ({summary['strategy']}); lower bound "
+        f"{summary['lower_bound_bytes']:,} bytes ({100 * summary['gap_to_lower_bound']:+.1f}%)"
+    )
     console.print(f"weights {fit.weights_bytes:,} bytes, code about {fit.code_estimate_bytes:,} bytes")
     for region in (fit.flash, fit.ram):
         console.print(region.describe())
@@ -150,13 +192,20 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @BOARD_OPTION
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Project directory [default: ./<model name>-<board>].")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Project directory [default: ./<model name>-<board>].",
+)
 @click.option("--no-compile", is_flag=True, help="Write the sources only.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: the directory, the fit and, once built, sizes.")
 @quantizer_options
-def build(model: str, board_name: str, out_dir: str | None, no_compile: bool, as_json: bool,
-          quantizer: QuantizerOptions) -> None:
+def build(
+    model: str, board_name: str, out_dir: str | None, no_compile: bool, as_json: bool, quantizer: QuantizerOptions
+) -> None:
     """Compile MODEL into C sources for BOARD and build them (a float MODEL needs --calibration)."""
     from ..device.firmware import build_project
 

@@ -1,4 +1,5 @@
 """Commands that run a model on a target (the host, an emulator, a board): verify, invoke, profile, flash."""
+
 from __future__ import annotations
 
 import json
@@ -21,15 +22,28 @@ from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, conso
 @BOARD_OPTION
 @click.option("--samples", default=100, show_default=True, type=click.IntRange(1), help="Random inputs to try.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random inputs.")
-@click.option("--data", type=click.Path(dir_okay=False), default=None,
-              help="Inputs instead of random ones: .npy, or .npz with x (and labels y for accuracy).")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Inputs instead of random ones: .npy, or .npz with x (and labels y for accuracy).",
+)
 @PORT_OPTION
 @JSON_OPTION
 @quantizer_options
-def verify(model: str, board_name: str, samples: int, seed: int, data: str | None, port: str | None, as_json: bool,
-           quantizer: QuantizerOptions) -> None:
+def verify(
+    model: str,
+    board_name: str,
+    samples: int,
+    seed: int,
+    data: str | None,
+    port: str | None,
+    as_json: bool,
+    quantizer: QuantizerOptions,
+) -> None:
     """Run MODEL compiled for BOARD and tflite-micro on the same inputs; exit 0 only if bit-exact."""
-    from ..verify import random_samples, verify as verify_model
+    from ..verify import random_samples
+    from ..verify import verify as verify_model
 
     board = load_board(board_name)
     loaded = quantizer.load(model)
@@ -56,15 +70,32 @@ def verify(model: str, board_name: str, samples: int, seed: int, data: str | Non
 @main.command("invoke")
 @click.argument("model", type=click.Path(dir_okay=False))
 @BOARD_OPTION
-@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False),
-              help="The input (.npy): real values, quantized with the model's input scale and zero point.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Write the first output, dequantized to float32, as .npy.")
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The input (.npy): real values, quantized with the model's input scale and zero point.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the first output, dequantized to float32, as .npy.",
+)
 @PORT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: each output's shape, raw values and real values.")
 @quantizer_options
-def invoke_command(model: str, board_name: str, input_path: str, output: str | None, port: str | None,
-                   as_json: bool, quantizer: QuantizerOptions) -> None:
+def invoke_command(
+    model: str,
+    board_name: str,
+    input_path: str,
+    output: str | None,
+    port: str | None,
+    as_json: bool,
+    quantizer: QuantizerOptions,
+) -> None:
     """Run MODEL once on BOARD (the host, an emulator, or the board on --port) and print the outputs."""
     from ..values import dequantize, quantize_input
 
@@ -85,8 +116,14 @@ def invoke_command(model: str, board_name: str, input_path: str, output: str | N
     if output:
         np.save(output, values[0])
     if as_json:
-        print_json({"outputs": [{"shape": list(q.shape), "raw": q.reshape(-1).tolist(),
-                                 "values": v.reshape(-1).tolist()} for q, v in zip(outputs, values)]})
+        print_json(
+            {
+                "outputs": [
+                    {"shape": list(q.shape), "raw": q.reshape(-1).tolist(), "values": v.reshape(-1).tolist()}
+                    for q, v in zip(outputs, values)
+                ]
+            }
+        )
         return
     for i, (q, v) in enumerate(zip(outputs, values)):
         click.echo(f"output {i} {list(q.shape)}: raw {q.reshape(-1).tolist()}")
@@ -102,8 +139,9 @@ def invoke_command(model: str, board_name: str, input_path: str, output: str | N
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random input profiled.")
 @JSON_OPTION
 @quantizer_options
-def profile_command(model: str, board_name: str, port: str | None, seed: int, as_json: bool,
-                    quantizer: QuantizerOptions) -> None:
+def profile_command(
+    model: str, board_name: str, port: str | None, seed: int, as_json: bool, quantizer: QuantizerOptions
+) -> None:
     """Per-layer cycles (a real board) or instructions (the emulator) of one inference of MODEL."""
     from ..reports.profile import build_profile
     from ..verify import random_samples
@@ -117,13 +155,29 @@ def profile_command(model: str, board_name: str, port: str | None, seed: int, as
     if as_json:
         print_json(result.as_json())
         return
-    table = Table("#", "op", "output", "MACs", result.unit, "share", f"MACs per {result.unit[:-1]}",
-                  title=f"{model} on {board.id} ({result.unit})")
+    table = Table(
+        "#",
+        "op",
+        "output",
+        "MACs",
+        result.unit,
+        "share",
+        f"MACs per {result.unit[:-1]}",
+        title=f"{model} on {board.id} ({result.unit})",
+    )
     for p in result.layers:
-        table.add_row(str(p.index), p.op, str(list(p.output_shape)), f"{p.macs:,}", f"{p.count:,}",
-                      f"{p.count / max(result.total, 1):.1%}", f"{p.macs / p.count:.3f}" if p.count else "-")
-    table.add_row("", "total", "", f"{result.macs:,}", f"{result.total:,}", "100.0%",
-                  f"{result.macs / max(result.total, 1):.3f}")
+        table.add_row(
+            str(p.index),
+            p.op,
+            str(list(p.output_shape)),
+            f"{p.macs:,}",
+            f"{p.count:,}",
+            f"{p.count / max(result.total, 1):.1%}",
+            f"{p.macs / p.count:.3f}" if p.count else "-",
+        )
+    table.add_row(
+        "", "total", "", f"{result.macs:,}", f"{result.total:,}", "100.0%", f"{result.macs / max(result.total, 1):.3f}"
+    )
     console.print(table)
 
 

@@ -3,6 +3,7 @@
 Everything rendered is a pure function of the lowered model and its plan: the same
 model and options give byte-identical sources (no dates, no absolute paths).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,9 +14,9 @@ import numpy as np
 from .. import __version__
 from ..ir import Graph, Tensor
 from ..ops.cstruct import initializer, layout_checks
-from .layer import Arg, Layer, LoweredModel
-from .memory import MemoryPlan, storage_roots
 from ..resources import render, resource_dir
+from .layer import Arg, Layer, LoweredModel
+from .memory import MemoryPlan
 
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
 API_DTYPES = {"int8": "TG_INT8", "int32": "TG_INT32", "float32": "TG_FLOAT32"}
@@ -39,7 +40,7 @@ class GeneratedModel:
 
 def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str) -> GeneratedModel:
     graph = model.graph
-    storage = _Storage(graph, plan, storage_roots(model))
+    storage = _Storage(graph, plan)
     context = {
         "version": __version__,
         "source": Path(source).name,
@@ -68,8 +69,8 @@ def runtime_sources(c_files: set[str]) -> dict[str, str]:
 class _Storage:
     """Where each tensor lives: a flash array for constants, an arena offset otherwise."""
 
-    def __init__(self, graph: Graph, plan: MemoryPlan, roots: dict[int, int]) -> None:
-        self.graph, self.plan, self.roots = graph, plan, roots
+    def __init__(self, graph: Graph, plan: MemoryPlan) -> None:
+        self.graph, self.plan, self.roots = graph, plan, plan.roots
 
     def root(self, tensor: int) -> Tensor:
         return self.graph.tensor(self.roots.get(tensor, tensor))
@@ -114,14 +115,23 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
     if not layer.kernel:
         return info
     arrays = [
-        {"name": f"tg_layer{index}_{name}", "ctype": C_TYPES[_dtype_name(values)], "count": values.size,
-         "body": _c_values(values)}
+        {
+            "name": f"tg_layer{index}_{name}",
+            "ctype": C_TYPES[_dtype_name(values)],
+            "count": values.size,
+            "body": _c_values(values),
+        }
         for name, values in layer.consts.items()
     ]
     arrays += [
-        {"name": f"tg_layer{index}_pointers{n}", "ctype": f"{C_TYPES[storage.root(a.ref[0]).dtype]} *const",
-         "count": len(a.ref), "body": ", ".join(storage.pointer(t) for t in a.ref)}
-        for n, a in enumerate(layer.args) if a.kind == "tensors"
+        {
+            "name": f"tg_layer{index}_pointers{n}",
+            "ctype": f"{C_TYPES[storage.root(a.ref[0]).dtype]} *const",
+            "count": len(a.ref),
+            "body": ", ".join(storage.pointer(t) for t in a.ref),
+        }
+        for n, a in enumerate(layer.args)
+        if a.kind == "tensors"
     ]
     info.update(
         arrays=arrays,
@@ -149,12 +159,27 @@ def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
     quantized = t.quant is not None and t.dtype != "float32"
     scale = t.scale if quantized else 0.0
     dims = ", ".join(str(d) for d in t.shape) or "0"
-    fields = [f'"{_c_string(t.name)}"', API_DTYPES[t.dtype], str(len(t.shape)), f"{{{dims}}}",
-              _c_float(scale), str(t.zero_point if quantized else 0), f"{t.nbytes}u", storage.pointer(t.index)]
+    fields = [
+        f'"{_c_string(t.name)}"',
+        API_DTYPES[t.dtype],
+        str(len(t.shape)),
+        f"{{{dims}}}",
+        _c_float(scale),
+        str(t.zero_point if quantized else 0),
+        f"{t.nbytes}u",
+        storage.pointer(t.index),
+    ]
     return {
-        "role": role, "position": position, "name": _c_string(t.name), "dtype": t.dtype, "shape": list(t.shape),
-        "quantized": quantized, "scale_text": repr(scale), "zero_point": t.zero_point if quantized else 0,
-        "bytes": t.nbytes, "initializer": "{" + ", ".join(fields) + "}",
+        "role": role,
+        "position": position,
+        "name": _c_string(t.name),
+        "dtype": t.dtype,
+        "shape": list(t.shape),
+        "quantized": quantized,
+        "scale_text": repr(scale),
+        "zero_point": t.zero_point if quantized else 0,
+        "bytes": t.nbytes,
+        "initializer": "{" + ", ".join(fields) + "}",
     }
 
 
@@ -167,7 +192,7 @@ def _c_values(values: np.ndarray, indent: str = "") -> str:
         items = ["(-2147483647 - 1)" if v == -(2**31) else str(v) for v in flat.tolist()]
     else:
         items = [str(v) for v in flat.tolist()]
-    lines = [", ".join(items[i:i + VALUES_PER_LINE]) for i in range(0, len(items), VALUES_PER_LINE)]
+    lines = [", ".join(items[i : i + VALUES_PER_LINE]) for i in range(0, len(items), VALUES_PER_LINE)]
     return (",\n").join(indent + line for line in lines)
 
 

@@ -5,6 +5,7 @@ layer parameters; exact) + code (an estimate, see CODE_BYTES_*) + the board's fr
 reserve. RAM: the planned arena (exact) + stack + heap + the framework reserve.
 The estimate is checked before anything is built; the ELF's real sizes come after.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 
 from ..boards import Board
 from ..errors import TinygenError
-from .memory import storage_roots
 from .pipeline import CompiledModel
 
 # Measured with arm-none-eabi-gcc 12 -O2 for Cortex-M3/M4: every kernel source is under 1,500
@@ -37,8 +37,7 @@ class Region:
         return self.available_bytes - self.needed_bytes
 
     def describe(self) -> str:
-        verdict = (f"{self.headroom_bytes:,} bytes to spare" if self.fits
-                   else f"over by {-self.headroom_bytes:,} bytes")
+        verdict = f"{self.headroom_bytes:,} bytes to spare" if self.fits else f"over by {-self.headroom_bytes:,} bytes"
         return f"{self.name}: needs {self.needed_bytes:,} of {self.available_bytes:,} bytes ({verdict})"
 
 
@@ -57,11 +56,16 @@ class FitReport:
 
     def as_json(self) -> dict:
         return {
-            "board": self.board, "fits": self.fits, "weights_bytes": self.weights_bytes,
-            "code_estimate_bytes": self.code_estimate_bytes, "arena_bytes": self.arena_bytes,
-            "flash_bytes": self.flash.needed_bytes, "flash_available_bytes": self.flash.available_bytes,
+            "board": self.board,
+            "fits": self.fits,
+            "weights_bytes": self.weights_bytes,
+            "code_estimate_bytes": self.code_estimate_bytes,
+            "arena_bytes": self.arena_bytes,
+            "flash_bytes": self.flash.needed_bytes,
+            "flash_available_bytes": self.flash.available_bytes,
             "flash_headroom_bytes": self.flash.headroom_bytes,
-            "ram_bytes": self.ram.needed_bytes, "ram_available_bytes": self.ram.available_bytes,
+            "ram_bytes": self.ram.needed_bytes,
+            "ram_available_bytes": self.ram.available_bytes,
             "ram_headroom_bytes": self.ram.headroom_bytes,
         }
 
@@ -70,7 +74,7 @@ def layer_flash_bytes(compiled: CompiledModel) -> list[int]:
     """Flash bytes of each layer's constants: the weights it reads first (a tensor shared by
     several layers counts once, at its first), its per-layer arrays and its params struct."""
     lowered, graph = compiled.lowered, compiled.model.graph
-    roots = storage_roots(lowered)
+    roots = compiled.plan.roots
     counted: set[int] = set()
     sizes = []
     for layer in lowered.layers:
@@ -104,5 +108,7 @@ def check_fit(compiled: CompiledModel, board: Board) -> FitReport:
 
 def _int_fields(params) -> int:
     """How many int32 fields a params struct has (nested structs included)."""
-    return sum(_int_fields(getattr(params, f.name)) if dataclasses.is_dataclass(getattr(params, f.name)) else 1
-               for f in dataclasses.fields(params))
+    return sum(
+        _int_fields(getattr(params, f.name)) if dataclasses.is_dataclass(getattr(params, f.name)) else 1
+        for f in dataclasses.fields(params)
+    )

@@ -10,6 +10,7 @@ Two kinds, both declared by the op's record (tinygen/ops):
   those channels' outputs over them; a stride-1 convolution with equal input and output
   shapes keeps a ring of filter-height input rows and writes each output row over its input row.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,5 @@
 """What lowering produces: one Layer per op, naming a C kernel and its compile-time arguments."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

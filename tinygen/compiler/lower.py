@@ -1,4 +1,5 @@
 """Lowering: Graph -> LoweredModel, one Layer per op through its record, every constant computed here."""
+
 from __future__ import annotations
 
 from ..errors import TinygenError
@@ -6,11 +7,8 @@ from ..ir import Graph
 from ..ops import SUPPORTED_OPS, op_def
 from .layer import LoweredModel
 
-MAX_IO_RANK = 6  # TG_MAX_DIMS in firmware/tg_model_api.h
-
 
 def lower(graph: Graph) -> LoweredModel:
-    check_graph(graph)
     layers = []
     for op in graph.ops:
         record = op_def(op.kind)
@@ -18,25 +16,3 @@ def lower(graph: Graph) -> LoweredModel:
             raise TinygenError(f"op {op.index} ({op.kind}) is not supported; supported ops: {', '.join(SUPPORTED_OPS)}")
         layers.append(record.lower(op, graph))
     return LoweredModel(graph, layers)
-
-
-def check_graph(graph: Graph) -> None:
-    """Model-level limits: static batch-1 shapes and ops in execution order."""
-    for i in (*graph.inputs, *graph.outputs):
-        t = graph.tensor(i)
-        if len(t.shape) > MAX_IO_RANK:
-            raise TinygenError(f"model input/output {t.name} has rank {len(t.shape)}; at most {MAX_IO_RANK} is supported")
-    for i in graph.inputs:
-        t = graph.tensor(i)
-        if len(t.shape) >= 2 and t.shape[0] != 1:
-            raise TinygenError(f"tensor {t.name} has batch size {t.shape[0]}; tinygen compiles batch 1")
-    available = set(graph.inputs) | {t.index for t in graph.tensors if t.is_constant}
-    for op in graph.ops:
-        for i in op.inputs:
-            if i >= 0 and i not in available:
-                raise TinygenError(f"op {op.index} ({op.kind}) reads tensor {graph.tensor(i).name} before it is "
-                                   "computed; the ops are not in execution order")
-        available.update(op.outputs)
-    for i in graph.outputs:
-        if i not in available:
-            raise TinygenError(f"output tensor {graph.tensor(i).name} is never computed")

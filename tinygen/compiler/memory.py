@@ -16,11 +16,12 @@
    sharing undone: no plan without in-place execution can go below it.
 Constant tensors stay in flash and are not planned.
 """
+
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .layer import LoweredModel
 
@@ -46,6 +47,7 @@ class MemoryPlan:
     offsets: dict[str, int]  # buffer name -> arena offset
     tensor_offsets: dict[int, int]  # tensor index -> arena offset
     scratch_offsets: dict[int, int]  # layer position -> arena offset of its scratch
+    roots: dict[int, int]  # tensor index -> the tensor whose storage it lives in (absent when its own)
 
     def live_bytes(self, layer: int) -> int:
         """Bytes of the buffers alive while the layer at this position runs."""
@@ -58,8 +60,11 @@ class MemoryPlan:
 def find_overlaps(buffers: dict[str, Buffer], offsets: dict[str, int]) -> list[tuple[str, str]]:
     """Pairs of buffers alive together that share bytes (a correct plan has none)."""
     items = sorted(buffers.values(), key=lambda b: b.name)
-    return [(a.name, b.name) for a, b in itertools.combinations(items, 2)
-            if _live_together(a, b) and _share_bytes(offsets[a.name], a.size, offsets[b.name], b.size)]
+    return [
+        (a.name, b.name)
+        for a, b in itertools.combinations(items, 2)
+        if _live_together(a, b) and _share_bytes(offsets[a.name], a.size, offsets[b.name], b.size)
+    ]
 
 
 def storage_roots(model: LoweredModel, in_place: bool = True) -> dict[int, int]:
@@ -111,8 +116,9 @@ def collect_buffers(model: LoweredModel, in_place: bool = True) -> dict[str, Buf
 
 
 def peak_live_bytes(buffers: dict[str, Buffer], layers: int) -> int:
-    return max((sum(b.size for b in buffers.values() if b.first <= i <= b.last) for i in range(max(layers, 1))),
-               default=0)
+    return max(
+        (sum(b.size for b in buffers.values() if b.first <= i <= b.last) for i in range(max(layers, 1))), default=0
+    )
 
 
 def plan_memory(model: LoweredModel) -> MemoryPlan:
@@ -124,7 +130,9 @@ def plan_memory(model: LoweredModel) -> MemoryPlan:
         offsets = strategy(items)
         if not best_name or _arena(items, offsets) < _arena(items, best):
             best_name, best = name, offsets
-    if len(items) <= EXACT_SEARCH_MAX_BUFFERS and _arena(items, best) > _align(peak_live_bytes(buffers, len(model.layers))):
+    if len(items) <= EXACT_SEARCH_MAX_BUFFERS and _arena(items, best) > _align(
+        peak_live_bytes(buffers, len(model.layers))
+    ):
         exact = _exact_search(items, _arena(items, best))
         if exact is not None:
             best_name, best = "exact", exact
@@ -132,8 +140,8 @@ def plan_memory(model: LoweredModel) -> MemoryPlan:
     roots = storage_roots(model)
     tensor_offsets = {t: best[b.name] for b in items for t in b.tensors}
     tensor_offsets.update({t: tensor_offsets[r] for t, r in roots.items() if r in tensor_offsets})
-    scratch = {int(b.name[len("scratch"):]): best[b.name] for b in items if b.name.startswith("scratch")}
-    return MemoryPlan(_arena(items, best), lower_bound, best_name, buffers, best, tensor_offsets, scratch)
+    scratch = {int(b.name[len("scratch") :]): best[b.name] for b in items if b.name.startswith("scratch")}
+    return MemoryPlan(_arena(items, best), lower_bound, best_name, buffers, best, tensor_offsets, scratch, roots)
 
 
 # --- placement strategies: buffers in, offsets out ---
@@ -204,7 +212,7 @@ def _exact_search(buffers: list[Buffer], bound: int) -> dict[str, int] | None:
             offset = _first_fit(buf, placed)
             end = _align(offset + buf.size)
             if max(top, end) < bound:
-                extend([*placed, (buf, offset)], rest[:i] + rest[i + 1:], max(top, end))
+                extend([*placed, (buf, offset)], rest[:i] + rest[i + 1 :], max(top, end))
 
     extend([], buffers, 0)
     return best

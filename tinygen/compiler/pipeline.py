@@ -1,19 +1,22 @@
 """The compiler's stages chained: model file -> Graph -> layers -> plan -> C sources."""
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .codegen import GeneratedModel, generate
 from ..errors import TinygenError
 from ..frontends.tflite_reader import parse_tflite
 from ..ir import Graph
-from .layer import LoweredModel
+from .codegen import GeneratedModel, generate
 from .inplace import apply_in_place
+from .layer import LoweredModel
 from .lower import lower
 from .memory import MemoryPlan, plan_memory
 from .schedule import schedule
+from .validate import validate
 
 
 @dataclass
@@ -49,8 +52,22 @@ def load_model(path: str | Path) -> LoadedModel:
     return LoadedModel(parse_tflite(data, name=str(path)), data, str(path))
 
 
+# The compiler's passes, in order: on the graph, then on its lowered layers.
+GRAPH_PASSES: tuple[tuple[str, Callable[[Graph], Graph]], ...] = (("validate", validate),)
+LAYER_PASSES: tuple[tuple[str, Callable[[LoweredModel], LoweredModel]], ...] = (
+    ("schedule", schedule),  # execution order with the smallest peak of live bytes
+    ("in-place", apply_in_place),  # outputs that may overwrite inputs dying at their op
+)
+
+
 def compile_model(model: LoadedModel) -> CompiledModel:
-    lowered = apply_in_place(schedule(lower(model.graph)))
+    """Graph passes -> lowering (each op through its record) -> layer passes -> memory plan -> C sources."""
+    graph = model.graph
+    for _, graph_pass in GRAPH_PASSES:
+        graph = graph_pass(graph)
+    lowered = lower(graph)
+    for _, layer_pass in LAYER_PASSES:
+        lowered = layer_pass(lowered)
     plan = plan_memory(lowered)
     generated = generate(lowered, plan, model.source, model.model_hash)
     return CompiledModel(model, lowered, plan, generated)
@@ -69,8 +86,14 @@ def read_model(path: str | Path) -> LoadedModel:
     return LoadedModel(parse_tflite(data, name=str(path)), data, str(path))
 
 
-def load_or_quantize(path: str | Path, calibration: str | Path | None = None, method: str = "minmax",
-                     per_channel: bool = True, float_io: bool = False, progress: bool = False) -> LoadedModel:
+def load_or_quantize(
+    path: str | Path,
+    calibration: str | Path | None = None,
+    method: str = "minmax",
+    per_channel: bool = True,
+    float_io: bool = False,
+    progress: bool = False,
+) -> LoadedModel:
     """A model ready to compile: an int8 .tflite as it is; a float .tflite or a Keras model
     quantized on the way with the calibration inputs (see tinygen.quantize)."""
     from ..quantize import is_float_graph, load_calibration, quantize
@@ -79,8 +102,11 @@ def load_or_quantize(path: str | Path, calibration: str | Path | None = None, me
     if not is_float_graph(model.graph):
         return model
     if calibration is None:
-        raise TinygenError(f"{path} is a float model; pass --calibration DATA.npy|.npz (sample inputs, N x input "
-                           "shape) to quantize it to int8 on the way, or run `tinygen quantize` first")
-    result = quantize(model.graph, load_calibration(calibration, model.graph), method, per_channel, float_io,
-                      progress=progress)
+        raise TinygenError(
+            f"{path} is a float model; pass --calibration DATA.npy|.npz (sample inputs, N x input "
+            "shape) to quantize it to int8 on the way, or run `tinygen quantize` first"
+        )
+    result = quantize(
+        model.graph, load_calibration(calibration, model.graph), method, per_channel, float_io, progress=progress
+    )
     return LoadedModel(result.graph, result.tflite_bytes, str(path))

@@ -6,6 +6,7 @@ It is a dynamic program over the sets of ops already run (the "frontiers"): a ch
 one such set per step, a graph with a few parallel branches a few times more. Graphs
 with too many frontiers keep the model's own order.
 """
+
 from __future__ import annotations
 
 from .layer import LoweredModel
@@ -39,8 +40,10 @@ def best_order(model: LoweredModel) -> list[int] | None:
         for t in layer.op.outputs:
             producers.setdefault(root(t), i)
     pinned = {root(t) for t in graph.outputs}  # alive to the end
-    needs = [{producers[root(t)] for t in layer.op.inputs if t >= 0 and root(t) in producers} - {i}
-             for i, layer in enumerate(layers)]
+    needs = [
+        {producers[root(t)] for t in layer.op.inputs if t >= 0 and root(t) in producers} - {i}
+        for i, layer in enumerate(layers)
+    ]
     initial = frozenset(root(t) for t in graph.inputs)
 
     def resident(done: frozenset[int]) -> int:

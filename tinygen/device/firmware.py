@@ -4,19 +4,20 @@ The project (tinygen.device.pio.project) holds the generated model and its kerne
 and in src/ the firmware main for the board's framework plus the serial link server
 (firmware/link/), which answers the host's requests (docs/protocol.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..boards import Board
-from ..errors import TinygenError
 from ..compiler.fit import FitReport, check_fit
-from .link.ports import detect_port
-from .pio.project import BuildResult, run_pio, write_project
 from ..compiler.pipeline import CompiledModel
+from ..errors import TinygenError
 from ..reports.report import write_report
 from ..resources import resource_dir
+from .link.ports import detect_port
+from .pio.project import BuildResult, run_pio, write_project
 from .renode import write_resc
 
 # The firmware main per PlatformIO framework ("" = bare metal with tinygen's HAL).
@@ -34,8 +35,12 @@ class Firmware:
     def as_json(self) -> dict:
         data = {"project": str(self.project), "fit": self.fit.as_json()}
         if self.build:
-            data["elf"] = {"path": str(self.build.elf), "flash_bytes": self.build.flash_bytes,
-                           "ram_bytes": self.build.ram_bytes, "sections": self.build.sections}
+            data["elf"] = {
+                "path": str(self.build.elf),
+                "flash_bytes": self.build.flash_bytes,
+                "ram_bytes": self.build.ram_bytes,
+                "sections": self.build.sections,
+            }
         return data
 
 
@@ -52,16 +57,20 @@ def firmware_sources(board: Board) -> dict[str, str]:
     return files
 
 
-def build_firmware(compiled: CompiledModel, board: Board, out_dir: Path, compile: bool = True,
-                   timeout_s: float = BUILD_TIMEOUT_S) -> Firmware:
+def build_firmware(
+    compiled: CompiledModel, board: Board, out_dir: Path, compile: bool = True, timeout_s: float = BUILD_TIMEOUT_S
+) -> Firmware:
     """Check the fit, write the project and (unless compile=False) build it with `pio run`."""
     fit = check_fit(compiled, board)
     lib = {**compiled.generated.kernel_files, **compiled.generated.files}
     project = write_project(board, Path(out_dir), lib, firmware_sources(board))
     build = run_pio(project, board.id, timeout_s=timeout_s) if compile else None
     if board.emulator and board.emulator.renode_platform:  # boards Renode models and QEMU does not
-        write_resc(board, build.elf if build else project / ".pio" / "build" / board.id / "firmware.elf",
-                   project / "renode.resc")
+        write_resc(
+            board,
+            build.elf if build else project / ".pio" / "build" / board.id / "firmware.elf",
+            project / "renode.resc",
+        )
     return Firmware(project, fit, build)
 
 
@@ -77,8 +86,11 @@ class Project:
     def as_json(self) -> dict:
         if self.firmware:
             return self.firmware.as_json()
-        return {"directory": str(self.directory), "fit": self.fit.as_json(),
-                "binary": str(self.host_binary) if self.host_binary else None}
+        return {
+            "directory": str(self.directory),
+            "fit": self.fit.as_json(),
+            "binary": str(self.host_binary) if self.host_binary else None,
+        }
 
     def describe(self, arena_bytes: int) -> str:
         if self.firmware is None:
@@ -89,8 +101,10 @@ class Project:
         if elf is None:
             lines.append(f"wrote {self.directory}; build it with `pio run -d {self.directory}`")
         else:
-            lines.append(f"built {elf.elf}: flash {elf.flash_bytes:,} bytes (estimate {self.fit.flash.needed_bytes:,}), "
-                         f"RAM {elf.ram_bytes:,} bytes (estimate {self.fit.ram.needed_bytes:,})")
+            lines.append(
+                f"built {elf.elf}: flash {elf.flash_bytes:,} bytes (estimate {self.fit.flash.needed_bytes:,}), "
+                f"RAM {elf.ram_bytes:,} bytes (estimate {self.fit.ram.needed_bytes:,})"
+            )
         return "\n".join(lines)
 
 
@@ -113,8 +127,10 @@ def flash(board: Board, project: Path, port: str | None = None, timeout_s: float
     """Build and upload a firmware project with PlatformIO (the board profile's upload protocol: for
     the Nano 33 BLE a 1200-baud touch, then bossac). Returns the port used."""
     if board.bare_metal:
-        raise TinygenError(f"board '{board.id}' is emulated: there is nothing to flash; tinygen verify, "
-                           "invoke and profile run its firmware in QEMU")
+        raise TinygenError(
+            f"board '{board.id}' is emulated: there is nothing to flash; tinygen verify, "
+            "invoke and profile run its firmware in QEMU"
+        )
     if not (Path(project) / "platformio.ini").is_file():
         raise TinygenError(f"{project} is not a PlatformIO project (no platformio.ini): run tinygen build first")
     port = port or detect_port(board)

@@ -1,4 +1,5 @@
 """The host target: compile the generated C with the host compiler and run it on samples."""
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,18 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
     shutil.copyfile(harness, directory / HARNESS)
     sources = sorted([*(n for n in {**generated.kernel_files, **generated.files} if n.endswith(".c")), HARNESS])
     binary = directory / ("model_host.exe" if os.name == "nt" else "model_host")
-    command = [*shlex.split(host_compiler()), "-std=c99", "-O2", *WARNINGS, *(SANITIZERS if sanitize else []),
-               "-I.", *sources, "-o", binary.name, "-lm"]
+    command = [
+        *shlex.split(host_compiler()),
+        "-std=c99",
+        "-O2",
+        *WARNINGS,
+        *(SANITIZERS if sanitize else []),
+        "-I.",
+        *sources,
+        "-o",
+        binary.name,
+        "-lm",
+    ]
     try:
         result = subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
     except subprocess.TimeoutExpired as e:

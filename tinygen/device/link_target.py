@@ -5,9 +5,9 @@ Counts: a real chip's DWT counts cycles. Under QEMU, -icount makes SysTick advan
 executed instructions, so the same ticks are converted to instructions: a different unit, and
 every report says which.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +35,9 @@ class LinkTarget(Target):
         self._info: DeviceInfo | None = None
 
     @classmethod
-    def open(cls, board: Board, graph: Graph, port: str | None = None, elf: Path | None = None,
-             timeout_s: float = 2.0) -> LinkTarget:
+    def open(
+        cls, board: Board, graph: Graph, port: str | None = None, elf: Path | None = None, timeout_s: float = 2.0
+    ) -> LinkTarget:
         """A real board on `port`, or (without one) `elf` running in the board's QEMU machine."""
         import serial
 
@@ -71,8 +72,10 @@ class LinkTarget(Target):
         """The device's info, after making sure it runs this model."""
         info = self.info
         if info.model_hash != model_hash:
-            raise TinygenError(f"{self.client.name} runs model {info.model_hash} (board '{info.board}'), "
-                               f"not this model ({model_hash}): build and flash it first")
+            raise TinygenError(
+                f"{self.client.name} runs model {info.model_hash} (board '{info.board}'), "
+                f"not this model ({model_hash}): build and flash it first"
+            )
         return info
 
     def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
@@ -82,15 +85,19 @@ class LinkTarget(Target):
         """One inference: the sample's arrays (one per model input) in, the outputs out."""
         graph = self.graph
         if not len(sample) == len(graph.inputs) == len(self.info.inputs):
-            raise TinygenError(f"{len(sample)} input arrays for a model with {len(graph.inputs)} inputs "
-                               f"(the device reports {len(self.info.inputs)})")
+            raise TinygenError(
+                f"{len(sample)} input arrays for a model with {len(graph.inputs)} inputs "
+                f"(the device reports {len(self.info.inputs)})"
+            )
         inputs = []
         for index, value, spec in zip(graph.inputs, sample, self.info.inputs):
             t = graph.tensor(index)
             data = np.ascontiguousarray(value, dtype=NUMPY_DTYPES[t.dtype]).tobytes()
             if len(data) != spec.bytes:
-                raise TinygenError(f"input {t.name!r} has {len(data)} bytes; the device expects {spec.bytes} "
-                                   f"({spec.dtype} {list(spec.shape)})")
+                raise TinygenError(
+                    f"input {t.name!r} has {len(data)} bytes; the device expects {spec.bytes} "
+                    f"({spec.dtype} {list(spec.shape)})"
+                )
             inputs.append(data)
         outputs, _ = self.client.run(inputs, len(graph.outputs))
         result = []
@@ -109,8 +116,7 @@ class LinkTarget(Target):
         if counter == "none":
             raise TinygenError(f"board '{self.board.id}' has no cycle counter to profile with")
         if self.emulator and counter == "systick":
-            return Counts("instructions",
-                          [qemu.instructions_from_ticks(self.board, r, ICOUNT_SHIFT) for r in raw])
+            return Counts("instructions", [qemu.instructions_from_ticks(self.board, r, ICOUNT_SHIFT) for r in raw])
         return Counts("cycles", raw)  # DWT, or SysTick on the CPU clock of a real chip
 
 

@@ -5,6 +5,7 @@ firmware passed to tg_exit) and `start_serial` (UART0 as a TCP server for pyseri
 host code as for a real board). With `icount_shift`, QEMU advances time by 2**shift ns per
 instruction, so SysTick counts (tg_counter_*) are exact and repeatable.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -37,8 +38,7 @@ def _qemu_binary() -> str:
     return path
 
 
-def qemu_argv(board: Board, elf: Path | str, serial: str = "stdio",
-              icount_shift: int | None = None) -> list[str]:
+def qemu_argv(board: Board, elf: Path | str, serial: str = "stdio", icount_shift: int | None = None) -> list[str]:
     """QEMU's command line. serial: "stdio", or "tcp:HOST:PORT" for a TCP server on UART0."""
     if not board.qemu_machine:
         raise TinygenError(f"board '{board.id}' has no QEMU machine")
@@ -48,29 +48,33 @@ def qemu_argv(board: Board, elf: Path | str, serial: str = "stdio",
     argv += ["-nographic", "-monitor", "none"]
     if serial == "stdio":
         # One muxed chardev, so UART and semihosting text both reach stdout, in order.
-        argv += ["-chardev", "stdio,id=c0,mux=on", "-serial", "chardev:c0",
-                 "-semihosting-config", "enable=on,target=native,chardev=c0"]
+        argv += [
+            "-chardev",
+            "stdio,id=c0,mux=on",
+            "-serial",
+            "chardev:c0",
+            "-semihosting-config",
+            "enable=on,target=native,chardev=c0",
+        ]
     else:
         # nodelay: the guest writes a byte at a time, and Nagle would hold each reply ~40 ms.
-        argv += ["-serial", f"{serial},server=on,wait=on,nodelay=on",
-                 "-semihosting-config", "enable=on,target=native"]
+        argv += ["-serial", f"{serial},server=on,wait=on,nodelay=on", "-semihosting-config", "enable=on,target=native"]
     if icount_shift is not None:
         argv += ["-icount", f"shift={icount_shift},align=off,sleep=off"]
     return argv + ["-kernel", str(elf)]
 
 
-def run(board: Board, elf: Path, timeout_s: float = 30,
-        icount_shift: int | None = None) -> QemuResult:
+def run(board: Board, elf: Path, timeout_s: float = 30, icount_shift: int | None = None) -> QemuResult:
     """Run until the firmware exits; a hung guest is killed after timeout_s."""
     argv = qemu_argv(board, elf, icount_shift=icount_shift)
     argv[0] = _qemu_binary()
     try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=timeout_s)
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s)
     except subprocess.TimeoutExpired as e:
         tail = (e.stdout or b"")[-200:].decode("utf-8", errors="replace")
-        raise TinygenError(f"{elf} did not exit within {timeout_s:g} s in QEMU "
-                           f"({board.qemu_machine}); last output: {tail!r}") from None
+        raise TinygenError(
+            f"{elf} did not exit within {timeout_s:g} s in QEMU ({board.qemu_machine}); last output: {tail!r}"
+        ) from None
     if done.returncode == 1 and not done.stdout and done.stderr.startswith(b"qemu-system-arm:"):
         raise TinygenError(f"QEMU failed: {done.stderr.decode(errors='replace').strip()}")
     return QemuResult(done.returncode, done.stdout)
@@ -95,14 +99,14 @@ class QemuSerial:
     stop QEMU.
     """
 
-    def __init__(self, board: Board, elf: Path, icount_shift: int | None = None,
-                 start_timeout_s: float = 10):
+    def __init__(self, board: Board, elf: Path, icount_shift: int | None = None, start_timeout_s: float = 10):
         port = _free_port()
         argv = qemu_argv(board, elf, serial=f"tcp:127.0.0.1:{port}", icount_shift=icount_shift)
         argv[0] = _qemu_binary()
         self.url = f"socket://127.0.0.1:{port}"
-        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         # QEMU says on stderr when it listens; connecting to probe would start the guest.
         listening = threading.Event()
         self._stderr: list[bytes] = []

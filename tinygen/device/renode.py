@@ -5,6 +5,7 @@ platform description and the ELF, and with `uart_port` puts the board's UART on 
 (pyserial: socket://127.0.0.1:PORT). Start it with
 `renode --disable-gui -e "include @SCRIPT" -e start`.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -5,14 +5,15 @@ model as a host process; a port means a board already flashed with the model; ot
 board's emulator runs freshly built firmware). verify, invoke and profile then make the same
 calls whatever the place: run samples, profile one, trace one layer by layer where supported.
 """
+
 from __future__ import annotations
 
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -47,15 +48,16 @@ class Target(ABC):
 
     def profile(self, sample: Sample) -> Counts:
         """Per-layer counts of one inference."""
-        raise TinygenError(f"{self.name} cannot profile: it has no cycle or instruction counter "
-                           "(profile on an emulated or real board)")
+        raise TinygenError(
+            f"{self.name} cannot profile: it has no cycle or instruction counter (profile on an emulated or real board)"
+        )
 
     def trace(self, sample: Sample) -> list[np.ndarray] | None:
         """The output of every layer that runs, in execution order, or None where the target cannot trace."""
         return None
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - most targets hold nothing to release
+        """Release what the target holds (a port, an emulator)."""
 
     def __enter__(self) -> Target:
         return self
@@ -65,8 +67,9 @@ class Target(ABC):
 
 
 @contextmanager
-def open_target(compiled: CompiledModel, board: Board, port: str | None = None,
-                workdir: Path | None = None) -> Iterator[Target]:
+def open_target(
+    compiled: CompiledModel, board: Board, port: str | None = None, workdir: Path | None = None
+) -> Iterator[Target]:
     """The compiled model running for `board`: built into workdir (a temporary folder by default)."""
     with ExitStack() as stack:
         if workdir is None:
@@ -83,8 +86,9 @@ def open_target(compiled: CompiledModel, board: Board, port: str | None = None,
         elf = None
         if port is None:
             if not board.qemu_machine:
-                raise TinygenError(f"board '{board.id}' has no emulator: flash it (tinygen build, tinygen flash) "
-                                   "and pass --port")
+                raise TinygenError(
+                    f"board '{board.id}' has no emulator: flash it (tinygen build, tinygen flash) and pass --port"
+                )
             from .firmware import build_firmware
 
             elf = build_firmware(compiled, board, workdir).build.elf

@@ -4,6 +4,7 @@ TensorFlow is an optional extra (pip install 'tinygen[keras]'); tinygen itself n
 The model is rebuilt with a fixed batch size of 1 first: with a free batch axis the
 converter turns shape handling (Flatten, Reshape) into SHAPE/STRIDED_SLICE/PACK ops.
 """
+
 from __future__ import annotations
 
 import contextlib

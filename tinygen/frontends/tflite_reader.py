@@ -4,6 +4,7 @@ The reader refuses only what the IR cannot hold (several subgraphs, dynamic shap
 a corrupt file); whether tinygen can compile each op is decided later, in lowering,
 so `tinygen inspect` still describes models it cannot build.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,8 +54,10 @@ def _read_tensor(model, t, index: int) -> Tensor:
     shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
     signature = tuple(int(d) for d in t.ShapeSignatureAsNumpy()) if t.ShapeSignatureLength() else shape
     if any(d < 0 for d in (*shape, *signature)):
-        raise TinygenError(f"tensor {index} ({name}) has a dynamic shape {signature}; "
-                           "tinygen needs static shapes (convert with a fixed batch size of 1)")
+        raise TinygenError(
+            f"tensor {index} ({name}) has a dynamic shape {signature}; "
+            "tinygen needs static shapes (convert with a fixed batch size of 1)"
+        )
     dtype = TENSOR_TYPES.get(t.Type())
     if dtype is None:
         raise TinygenError(f"tensor {index} ({name}) has unsupported type code {t.Type()}")

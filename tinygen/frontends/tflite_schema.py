@@ -4,6 +4,7 @@ Which options table an op has, and which of its fields tinygen reads, comes from
 record (tinygen/ops), so the reader and the writer cannot disagree. IR option keys are the
 schema's field names in snake_case; enum fields (padding, activation) hold the enum's name.
 """
+
 import tflite
 
 from ..ops import op_def
@@ -29,6 +30,7 @@ ACTIVATIONS = {
     tflite.ActivationFunctionType.SIGN_BIT: "SIGN_BIT",
 }
 ENUM_FIELDS = {"padding": PADDINGS, "fused_activation_function": ACTIVATIONS}
+
 
 def op_options(kind: str) -> Options:
     """The options table and fields of an op (none for ops tinygen does not support)."""

@@ -3,6 +3,7 @@
 Used by the quantizer to emit int8 models and by the tests to generate models.
 Constant buffers are 16-byte aligned, as the schema asks and TFLM expects.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -68,7 +69,7 @@ def _write_buffers(b: flatbuffers.Builder, graph: Graph) -> list[int]:
             data = np.ascontiguousarray(t.data).astype(t.data.dtype.newbyteorder("<")).tobytes()
             b.StartVector(1, len(data), 16)
             b.head -= len(data)
-            b.Bytes[b.head:b.head + len(data)] = data
+            b.Bytes[b.head : b.head + len(data)] = data
             data = b.EndVector()
         _Buffer.BufferStart(b)
         if data is not None:

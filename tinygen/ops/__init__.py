@@ -3,6 +3,7 @@
 Every module in this package that defines OPS is an op family; adding a module adds its
 ops everywhere (reader, lowering, quantizer, reports). docs/adding-an-op.md walks through it.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """CONV_2D and DEPTHWISE_CONV_2D -> tg_conv_s8, tg_depthwise_s8."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -9,8 +10,8 @@ import numpy as np
 from ..compiler.layer import Arg, Layer, tensor_args
 from ..errors import TinygenError
 from ..ir import Graph, Op, Tensor
-from .cstruct import Dims
 from .checks import channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
+from .cstruct import Dims
 from .geometry import float_windows, window_padding
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
@@ -77,10 +78,13 @@ def folded_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int,
 
 def _windows_overlap_padding(p: ConvParams) -> bool:
     """Whether some output's window has taps outside the input (in the zero padding)."""
+
     def overlaps(pad, out, stride, taps, dilation, size):
         return pad > 0 or (out - 1) * stride + (taps - 1) * dilation >= size
-    return (overlaps(p.pad_h, p.output.h, p.stride_h, p.filter.h, p.dilation_h, p.input.h)
-            or overlaps(p.pad_w, p.output.w, p.stride_w, p.filter.w, p.dilation_w, p.input.w))
+
+    return overlaps(p.pad_h, p.output.h, p.stride_h, p.filter.h, p.dilation_h, p.input.h) or overlaps(
+        p.pad_w, p.output.w, p.stride_w, p.filter.w, p.dilation_w, p.input.w
+    )
 
 
 def _window(op: Op, graph: Graph):
@@ -93,10 +97,21 @@ def _window(op: Op, graph: Graph):
     dilation = (o.get("dilation_h_factor", 1), o.get("dilation_w_factor", 1))
     pad_h, pad_w = window_padding(op, x.shape[1:3], weights.shape[1:3], y.shape[1:3], dilation)
     act_min, act_max = fused_activation(op, y)
-    common = dict(input=Dims.of(x.shape), filter=Dims.of(weights.shape), output=Dims.of(y.shape),
-                  stride_h=o["stride_h"], stride_w=o["stride_w"], dilation_h=dilation[0], dilation_w=dilation[1],
-                  pad_h=pad_h, pad_w=pad_w, input_offset=-x.zero_point, output_offset=y.zero_point,
-                  act_min=act_min, act_max=act_max)
+    common = dict(
+        input=Dims.of(x.shape),
+        filter=Dims.of(weights.shape),
+        output=Dims.of(y.shape),
+        stride_h=o["stride_h"],
+        stride_w=o["stride_w"],
+        dilation_h=dilation[0],
+        dilation_w=dilation[1],
+        pad_h=pad_h,
+        pad_w=pad_w,
+        input_offset=-x.zero_point,
+        output_offset=y.zero_point,
+        act_min=act_min,
+        act_max=act_max,
+    )
     return x, weights, bias, bias_index, y, common
 
 
@@ -104,8 +119,13 @@ def _layer(op, kernel, params, x, weights, bias_index, y, extra: dict[str, np.nd
     """The call (input, filter, bias, *extra consts, multiplier, shift, output)."""
     multiplier, shift = channel_multipliers(x.scale, weights, y.scale, y.shape[3])
     extra = extra or {}
-    args = (*tensor_args(op.inputs[0], op.inputs[1], bias_index), *(Arg("const", name) for name in extra),
-            Arg("const", "multiplier"), Arg("const", "shift"), *tensor_args(op.outputs[0]))
+    args = (
+        *tensor_args(op.inputs[0], op.inputs[1], bias_index),
+        *(Arg("const", name) for name in extra),
+        Arg("const", "multiplier"),
+        Arg("const", "shift"),
+        *tensor_args(op.outputs[0]),
+    )
     return Layer(op, kernel, params, args, consts={**extra, "multiplier": multiplier, "shift": shift})
 
 
@@ -128,8 +148,11 @@ def lower_conv(op: Op, graph: Graph) -> Layer:
 def lower_depthwise(op: Op, graph: Graph) -> Layer:
     x, weights, bias, bias_index, y, common = _window(op, graph)
     out_c = weights.shape[3]
-    require(weights.shape[0] == 1 and out_c == y.shape[3] and out_c % x.shape[3] == 0, op,
-            "depthwise weights must be [1, h, w, input channels * depth multiplier]")
+    require(
+        weights.shape[0] == 1 and out_c == y.shape[3] and out_c % x.shape[3] == 0,
+        op,
+        "depthwise weights must be [1, h, w, input channels * depth multiplier]",
+    )
     check_weights(op, weights, out_c, axis=3)
     check_bias(op, bias, out_c)
     params = DepthwiseParams(depth_multiplier=out_c // x.shape[3], **common)
@@ -139,8 +162,9 @@ def lower_depthwise(op: Op, graph: Graph) -> Layer:
 def conv_inplace_variant(layer: Layer) -> Layer | None:
     """tg_conv_inplace_s8 for batch 1, stride 1, dilation 1 and equal input and output shapes."""
     p = layer.params
-    if not (p.input == p.output and p.output.n == 1 and p.stride_h == p.stride_w == 1
-            and p.dilation_h == p.dilation_w == 1):
+    if not (
+        p.input == p.output and p.output.n == 1 and p.stride_h == p.stride_w == 1 and p.dilation_h == p.dilation_w == 1
+    ):
         return None
     return _in_place(layer, "tg_conv_inplace_s8", conv_inplace_scratch_bytes(p))
 
@@ -155,8 +179,13 @@ def depthwise_inplace_variant(layer: Layer) -> Layer | None:
 
 def _in_place(layer: Layer, kernel: str, scratch: int) -> Layer:
     *inputs, _output = layer.args  # the in-place kernels take the same arguments, scratch for the output
-    return dataclasses.replace(layer, kernel=kernel, args=(*inputs, Arg("scratch")), scratch_bytes=scratch,
-                               shares_storage_with=layer.op.inputs[0])
+    return dataclasses.replace(
+        layer,
+        kernel=kernel,
+        args=(*inputs, Arg("scratch")),
+        scratch_bytes=scratch,
+        shares_storage_with=layer.op.inputs[0],
+    )
 
 
 def conv_macs(op: Op, graph: Graph) -> int:
@@ -171,7 +200,7 @@ def depthwise_macs(op: Op, graph: Graph) -> int:
 
 def conv_float(op: Op, args: list, out: Tensor) -> np.ndarray:
     x, w, b = (args + [None])[:3]
-    cout, kh, kw, cin = w.shape
+    _, kh, kw, cin = w.shape
     if cin != x.shape[3]:
         raise TinygenError(f"op {op.index} (CONV_2D): grouped convolution is not supported")
     win = float_windows(x, op, out.shape[1:3], (kh, kw))
@@ -195,17 +224,48 @@ def depthwise_guard(op: Op, graph: Graph) -> str | None:
     return None
 
 
-_WINDOW_FIELDS = ("padding", "stride_w", "stride_h", "fused_activation_function", "dilation_w_factor",
-                  "dilation_h_factor")
+_WINDOW_FIELDS = (
+    "padding",
+    "stride_w",
+    "stride_h",
+    "fused_activation_function",
+    "dilation_w_factor",
+    "dilation_h_factor",
+)
 
 OPS = (
-    OpDef("CONV_2D", lower_conv, slots=(ACTIVATION, WEIGHTS, BIAS),
-          options=Options("Conv2DOptions", _WINDOW_FIELDS), macs=conv_macs, float_reference=conv_float,
-          quantization=Quantization(weight_axis=0), in_place_variant=conv_inplace_variant),
-    OpDef("DEPTHWISE_CONV_2D", lower_depthwise, slots=(ACTIVATION, WEIGHTS, BIAS),
-          options=Options("DepthwiseConv2DOptions", ("padding", "stride_w", "stride_h", "depth_multiplier",
-                                                     "fused_activation_function", "dilation_w_factor",
-                                                     "dilation_h_factor")),
-          macs=depthwise_macs, float_reference=depthwise_float, quantization=Quantization(weight_axis=3, bias_required=True),
-          in_place_variant=depthwise_inplace_variant, reference_guard=depthwise_guard),
+    OpDef(
+        "CONV_2D",
+        lower_conv,
+        notes="stride, dilation, SAME/VALID, per-channel or per-tensor weights, optional bias",
+        slots=(ACTIVATION, WEIGHTS, BIAS),
+        options=Options("Conv2DOptions", _WINDOW_FIELDS),
+        macs=conv_macs,
+        float_reference=conv_float,
+        quantization=Quantization(weight_axis=0),
+        in_place_variant=conv_inplace_variant,
+    ),
+    OpDef(
+        "DEPTHWISE_CONV_2D",
+        lower_depthwise,
+        notes="any depth multiplier; in place where that lowers the arena",
+        slots=(ACTIVATION, WEIGHTS, BIAS),
+        options=Options(
+            "DepthwiseConv2DOptions",
+            (
+                "padding",
+                "stride_w",
+                "stride_h",
+                "depth_multiplier",
+                "fused_activation_function",
+                "dilation_w_factor",
+                "dilation_h_factor",
+            ),
+        ),
+        macs=depthwise_macs,
+        float_reference=depthwise_float,
+        quantization=Quantization(weight_axis=3, bias_required=True),
+        in_place_variant=depthwise_inplace_variant,
+        reference_guard=depthwise_guard,
+    ),
 )

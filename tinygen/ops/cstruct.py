@@ -7,6 +7,7 @@ renders the dataclass as a designated initializer, and emits layout_checks(): co
 assertions of the struct's size and each field's offset. A field missing on one side, or
 added, reordered or retyped, then fails the build instead of reaching the device as a 0.
 """
+
 from __future__ import annotations
 
 import dataclasses

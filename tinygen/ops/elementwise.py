@@ -5,14 +5,15 @@ each input gets one stride per dimension (0 where it is broadcast). Runs of
 dimensions that every input walks contiguously are merged first, so the C loop
 usually sees one or two dimensions.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Arg, Layer, tensor_args
+from ..ir import Graph, Op
 from ..quantmath import quantize_multiplier
 from .checks import fused_activation, int8_io, require, rescale_multiplier
 from .record import ACTIVATION, OpDef, Options
@@ -60,8 +61,9 @@ class MulParams:
     act_max: int
 
 
-def broadcast_walk(shape1: tuple[int, ...], shape2: tuple[int, ...],
-                   out_shape: tuple[int, ...]) -> tuple[list[int], list[int], list[int]]:
+def broadcast_walk(
+    shape1: tuple[int, ...], shape2: tuple[int, ...], out_shape: tuple[int, ...]
+) -> tuple[list[int], list[int], list[int]]:
     """(shape, strides1, strides2) walking out_shape row-major, with each input's element strides."""
     rank = len(out_shape)
     padded = [(1,) * (rank - len(s)) + tuple(s) for s in (shape1, shape2)]
@@ -71,12 +73,12 @@ def broadcast_walk(shape1: tuple[int, ...], shape2: tuple[int, ...],
             continue  # a size-1 output dimension moves nothing
         dims.append(extent)
         for k, shape in enumerate(padded):
-            strides[k].append(0 if shape[d] == 1 else int(np.prod(shape[d + 1:], dtype=np.int64)))
+            strides[k].append(0 if shape[d] == 1 else int(np.prod(shape[d + 1 :], dtype=np.int64)))
     # Merge dimension d into d + 1 where stepping d is stepping d + 1 all the way, for both inputs.
     d = len(dims) - 2
     while d >= 0:
         if all(s[d] == s[d + 1] * dims[d + 1] for s in strides):
-            dims[d:d + 2] = [dims[d] * dims[d + 1]]
+            dims[d : d + 2] = [dims[d] * dims[d + 1]]
             for s in strides:
                 del s[d]
         d -= 1
@@ -91,22 +93,41 @@ def _broadcast(op: Op, graph: Graph):
         expected = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         expected = None
-    require(expected == tuple(y.shape), op, f"input shapes {a.shape} and {b.shape} do not broadcast to the "
-                                            f"output shape {y.shape}")
+    require(
+        expected == tuple(y.shape),
+        op,
+        f"input shapes {a.shape} and {b.shape} do not broadcast to the output shape {y.shape}",
+    )
     require(y.size > 0, op, "has an empty output")
     rank = len(y.shape)
     padded = [(1,) * (rank - len(s)) + tuple(s) for s in (a.shape, b.shape)]
-    require(padded[0] == padded[1] or rank <= MAX_BROADCAST_RANK, op,
-            f"broadcasting at rank {rank} is not supported (tflite-micro computes it wrongly above rank "
-            f"{MAX_BROADCAST_RANK})")
+    require(
+        padded[0] == padded[1] or rank <= MAX_BROADCAST_RANK,
+        op,
+        f"broadcasting at rank {rank} is not supported (tflite-micro computes it wrongly above rank "
+        f"{MAX_BROADCAST_RANK})",
+    )
     dims, strides1, strides2 = broadcast_walk(a.shape, b.shape, y.shape)
-    consts = {name: np.array(v, dtype=np.int32) for name, v in
-              (("shape", dims), ("strides1", strides1), ("strides2", strides2))}
-    args = (Arg("const", "shape"), Arg("const", "strides1"), Arg("const", "strides2"),
-            *tensor_args(op.inputs[0], op.inputs[1], op.outputs[0]))
+    consts = {
+        name: np.array(v, dtype=np.int32)
+        for name, v in (("shape", dims), ("strides1", strides1), ("strides2", strides2))
+    }
+    args = (
+        Arg("const", "shape"),
+        Arg("const", "strides1"),
+        Arg("const", "strides2"),
+        *tensor_args(op.inputs[0], op.inputs[1], op.outputs[0]),
+    )
     act_min, act_max = fused_activation(op, y)
-    common = dict(rank=len(dims), size=y.size, input1_offset=-a.zero_point, input2_offset=-b.zero_point,
-                  output_offset=y.zero_point, act_min=act_min, act_max=act_max)
+    common = dict(
+        rank=len(dims),
+        size=y.size,
+        input1_offset=-a.zero_point,
+        input2_offset=-b.zero_point,
+        output_offset=y.zero_point,
+        act_min=act_min,
+        act_max=act_max,
+    )
     return a, b, y, common, args, consts
 
 
@@ -121,13 +142,25 @@ def lower_add(op: Op, graph: Graph) -> Layer:
     # TFLM's Prepare, in double: both inputs go to a scale of twice the larger one, then to the output's.
     twice_max = 2.0 * max(a.scale, b.scale)
     output_real = add_output_multiplier(a.scale, b.scale, y.scale)
-    require(output_real < 1.0, op, f"output scale {y.scale} is too small for inputs of scale {a.scale} and "
-                                   f"{b.scale} (tflite-micro aborts on this model)")
+    require(
+        output_real < 1.0,
+        op,
+        f"output scale {y.scale} is too small for inputs of scale {a.scale} and "
+        f"{b.scale} (tflite-micro aborts on this model)",
+    )
     m1, s1 = quantize_multiplier(a.scale / twice_max)
     m2, s2 = quantize_multiplier(b.scale / twice_max)
     mo, so = quantize_multiplier(output_real)
-    params = AddParams(left_shift=ADD_LEFT_SHIFT, input1_multiplier=m1, input1_shift=s1, input2_multiplier=m2,
-                       input2_shift=s2, output_multiplier=mo, output_shift=so, **common)
+    params = AddParams(
+        left_shift=ADD_LEFT_SHIFT,
+        input1_multiplier=m1,
+        input1_shift=s1,
+        input2_multiplier=m2,
+        input2_shift=s2,
+        output_multiplier=mo,
+        output_shift=so,
+        **common,
+    )
     return Layer(op, "tg_add_s8", params, args, consts)
 
 
@@ -155,8 +188,25 @@ def _binary(fn):
 
 
 OPS = (
-    OpDef("ADD", lower_add, slots=(ACTIVATION, ACTIVATION), options=Options("AddOptions", ("fused_activation_function",)),
-          macs=elementwise_macs, float_reference=_binary(np.add), in_place=True, reference_guard=add_guard),
-    OpDef("MUL", lower_mul, slots=(ACTIVATION, ACTIVATION), options=Options("MulOptions", ("fused_activation_function",)),
-          macs=elementwise_macs, float_reference=_binary(np.multiply), in_place=True),
+    OpDef(
+        "ADD",
+        lower_add,
+        notes="with TFLM's broadcasting (up to rank 7)",
+        slots=(ACTIVATION, ACTIVATION),
+        options=Options("AddOptions", ("fused_activation_function",)),
+        macs=elementwise_macs,
+        float_reference=_binary(np.add),
+        in_place=True,
+        reference_guard=add_guard,
+    ),
+    OpDef(
+        "MUL",
+        lower_mul,
+        notes="with TFLM's broadcasting (up to rank 7)",
+        slots=(ACTIVATION, ACTIVATION),
+        options=Options("MulOptions", ("fused_activation_function",)),
+        macs=elementwise_macs,
+        float_reference=_binary(np.multiply),
+        in_place=True,
+    ),
 )

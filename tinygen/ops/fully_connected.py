@@ -1,12 +1,13 @@
 """FULLY_CONNECTED -> tg_fully_connected_s8."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Arg, Layer, tensor_args
+from ..ir import Graph, Op, Tensor
 from .checks import channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
 from .conv import folded_bias
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
@@ -40,17 +41,29 @@ def lower_fully_connected(op: Op, graph: Graph) -> Layer:
     check_bias(op, bias, out_depth)
     multiplier, shift = channel_multipliers(x.scale, weights, y.scale, out_depth)
     act_min, act_max = fused_activation(op, y)
-    params = FullyConnectedParams(batches=batches, input_depth=depth, output_depth=out_depth,
-                                  input_offset=-x.zero_point,
-                                  # the per-channel reference kernel ignores the weights' zero point
-                                  filter_offset=0 if weights.quant.per_channel else -weights.quant.zero_point[0],
-                                  output_offset=y.zero_point, act_min=act_min, act_max=act_max)
+    params = FullyConnectedParams(
+        batches=batches,
+        input_depth=depth,
+        output_depth=out_depth,
+        input_offset=-x.zero_point,
+        # the per-channel reference kernel ignores the weights' zero point
+        filter_offset=0 if weights.quant.per_channel else -weights.quant.zero_point[0],
+        output_offset=y.zero_point,
+        act_min=act_min,
+        act_max=act_max,
+    )
     # the kernel takes the bias with the input offset's share folded in, never NULL
     folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
-    args = (*tensor_args(op.inputs[0], op.inputs[1]), Arg("const", "folded_bias"), Arg("const", "multiplier"),
-            Arg("const", "shift"), *tensor_args(op.outputs[0]))
-    return Layer(op, "tg_fully_connected_s8", params, args,
-                 {"folded_bias": folded, "multiplier": multiplier, "shift": shift})
+    args = (
+        *tensor_args(op.inputs[0], op.inputs[1]),
+        Arg("const", "folded_bias"),
+        Arg("const", "multiplier"),
+        Arg("const", "shift"),
+        *tensor_args(op.outputs[0]),
+    )
+    return Layer(
+        op, "tg_fully_connected_s8", params, args, {"folded_bias": folded, "multiplier": multiplier, "shift": shift}
+    )
 
 
 def fully_connected_macs(op: Op, graph: Graph) -> int:
@@ -65,7 +78,14 @@ def fully_connected_float(op: Op, args: list, out: Tensor) -> np.ndarray:
 
 
 OPS = (
-    OpDef("FULLY_CONNECTED", lower_fully_connected, slots=(ACTIVATION, WEIGHTS, BIAS),
-          options=Options("FullyConnectedOptions", ("fused_activation_function", "keep_num_dims")),
-          macs=fully_connected_macs, float_reference=fully_connected_float, quantization=Quantization(weight_axis=0)),
+    OpDef(
+        "FULLY_CONNECTED",
+        lower_fully_connected,
+        notes="per-tensor and per-channel weights, optional bias, any input rank",
+        slots=(ACTIVATION, WEIGHTS, BIAS),
+        options=Options("FullyConnectedOptions", ("fused_activation_function", "keep_num_dims")),
+        macs=fully_connected_macs,
+        float_reference=fully_connected_float,
+        quantization=Quantization(weight_axis=0),
+    ),
 )

@@ -1,5 +1,6 @@
 """Output sizes and padding of windowed ops (convolution, pooling), as TFLite defines them, and the
 windows their float references compute over."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,13 @@ def leading_padding(stride: int, dilation: int, in_size: int, filter_size: int, 
     return max(total // 2, 0)
 
 
-def window_padding(op, in_hw: tuple[int, int], filter_hw: tuple[int, int], out_hw: tuple[int, int],
-                   dilation_hw: tuple[int, int] = (1, 1)) -> tuple[int, int]:
+def window_padding(
+    op,
+    in_hw: tuple[int, int],
+    filter_hw: tuple[int, int],
+    out_hw: tuple[int, int],
+    dilation_hw: tuple[int, int] = (1, 1),
+) -> tuple[int, int]:
     """Check the model's output size against the op's options and return (pad_h, pad_w)."""
     o = op.options
     strides = (o["stride_h"], o["stride_w"])
@@ -33,8 +39,10 @@ def window_padding(op, in_hw: tuple[int, int], filter_hw: tuple[int, int], out_h
     for axis in range(2):
         expected = output_size(o["padding"], in_hw[axis], filter_hw[axis], strides[axis], dilation_hw[axis])
         if expected != out_hw[axis]:
-            raise TinygenError(f"op {op.index} ({op.kind}) output size {out_hw} does not match its "
-                               f"padding {o['padding']}, strides and input size {in_hw}")
+            raise TinygenError(
+                f"op {op.index} ({op.kind}) output size {out_hw} does not match its "
+                f"padding {o['padding']}, strides and input size {in_hw}"
+            )
         pads.append(leading_padding(strides[axis], dilation_hw[axis], in_hw[axis], filter_hw[axis], out_hw[axis]))
     return pads[0], pads[1]
 

@@ -1,13 +1,14 @@
 """MEAN -> tg_mean_s8: the int8 mean over constant axes, requantized to the output's parameters."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..compiler.layer import Layer, tensor_args
 from ..errors import TinygenError
 from ..ir import Graph, Op, Tensor
-from ..compiler.layer import Layer, tensor_args
 from ..quantmath import quantize_multiplier
 from .checks import int8_io, require
 from .record import ACTIVATION, PARAM, OpDef, Options
@@ -71,8 +72,11 @@ def lower_mean(op: Op, graph: Graph) -> Layer:
     axis = graph.tensor(op.inputs[1])
     require(axis.is_constant and axis.dtype == "int32", op, "the axes must be a constant int32 tensor")
     rank = len(x.shape)
-    require(all(-rank <= int(a) < rank for a in axis.data.reshape(-1)), op,
-            f"axes {axis.data.reshape(-1).tolist()} are out of range for a rank-{rank} input")
+    require(
+        all(-rank <= int(a) < rank for a in axis.data.reshape(-1)),
+        op,
+        f"axes {axis.data.reshape(-1).tolist()} are out of range for a rank-{rank} input",
+    )
     axes = {int(a) % rank for a in axis.data.reshape(-1)}
     require(all(d > 0 for d in x.shape), op, f"input shape {x.shape} has an empty dimension")
     if op.options.get("keep_dims", False):
@@ -81,15 +85,27 @@ def lower_mean(op: Op, graph: Graph) -> Layer:
         expected = tuple(d for i, d in enumerate(x.shape) if i not in axes)
     require(y.shape == expected, op, f"output shape {y.shape} should be {expected}")
     view = reduced_view(x.shape, axes)
-    require(view is not None, op, f"reducing axes {sorted(axes)} of {x.shape} is not supported "
-            "(the reduced dims must form at most two contiguous runs)")
+    require(
+        view is not None,
+        op,
+        f"reducing axes {sorted(axes)} of {x.shape} is not supported "
+        "(the reduced dims must form at most two contiguous runs)",
+    )
     count = view[1] * view[3]
     require(count <= MAX_COUNT, op, f"the mean is over {count} elements; at most {MAX_COUNT} are supported")
     multiplier, shift = mean_multiplier(x.scale, y.scale, count)
     outer, reduce_a, middle, reduce_b, inner = view
-    params = MeanParams(outer=outer, reduce_a=reduce_a, middle=middle, reduce_b=reduce_b, inner=inner,
-                        sum_offset=-x.zero_point * count, multiplier=multiplier, shift=shift,
-                        output_offset=y.zero_point)
+    params = MeanParams(
+        outer=outer,
+        reduce_a=reduce_a,
+        middle=middle,
+        reduce_b=reduce_b,
+        inner=inner,
+        sum_offset=-x.zero_point * count,
+        multiplier=multiplier,
+        shift=shift,
+        output_offset=y.zero_point,
+    )
     return Layer(op, "tg_mean_s8", params, tensor_args(op.inputs[0], op.outputs[0]))
 
 
@@ -102,6 +118,12 @@ def mean_float(op: Op, args: list, out: Tensor) -> np.ndarray:
 
 
 OPS = (
-    OpDef("MEAN", lower_mean, slots=(ACTIVATION, PARAM), options=Options("ReducerOptions", ("keep_dims",)),
-          float_reference=mean_float),
+    OpDef(
+        "MEAN",
+        lower_mean,
+        notes="over constant axes forming at most two contiguous runs",
+        slots=(ACTIVATION, PARAM),
+        options=Options("ReducerOptions", ("keep_dims",)),
+        float_reference=mean_float,
+    ),
 )

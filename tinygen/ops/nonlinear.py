@@ -5,6 +5,7 @@ LOGISTIC's zero point, so the output must be on the grid the kernel writes: logi
 (1/256, -128), tanh (1/128, 0). Other output parameters would make the bytes mean
 something else than the model says, so they are refused.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Layer, tensor_args
+from ..ir import Graph, Op, Tensor
 from ..quantmath import round_half_away
 from .checks import int8_io, require
 from .record import OpDef, Quantization
@@ -53,15 +54,22 @@ def lower_nonlinear(op: Op, graph: Graph) -> Layer:
     (x,), y = int8_io(op, graph)
     require(x.shape == y.shape, op, f"input {x.shape} and output {y.shape} shapes differ")
     scale, zero_point = OUTPUT_GRID[op.kind]
-    require(y.scale == scale and y.zero_point == zero_point, op,
-            f"output quantization must be scale 1/{round(1 / scale)}, zero point {zero_point} "
-            f"(the grid tflite-micro's kernel writes), got scale {y.scale:g}, zero point {y.zero_point}")
+    require(
+        y.scale == scale and y.zero_point == zero_point,
+        op,
+        f"output quantization must be scale 1/{round(1 / scale)}, zero point {zero_point} "
+        f"(the grid tflite-micro's kernel writes), got scale {y.scale:g}, zero point {y.zero_point}",
+    )
     # TFLM computes the radius with 1 << shift, undefined unless 0 <= shift <= 62: this range.
-    require(2.0**-28 <= x.scale < 2.0**35, op, f"input scale {x.scale:g} is outside what tflite-micro handles "
-            "(2^-28 .. 2^35)")
+    require(
+        2.0**-28 <= x.scale < 2.0**35,
+        op,
+        f"input scale {x.scale:g} is outside what tflite-micro handles (2^-28 .. 2^35)",
+    )
     multiplier, shift, radius = input_scaling(x.scale)
-    params = NonlinearParams(size=x.size, input_zero_point=x.zero_point, input_multiplier=multiplier,
-                             input_shift=shift, input_radius=radius)
+    params = NonlinearParams(
+        size=x.size, input_zero_point=x.zero_point, input_multiplier=multiplier, input_shift=shift, input_radius=radius
+    )
     return Layer(op, KERNELS[op.kind], params, tensor_args(op.inputs[0], op.outputs[0]))
 
 
@@ -74,8 +82,20 @@ def tanh_float(op: Op, args: list, out: Tensor) -> np.ndarray:
 
 
 OPS = (
-    OpDef("LOGISTIC", lower_nonlinear, float_reference=logistic_float,
-          quantization=Quantization(fixed_output=OUTPUT_GRID["LOGISTIC"]), in_place=True),
-    OpDef("TANH", lower_nonlinear, float_reference=tanh_float,
-          quantization=Quantization(fixed_output=OUTPUT_GRID["TANH"]), in_place=True),
+    OpDef(
+        "LOGISTIC",
+        lower_nonlinear,
+        notes="TFLM's fixed-point (gemmlowp) arithmetic, bit for bit; output 1/256, -128",
+        float_reference=logistic_float,
+        quantization=Quantization(fixed_output=OUTPUT_GRID["LOGISTIC"]),
+        in_place=True,
+    ),
+    OpDef(
+        "TANH",
+        lower_nonlinear,
+        notes="TFLM's fixed-point (gemmlowp) arithmetic, bit for bit; output 1/128, 0",
+        float_reference=tanh_float,
+        quantization=Quantization(fixed_output=OUTPUT_GRID["TANH"]),
+        in_place=True,
+    ),
 )

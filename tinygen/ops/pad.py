@@ -4,15 +4,16 @@ Nothing is rescaled. PAD pads with the output's zero point; PADV2 with the raw i
 stored in its constant_values input (TFLM ignores that tensor's scale once it has
 checked it equals the output's).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..compiler.layer import Arg, Layer, tensor_args
 from ..errors import TinygenError
 from ..ir import Graph, Op, Tensor
-from ..compiler.layer import Arg, Layer, tensor_args
 from .checks import int8_io, require
 from .record import ACTIVATION, PARAM, OpDef, Options, Quantization
 
@@ -33,10 +34,16 @@ def _pad_value(op: Op, graph: Graph, output) -> int:
     values = graph.tensor(op.inputs[2]) if op.kind == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0 else None
     if values is None:
         return output.zero_point
-    require(values.is_constant and values.dtype == "int8" and values.size == 1, op,
-            "constant_values must be a constant int8 scalar")
-    require(values.quant is not None and values.zero_point == output.zero_point and values.scale == output.scale, op,
-            "constant_values must have the output's scale and zero point")
+    require(
+        values.is_constant and values.dtype == "int8" and values.size == 1,
+        op,
+        "constant_values must be a constant int8 scalar",
+    )
+    require(
+        values.quant is not None and values.zero_point == output.zero_point and values.scale == output.scale,
+        op,
+        "constant_values must have the output's scale and zero point",
+    )
     return int(values.data.reshape(-1)[0])
 
 
@@ -44,21 +51,29 @@ def lower_pad(op: Op, graph: Graph) -> Layer:
     (x,), y = int8_io(op, graph)
     paddings = graph.tensor(op.inputs[1])
     rank = len(x.shape)
-    require(paddings.is_constant and paddings.dtype == "int32" and paddings.shape == (rank, 2), op,
-            f"paddings must be a constant int32 tensor of shape ({rank}, 2)")
+    require(
+        paddings.is_constant and paddings.dtype == "int32" and paddings.shape == (rank, 2),
+        op,
+        f"paddings must be a constant int32 tensor of shape ({rank}, 2)",
+    )
     require(rank <= PAD_RANK, op, f"pads tensors of up to {PAD_RANK} dimensions, not {rank}")
     before, after = (paddings.data[:, i].astype(np.int64) for i in range(2))
     require(bool((paddings.data >= 0).all()), op, f"negative paddings {paddings.data.tolist()} are not supported")
-    require(tuple(int(d) for d in np.add(x.shape, before + after)) == tuple(y.shape), op,
-            f"output shape {y.shape} is not the input shape {x.shape} padded by {paddings.data.tolist()}")
+    require(
+        tuple(int(d) for d in np.add(x.shape, before + after)) == tuple(y.shape),
+        op,
+        f"output shape {y.shape} is not the input shape {x.shape} padded by {paddings.data.tolist()}",
+    )
     lead = PAD_RANK - rank
     in_shape = [1] * lead + list(x.shape)
     out_shape = [1] * lead + list(y.shape)
-    out_strides = [int(np.prod(out_shape[d + 1:], dtype=np.int64)) for d in range(PAD_RANK)]
+    out_strides = [int(np.prod(out_shape[d + 1 :], dtype=np.int64)) for d in range(PAD_RANK)]
     first = int(sum(int(b) * s for b, s in zip(before, out_strides[lead:])))
     params = PadParams(output_size=y.size, first_offset=first, pad_value=_pad_value(op, graph, y))
-    consts = {"input_shape": np.array(in_shape, dtype=np.int32),
-              "output_strides": np.array(out_strides, dtype=np.int32)}
+    consts = {
+        "input_shape": np.array(in_shape, dtype=np.int32),
+        "output_strides": np.array(out_strides, dtype=np.int32),
+    }
     args = (Arg("const", "input_shape"), Arg("const", "output_strides"), *tensor_args(op.inputs[0], op.outputs[0]))
     return Layer(op, "tg_pad_s8", params, args, consts)
 
@@ -73,9 +88,23 @@ def pad_float(op: Op, args: list, out: Tensor) -> np.ndarray:
 
 
 OPS = (
-    OpDef("PAD", lower_pad, slots=(ACTIVATION, PARAM), options=Options("PadOptions"), float_reference=pad_float,
-          quantization=Quantization(shared="first")),
+    OpDef(
+        "PAD",
+        lower_pad,
+        notes="up to rank 5, non-negative paddings",
+        slots=(ACTIVATION, PARAM),
+        options=Options("PadOptions"),
+        float_reference=pad_float,
+        quantization=Quantization(shared="first"),
+    ),
     # The pad value (slot 2) is quantized with the output's parameters, which it must share.
-    OpDef("PADV2", lower_pad, slots=(ACTIVATION, PARAM, ACTIVATION), options=Options("PadV2Options"),
-          float_reference=pad_float, quantization=Quantization(shared="first")),
+    OpDef(
+        "PADV2",
+        lower_pad,
+        notes="up to rank 5, non-negative paddings, a constant pad value",
+        slots=(ACTIVATION, PARAM, ACTIVATION),
+        options=Options("PadV2Options"),
+        float_reference=pad_float,
+        quantization=Quantization(shared="first"),
+    ),
 )

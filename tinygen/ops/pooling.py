@@ -3,16 +3,17 @@
 Pooling never rescales: TFLM insists the input and output quantization agree, and
 averages or maxes the raw int8 values.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Layer, tensor_args
-from .cstruct import Dims
+from ..ir import Graph, Op, Tensor
 from .checks import fused_activation, int8_io, require
+from .cstruct import Dims
 from .geometry import float_windows, window_padding
 from .record import OpDef, Options, Quantization
 
@@ -39,11 +40,17 @@ class PoolParams:
 def _lower_pool(op: Op, graph: Graph, kernel: str) -> Layer:
     (x,), y = int8_io(op, graph)
     require(len(x.shape) == 4 and len(y.shape) == 4, op, "expects 4-D NHWC tensors")
-    require(x.shape[0] == y.shape[0] and x.shape[3] == y.shape[3], op,
-            f"input {x.shape} and output {y.shape} differ in batch or channels")
-    require(abs(x.scale - y.scale) <= SCALE_TOLERANCE and x.zero_point == y.zero_point, op,
-            f"input and output quantization must match (scale {x.scale} vs {y.scale}, "
-            f"zero point {x.zero_point} vs {y.zero_point}); pooling does not rescale")
+    require(
+        x.shape[0] == y.shape[0] and x.shape[3] == y.shape[3],
+        op,
+        f"input {x.shape} and output {y.shape} differ in batch or channels",
+    )
+    require(
+        abs(x.scale - y.scale) <= SCALE_TOLERANCE and x.zero_point == y.zero_point,
+        op,
+        f"input and output quantization must match (scale {x.scale} vs {y.scale}, "
+        f"zero point {x.zero_point} vs {y.zero_point}); pooling does not rescale",
+    )
     o = op.options
     filter_hw = (o["filter_height"], o["filter_width"])
     require(min(filter_hw) >= 1, op, f"filter size {filter_hw} must be at least 1")
@@ -51,9 +58,18 @@ def _lower_pool(op: Op, graph: Graph, kernel: str) -> Layer:
     # never divides by a zero tap count (which TFLM reports as an error at run time).
     pad_h, pad_w = window_padding(op, x.shape[1:3], filter_hw, y.shape[1:3])
     act_min, act_max = fused_activation(op, y)
-    params = PoolParams(input=Dims.of(x.shape), output=Dims.of(y.shape), filter_h=filter_hw[0],
-                        filter_w=filter_hw[1], stride_h=o["stride_h"], stride_w=o["stride_w"], pad_h=pad_h,
-                        pad_w=pad_w, act_min=act_min, act_max=act_max)
+    params = PoolParams(
+        input=Dims.of(x.shape),
+        output=Dims.of(y.shape),
+        filter_h=filter_hw[0],
+        filter_w=filter_hw[1],
+        stride_h=o["stride_h"],
+        stride_w=o["stride_w"],
+        pad_h=pad_h,
+        pad_w=pad_w,
+        act_min=act_min,
+        act_max=act_max,
+    )
     return Layer(op, kernel, params, tensor_args(op.inputs[0], op.outputs[0]))
 
 
@@ -85,11 +101,25 @@ def average_pool_float(op: Op, args: list, out: Tensor) -> np.ndarray:
     return total / count
 
 
-_OPTIONS = Options("Pool2DOptions", ("padding", "stride_w", "stride_h", "filter_width", "filter_height",
-                                     "fused_activation_function"))
+_OPTIONS = Options(
+    "Pool2DOptions", ("padding", "stride_w", "stride_h", "filter_width", "filter_height", "fused_activation_function")
+)
 OPS = (
-    OpDef("AVERAGE_POOL_2D", lower_average_pool, options=_OPTIONS, macs=average_pool_macs,
-          float_reference=average_pool_float, quantization=Quantization(shared="first")),
-    OpDef("MAX_POOL_2D", lower_max_pool, options=_OPTIONS, float_reference=max_pool_float,
-          quantization=Quantization(shared="first")),
+    OpDef(
+        "AVERAGE_POOL_2D",
+        lower_average_pool,
+        notes="SAME/VALID, any stride and window",
+        options=_OPTIONS,
+        macs=average_pool_macs,
+        float_reference=average_pool_float,
+        quantization=Quantization(shared="first"),
+    ),
+    OpDef(
+        "MAX_POOL_2D",
+        lower_max_pool,
+        notes="SAME/VALID, any stride and window",
+        options=_OPTIONS,
+        float_reference=max_pool_float,
+        quantization=Quantization(shared="first"),
+    ),
 )

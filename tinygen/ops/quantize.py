@@ -5,14 +5,15 @@ QUANTIZE int8 -> int8     tg_requantize_s8: integer rescale with a compile-time 
 DEQUANTIZE int8 -> float32 tg_dequantize_s8_f32: scale * (q - zero point)
 The float scale reaches the C as a one-element float array (params hold integers only).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Arg, Layer, tensor_args
+from ..ir import Graph, Op, Tensor
 from .checks import require, rescale_multiplier
 from .record import OpDef, Options
 
@@ -64,12 +65,18 @@ def lower_quantize(op: Op, graph: Graph) -> Layer:
     _require_int8(op, y)
     args = tensor_args(op.inputs[0], op.outputs[0])
     if x.dtype == "float32":
-        return Layer(op, "tg_quantize_f32_s8", QuantizeParams(size=y.size, output_offset=y.zero_point),
-                     (Arg("const", "scale"), *args), _scale_const(y.scale))
+        return Layer(
+            op,
+            "tg_quantize_f32_s8",
+            QuantizeParams(size=y.size, output_offset=y.zero_point),
+            (Arg("const", "scale"), *args),
+            _scale_const(y.scale),
+        )
     _require_int8(op, x)
     multiplier, shift = rescale_multiplier(op, x.scale / y.scale, f"{x.scale} / {y.scale}")
-    params = RequantizeParams(size=y.size, input_offset=-x.zero_point, output_offset=y.zero_point,
-                              multiplier=multiplier, shift=shift)
+    params = RequantizeParams(
+        size=y.size, input_offset=-x.zero_point, output_offset=y.zero_point, multiplier=multiplier, shift=shift
+    )
     return Layer(op, "tg_requantize_s8", params, args)
 
 
@@ -77,8 +84,13 @@ def lower_dequantize(op: Op, graph: Graph) -> Layer:
     x, y = _io(op, graph)
     _require_int8(op, x)
     require(y.dtype == "float32", op, f"output {y.name} is {y.dtype}; only float32 is supported")
-    return Layer(op, "tg_dequantize_s8_f32", DequantizeParams(size=y.size, input_offset=-x.zero_point),
-                 (Arg("const", "scale"), *tensor_args(op.inputs[0], op.outputs[0])), _scale_const(x.scale))
+    return Layer(
+        op,
+        "tg_dequantize_s8_f32",
+        DequantizeParams(size=y.size, input_offset=-x.zero_point),
+        (Arg("const", "scale"), *tensor_args(op.inputs[0], op.outputs[0])),
+        _scale_const(x.scale),
+    )
 
 
 def _identity(op: Op, args: list, out: Tensor) -> np.ndarray:
@@ -86,6 +98,19 @@ def _identity(op: Op, args: list, out: Tensor) -> np.ndarray:
 
 
 OPS = (
-    OpDef("QUANTIZE", lower_quantize, options=Options("QuantizeOptions"), float_reference=_identity, in_place=True),
-    OpDef("DEQUANTIZE", lower_dequantize, options=Options("DequantizeOptions"), float_reference=_identity),
+    OpDef(
+        "QUANTIZE",
+        lower_quantize,
+        notes="float32 to int8 (model inputs), int8 to int8 (requantize)",
+        options=Options("QuantizeOptions"),
+        float_reference=_identity,
+        in_place=True,
+    ),
+    OpDef(
+        "DEQUANTIZE",
+        lower_dequantize,
+        notes="int8 to float32 (model outputs)",
+        options=Options("DequantizeOptions"),
+        float_reference=_identity,
+    ),
 )

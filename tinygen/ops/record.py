@@ -15,11 +15,14 @@ instead of keeping a table of its own:
 | in_place          | the in-place pass: element-wise output may take a dying input's storage |
 | in_place_variant  | the in-place pass: a kernel variant that writes over its input  |
 | reference_guard   | verify: models known to crash the reference interpreter are refused |
+| notes             | the README's ops table (scripts/update-docs.py)                |
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -83,6 +86,7 @@ class OpDef:
     in_place_variant: Callable[[Layer], Layer | None] | None = None
     # Why tflite-micro would crash (not just fail) on this op, or None: verify refuses such models.
     reference_guard: Callable[[Op, Graph], str | None] | None = None
+    notes: str = ""  # one line for the README's ops table: what is supported, how it runs
 
     def __post_init__(self) -> None:
         unknown = set(self.slots) - set(ROLES)

@@ -5,14 +5,15 @@ output's zero; RELU6 clamps in the input's domain and ignores the output
 quantization entirely, so its output is only meaningful when that equals the input's.
 Both are matched as they are.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Layer, tensor_args
+from ..ir import Graph, Op, Tensor
 from ..quantmath import INT8_MAX, INT8_MIN, activation_range, quantize_float
 from .checks import int8_io, require, rescale_multiplier
 from .record import OpDef, Quantization
@@ -45,8 +46,15 @@ def lower_relu(op: Op, graph: Graph) -> Layer:
     require(x.shape == y.shape, op, f"input shape {x.shape} and output shape {y.shape} differ")
     multiplier, shift = rescale_multiplier(op, x.scale / y.scale, f"{x.scale} / {y.scale}")
     act_min, act_max = activation_range("RELU", y.scale, y.zero_point)
-    params = ReluParams(size=y.size, input_offset=-x.zero_point, output_offset=y.zero_point, multiplier=multiplier,
-                        shift=shift, act_min=act_min, act_max=act_max)
+    params = ReluParams(
+        size=y.size,
+        input_offset=-x.zero_point,
+        output_offset=y.zero_point,
+        multiplier=multiplier,
+        shift=shift,
+        act_min=act_min,
+        act_max=act_max,
+    )
     return Layer(op, "tg_relu_s8", params, tensor_args(op.inputs[0], op.outputs[0]))
 
 
@@ -67,7 +75,20 @@ def relu6_float(op: Op, args: list, out: Tensor) -> np.ndarray:
 
 
 OPS = (
-    OpDef("RELU", lower_relu, float_reference=relu_float, in_place=True),
+    OpDef(
+        "RELU",
+        lower_relu,
+        notes="standalone, requantizes to the output's scale",
+        float_reference=relu_float,
+        in_place=True,
+    ),
     # The kernel ignores the output's quantization, so the quantizer gives it the input's.
-    OpDef("RELU6", lower_relu6, float_reference=relu6_float, quantization=Quantization(shared="first"), in_place=True),
+    OpDef(
+        "RELU6",
+        lower_relu6,
+        notes="standalone, in the input's quantization",
+        float_reference=relu6_float,
+        quantization=Quantization(shared="first"),
+        in_place=True,
+    ),
 )

@@ -1,10 +1,11 @@
 """RESHAPE: an alias. The output names the input's bytes; nothing runs."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Layer
+from ..ir import Graph, Op, Tensor
 from .checks import require
 from .record import ACTIVATION, PARAM, OpDef, Quantization
 
@@ -22,6 +23,12 @@ def reshape_float(op: Op, args: list, out: Tensor) -> np.ndarray:
 
 
 OPS = (
-    OpDef("RESHAPE", lower_reshape, slots=(ACTIVATION, PARAM), float_reference=reshape_float,
-          quantization=Quantization(shared="first")),
+    OpDef(
+        "RESHAPE",
+        lower_reshape,
+        notes="an alias: no copy, no code",
+        slots=(ACTIVATION, PARAM),
+        float_reference=reshape_float,
+        quantization=Quantization(shared="first"),
+    ),
 )

@@ -1,14 +1,14 @@
 """SOFTMAX -> tg_softmax_s8: int8 in, int8 out on tflite-micro's fixed grid (scale 1/256, zero point -128)."""
+
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-import math
-
-from ..ir import Graph, Op, Tensor
 from ..compiler.layer import Layer, tensor_args
+from ..ir import Graph, Op, Tensor
 from ..quantmath import quantize_multiplier
 from .checks import int8_io, require
 from .record import OpDef, Options, Quantization
@@ -53,16 +53,20 @@ def softmax_scaling(beta: float, input_scale: float) -> tuple[int, int, int] | N
 def lower_softmax(op: Op, graph: Graph) -> Layer:
     (x,), y = int8_io(op, graph)
     require(len(x.shape) >= 1 and x.shape == y.shape, op, f"input {x.shape} and output {y.shape} shapes differ")
-    require(y.scale == OUTPUT_SCALE and y.zero_point == OUTPUT_ZERO_POINT, op,
-            f"output quantization must be scale 1/256, zero point -128 (as tflite-micro requires), "
-            f"got scale {y.scale:g}, zero point {y.zero_point}")
+    require(
+        y.scale == OUTPUT_SCALE and y.zero_point == OUTPUT_ZERO_POINT,
+        op,
+        f"output quantization must be scale 1/256, zero point -128 (as tflite-micro requires), "
+        f"got scale {y.scale:g}, zero point {y.zero_point}",
+    )
     beta = op.options.get("beta", 0.0)  # the schema's default
     scaling = softmax_scaling(beta, x.scale)
     require(scaling is not None, op, f"beta {beta:g} * input scale {x.scale:g} must exceed 2^-26")
     multiplier, shift, diff_min = scaling
     depth = x.shape[-1]
-    params = SoftmaxParams(rows=x.size // depth, depth=depth, input_multiplier=multiplier, input_shift=shift,
-                           diff_min=diff_min)
+    params = SoftmaxParams(
+        rows=x.size // depth, depth=depth, input_multiplier=multiplier, input_shift=shift, diff_min=diff_min
+    )
     return Layer(op, "tg_softmax_s8", params, tensor_args(op.inputs[0], op.outputs[0]))
 
 
@@ -85,7 +89,7 @@ def softmax_guard(op: Op, graph: Graph) -> str | None:
     beta = op.options.get("beta", 0.0)
     scaling = softmax_scaling(beta, x.scale)
     smallest_exp = 0.0
-    if scaling is not None and -255 >= scaling[2]:
+    if scaling is not None and scaling[2] <= -255:
         smallest_exp = math.exp(-255 * beta * x.scale)
     if scaling is None or 1 + (x.shape[-1] - 1) * smallest_exp >= 512:
         return "aborts tflite-micro on every input (its beta * input scale is too small)"
@@ -93,7 +97,14 @@ def softmax_guard(op: Op, graph: Graph) -> str | None:
 
 
 OPS = (
-    OpDef("SOFTMAX", lower_softmax, options=Options("SoftmaxOptions", ("beta",)), float_reference=softmax_float,
-          quantization=Quantization(fixed_output=(OUTPUT_SCALE, OUTPUT_ZERO_POINT)), in_place=True,
-          reference_guard=softmax_guard),
+    OpDef(
+        "SOFTMAX",
+        lower_softmax,
+        notes="TFLM's fixed-point (gemmlowp) arithmetic, bit for bit; output 1/256, -128",
+        options=Options("SoftmaxOptions", ("beta",)),
+        float_reference=softmax_float,
+        quantization=Quantization(fixed_output=(OUTPUT_SCALE, OUTPUT_ZERO_POINT)),
+        in_place=True,
+        reference_guard=softmax_guard,
+    ),
 )

@@ -1,9 +1,10 @@
 """Post-training quantization: a float model and calibration inputs -> a full-integer int8 model.
 
-    float Graph --observe (calibrate.py, float_exec.py)--> TensorStats per activation
-                --range (ranges.py)--> (low, high) --rewrite (quantizer.py)--> int8 Graph
-                --write_tflite--> .tflite bytes;  report.py measures what int8 lost.
+float Graph --observe (calibrate.py, float_exec.py)--> TensorStats per activation
+            --range (ranges.py)--> (low, high) --rewrite (quantizer.py)--> int8 Graph
+            --write_tflite--> .tflite bytes;  report.py measures what int8 lost.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,15 @@ from .quantizer import QuantizedGraph, check_float_graph, is_float_graph, quanti
 from .ranges import METHODS
 from .report import QuantizationReport, build_report
 
-__all__ = ["METHODS", "CalibrationData", "QuantizationResult", "is_float_graph", "load_calibration", "parameter_bytes",
-           "quantize"]
+__all__ = [
+    "METHODS",
+    "CalibrationData",
+    "QuantizationResult",
+    "is_float_graph",
+    "load_calibration",
+    "parameter_bytes",
+    "quantize",
+]
 
 
 @dataclass
@@ -28,8 +36,15 @@ class QuantizationResult:
     report: QuantizationReport | None
 
 
-def quantize(graph: Graph, data: CalibrationData, method: str = "minmax", per_channel: bool = True,
-             float_io: bool = False, report: bool = False, progress: bool = False) -> QuantizationResult:
+def quantize(
+    graph: Graph,
+    data: CalibrationData,
+    method: str = "minmax",
+    per_channel: bool = True,
+    float_io: bool = False,
+    report: bool = False,
+    progress: bool = False,
+) -> QuantizationResult:
     check_float_graph(graph)
     stats = observe(graph, data.x, method, progress)
     quantized = quantize_graph(graph, {i: s.range(method) for i, s in stats.items()}, per_channel, float_io)

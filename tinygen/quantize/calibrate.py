@@ -1,9 +1,10 @@
 """The calibration set: load it, and run it through the float executor to observe ranges."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -45,8 +46,10 @@ def shape_inputs(x: np.ndarray, graph: Graph, name: str = "calibration data") ->
     shape = graph.tensor(graph.inputs[0]).shape[1:]
     size = int(np.prod(shape, dtype=np.int64))
     if x.ndim == 0 or len(x) == 0 or x[0].size != size:
-        raise TinygenError(f"{name} has shape {x.shape}; expected (N, {', '.join(map(str, shape))}) "
-                           f"samples for the model's input {graph.tensor(graph.inputs[0]).shape}")
+        raise TinygenError(
+            f"{name} has shape {x.shape}; expected (N, {', '.join(map(str, shape))}) "
+            f"samples for the model's input {graph.tensor(graph.inputs[0]).shape}"
+        )
     if x.dtype.kind not in "fiu":
         raise TinygenError(f"{name} holds {x.dtype} values; expected numbers")
     return x.astype(np.float32).reshape(len(x), *shape)
@@ -55,7 +58,7 @@ def shape_inputs(x: np.ndarray, graph: Graph, name: str = "calibration data") ->
 def batches(x: np.ndarray, progress: bool, label: str) -> Iterator[np.ndarray]:
     starts = range(0, len(x), BATCH)
     if not progress:
-        yield from (x[s:s + BATCH] for s in starts)
+        yield from (x[s : s + BATCH] for s in starts)
         return
     from rich.console import Console
     from rich.progress import Progress
@@ -63,12 +66,11 @@ def batches(x: np.ndarray, progress: bool, label: str) -> Iterator[np.ndarray]:
     with Progress(console=Console(stderr=True), transient=True) as bar:  # stdout stays clean for --json
         task = bar.add_task(label, total=len(x))
         for s in starts:
-            yield x[s:s + BATCH]
+            yield x[s : s + BATCH]
             bar.advance(task, min(BATCH, len(x) - s))
 
 
-def observe(graph: Graph, x: np.ndarray, method: str = "minmax",
-            progress: bool = False) -> dict[int, TensorStats]:
+def observe(graph: Graph, x: np.ndarray, method: str = "minmax", progress: bool = False) -> dict[int, TensorStats]:
     """Statistics of every activation (inputs included) over the calibration set."""
     if method not in METHODS:
         raise TinygenError(f"unknown range method {method!r}; choose one of {', '.join(METHODS)}")

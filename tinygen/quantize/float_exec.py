@@ -8,9 +8,10 @@ vectorized, not bit-exact: the bit-exact int8 reference is tflite-micro.
 
 Models have batch 1; the executor replaces that leading 1 with the batch it is given.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -56,8 +57,10 @@ def execute(graph: Graph, inputs: Sequence[np.ndarray], simulate_int8: bool = Fa
     for op in graph.ops:
         run = _reference(op.kind)
         if run is None:
-            raise TinygenError(f"op {op.index} ({op.kind}) is not supported by the float executor; "
-                               f"supported ops: {', '.join(float_ops())}")
+            raise TinygenError(
+                f"op {op.index} ({op.kind}) is not supported by the float executor; "
+                f"supported ops: {', '.join(float_ops())}"
+            )
         args = [None if i < 0 else values[i] if i in values else _constant(graph.tensor(i)) for i in op.inputs]
         out = graph.tensor(op.outputs[0])
         y = run(op, args, out)

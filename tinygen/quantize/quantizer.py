@@ -10,6 +10,7 @@ each op's rule from its record (tinygen/ops: slots, quantization):
 - ops that move bytes without rescaling (reshape, pooling, pad, relu6, concatenation)
   share one quantization between their inputs and output.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,13 @@ class QuantizedGraph:
 
 def is_float_graph(graph: Graph) -> bool:
     """True when some op other than QUANTIZE/DEQUANTIZE computes in float32."""
-    return any(graph.tensor(i).dtype == "float32" for op in graph.ops if op.kind not in ("QUANTIZE", "DEQUANTIZE")
-               for i in (*op.inputs, *op.outputs) if i >= 0)
+    return any(
+        graph.tensor(i).dtype == "float32"
+        for op in graph.ops
+        if op.kind not in ("QUANTIZE", "DEQUANTIZE")
+        for i in (*op.inputs, *op.outputs)
+        if i >= 0
+    )
 
 
 def _record(kind: str) -> OpDef:
@@ -89,8 +95,9 @@ def activation_params(graph: Graph, ranges: dict[int, tuple[float, float]]) -> d
     return {i: group_fixed.get(root(i)) or quant_params(*group_range[root(i)]) for i in ranges}
 
 
-def quantize_graph(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
-                   float_io: bool = False) -> QuantizedGraph:
+def quantize_graph(
+    graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True, float_io: bool = False
+) -> QuantizedGraph:
     """ranges: (low, high) for every activation tensor of the float graph (inputs included)."""
     check_float_graph(graph)
     params = activation_params(graph, ranges)
@@ -178,8 +185,9 @@ class _Rewrite:
         channels = self.graph.tensor(op.outputs[0]).shape[-1]
         bias = self.float_bias(op)
         bias = np.zeros(channels) if bias is None else bias.astype(np.float64)
-        scales = np.broadcast_to(np.float64(self.input_scale(op)) * self.weight_scales(op).astype(np.float64),
-                                 (channels,))
+        scales = np.broadcast_to(
+            np.float64(self.input_scale(op)) * self.weight_scales(op).astype(np.float64), (channels,)
+        )
         q = np.clip(np.round(bias / scales), -INT32_MAX - 1, INT32_MAX).astype(np.int32)
         i = self.slot(op, BIAS)
         name = self.graph.tensor(i).name if i >= 0 else f"{self.graph.tensor(op.outputs[0]).name}_bias"

@@ -12,6 +12,7 @@
 percentile and mse build a histogram per tensor over the min/max range, so they need
 a second pass over the calibration set (observe_histogram after observe_minmax).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

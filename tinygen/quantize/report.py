@@ -7,6 +7,7 @@ grid as it is computed), so errors accumulate through the layers as on the devic
 layer whose SQNR drops sharply from its input's is where accuracy is lost; each int8 bit
 is worth about 6 dB, so below ~20 dB a layer keeps fewer than ~3 significant bits.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -48,8 +49,9 @@ def sqnr_db(signal: float, noise: float) -> float:
     return float(10 * np.log10(max(signal, 1e-30) / noise))
 
 
-def build_report(float_graph: Graph, quantized: QuantizedGraph, data: CalibrationData, method: str,
-                 progress: bool = False) -> QuantizationReport:
+def build_report(
+    float_graph: Graph, quantized: QuantizedGraph, data: CalibrationData, method: str, progress: bool = False
+) -> QuantizationReport:
     int8_graph = quantized.graph
     mapped = quantized.tensor_map
     signal = dict.fromkeys(mapped, 0.0)
@@ -67,7 +69,7 @@ def build_report(float_graph: Graph, quantized: QuantizedGraph, data: Calibratio
             noise[i] += float(np.sum((f[i].astype(np.float64) - q[j]) ** 2))
             low[i], high[i] = min(low[i], float(f[i].min())), max(high[i], float(f[i].max()))
         if data.y is not None:
-            labels = data.y[start:start + len(batch)].reshape(-1)
+            labels = data.y[start : start + len(batch)].reshape(-1)
             float_hits += int(np.sum(f[out].reshape(len(batch), -1).argmax(-1) == labels))
             int8_hits += int(np.sum(q[mapped[out]].reshape(len(batch), -1).argmax(-1) == labels))
         start += len(batch)
@@ -81,8 +83,9 @@ def build_report(float_graph: Graph, quantized: QuantizedGraph, data: Calibratio
     rows += _constant_rows(float_graph, int8_graph)
     n = len(data.x)
     accuracy = data.y is not None
-    return QuantizationReport(method, n, rows, float_hits / n if accuracy else None,
-                              int8_hits / n if accuracy else None)
+    return QuantizationReport(
+        method, n, rows, float_hits / n if accuracy else None, int8_hits / n if accuracy else None
+    )
 
 
 def _constant_rows(float_graph: Graph, int8_graph: Graph) -> list[TensorReport]:
@@ -94,6 +97,15 @@ def _constant_rows(float_graph: Graph, int8_graph: Graph) -> list[TensorReport]:
             f = floats[t.name].data.astype(np.float64)
             q = dequantize(t.data, t.quant).astype(np.float64)
             kind = "bias" if t.dtype == "int32" else "weights"
-            rows.append(TensorReport(t.name, kind, float(f.min()), float(f.max()), max(t.quant.scale),
-                                     t.quant.zero_point[0], sqnr_db(np.sum(f**2), np.sum((f - q) ** 2))))
+            rows.append(
+                TensorReport(
+                    t.name,
+                    kind,
+                    float(f.min()),
+                    float(f.max()),
+                    max(t.quant.scale),
+                    t.quant.zero_point[0],
+                    sqnr_db(np.sum(f**2), np.sum((f - q) ** 2)),
+                )
+            )
     return rows

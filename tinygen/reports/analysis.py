@@ -1,4 +1,5 @@
 """Model statistics for reports: multiply-accumulates (from each op's record) and parameter counts."""
+
 from __future__ import annotations
 
 from ..ir import Graph, Op

@@ -2,13 +2,14 @@
 share of the total, MACs per unit. The unit (cycles on a chip, instructions under QEMU) travels
 with the numbers; the total is the sum of the layers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .analysis import op_macs
 from ..compiler.pipeline import CompiledModel
 from ..device.target import Counts
+from .analysis import op_macs
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,24 @@ class Profile:
         return sum(layer.macs for layer in self.layers)
 
     def as_json(self) -> dict:
-        return {"unit": self.unit, "total": self.total,
-                "layers": [{"index": p.index, "op": p.op, "count": p.count, "macs": p.macs} for p in self.layers]}
+        return {
+            "unit": self.unit,
+            "total": self.total,
+            "layers": [{"index": p.index, "op": p.op, "count": p.count, "macs": p.macs} for p in self.layers],
+        }
 
 
 def build_profile(compiled: CompiledModel, counts: Counts) -> Profile:
     graph = compiled.model.graph
     layers = [
-        LayerProfile(layer.op.index, layer.op.kind, tuple(graph.tensor(layer.op.outputs[0]).shape),
-                     op_macs(layer.op, graph), count)
-        for layer, count in zip(compiled.lowered.layers, counts.layers) if layer.kernel
+        LayerProfile(
+            layer.op.index,
+            layer.op.kind,
+            tuple(graph.tensor(layer.op.outputs[0]).shape),
+            op_macs(layer.op, graph),
+            count,
+        )
+        for layer, count in zip(compiled.lowered.layers, counts.layers)
+        if layer.kernel
     ]
     return Profile(counts.unit, layers)

@@ -6,6 +6,7 @@ bounded. A request whose reply is lost or corrupted is sent again when that is s
 request except INVOKE is idempotent. An inference (`run`) is retried as a whole, from the
 first input chunk, because the device may have reset and lost what was written.
 """
+
 from __future__ import annotations
 
 import struct
@@ -75,12 +76,12 @@ class DeviceInfo:
     def parse(cls, data: bytes) -> DeviceInfo:
         protocol, counter, layers, arena, clock = struct.unpack_from("<BBHII", data)
         pos = 12
-        model_hash = data[pos:pos + 16].decode("ascii", errors="replace")
+        model_hash = data[pos : pos + 16].decode("ascii", errors="replace")
         pos += 16
         texts = []
         for _ in range(2):
             n = data[pos]
-            texts.append(data[pos + 1:pos + 1 + n].decode("utf-8", errors="replace"))
+            texts.append(data[pos + 1 : pos + 1 + n].decode("utf-8", errors="replace"))
             pos += 1 + n
         n_in, n_out = data[pos], data[pos + 1]
         pos += 2
@@ -91,13 +92,24 @@ class DeviceInfo:
             scale, zero_point, nbytes = struct.unpack_from("<fiI", data, pos + 2 + 4 * rank)
             tensors.append(TensorSpec(DTYPES.get(dtype, f"dtype {dtype}"), shape, scale, zero_point, nbytes))
             pos += 2 + 4 * rank + 12
-        return cls(protocol, COUNTERS[counter] if counter < len(COUNTERS) else "none", layers, arena, clock,
-                   model_hash, texts[0], texts[1], tuple(tensors[:n_in]), tuple(tensors[n_in:]))
+        return cls(
+            protocol,
+            COUNTERS[counter] if counter < len(COUNTERS) else "none",
+            layers,
+            arena,
+            clock,
+            model_hash,
+            texts[0],
+            texts[1],
+            tuple(tensors[:n_in]),
+            tuple(tensors[n_in:]),
+        )
 
 
 class LinkClient:
-    def __init__(self, port, name: str = "the device", timeout_s: float = 2.0, invoke_timeout_s: float = 120.0,
-                 retries: int = 3) -> None:
+    def __init__(
+        self, port, name: str = "the device", timeout_s: float = 2.0, invoke_timeout_s: float = 120.0, retries: int = 3
+    ) -> None:
         self.port = port
         self.name = name  # how errors name the device: a port, or "QEMU (mps2-an386)"
         self.timeout_s = timeout_s
@@ -108,8 +120,7 @@ class LinkClient:
         self.port.timeout = 0.05  # short reads; the deadlines below bound every wait
 
     # --- requests -----------------------------------------------------------------------
-    def request(self, kind: Msg, payload: bytes = b"", timeout_s: float | None = None,
-                retry: bool = True) -> bytes:
+    def request(self, kind: Msg, payload: bytes = b"", timeout_s: float | None = None, retry: bool = True) -> bytes:
         """Send one request and return its reply's payload; resend on timeout when retry is safe."""
         tries = 1 + (self.retries if retry else 0)
         for _ in range(tries):
@@ -126,8 +137,11 @@ class LinkClient:
                 raise LinkError(f"{self.name} answered {message_name(kind)} with message type {reply.type:#04x}")
             return reply.payload
         wait = timeout_s or self.timeout_s
-        raise NoReply(kind, f"no reply from {self.name} to {message_name(kind)} within {wait:g} s"
-                        f"{f' ({tries} tries)' if tries > 1 else ''}: is the tinygen firmware running there?")
+        raise NoReply(
+            kind,
+            f"no reply from {self.name} to {message_name(kind)} within {wait:g} s"
+            f"{f' ({tries} tries)' if tries > 1 else ''}: is the tinygen firmware running there?",
+        )
 
     def _write(self, data: bytes) -> None:
         try:
@@ -171,7 +185,7 @@ class LinkClient:
 
     def write_input(self, index: int, data: bytes) -> None:
         for offset in range(0, max(len(data), 1), CHUNK):
-            self.request(Msg.WRITE_INPUT, struct.pack("<BI", index, offset) + data[offset:offset + CHUNK])
+            self.request(Msg.WRITE_INPUT, struct.pack("<BI", index, offset) + data[offset : offset + CHUNK])
 
     def invoke(self) -> int:
         """Runs the model once; returns the device's total count (see DeviceInfo.counter)."""

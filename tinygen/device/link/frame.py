@@ -3,6 +3,7 @@
     'T' 'G' | version u8 | type u8 | seq u8 | length u16 LE | payload | CRC-32 LE
 The CRC is zlib's CRC-32 over version..payload.
 """
+
 from __future__ import annotations
 
 import struct
@@ -81,11 +82,11 @@ class Decoder:
                 continue
             if len(self.buffer) < total:
                 return frames
-            body = bytes(self.buffer[2:HEADER.size + length])
+            body = bytes(self.buffer[2 : HEADER.size + length])
             if zlib.crc32(body) != CRC.unpack_from(self.buffer, total - CRC.size)[0]:
                 self._skip(1)
                 continue
-            frames.append(Frame(kind, seq, body[HEADER.size - 2:], version))
+            frames.append(Frame(kind, seq, body[HEADER.size - 2 :], version))
             del self.buffer[:total]
 
     def _skip(self, n: int) -> None:

@@ -1,4 +1,5 @@
 """Finding a board's serial port by the USB ids its profile lists (platformio.usb_ids)."""
+
 from __future__ import annotations
 
 from ...boards import Board
@@ -15,8 +16,10 @@ def detect_port(board: Board) -> str:
     matches = [p.device for p in seen if p.vid is not None and f"{p.vid:04x}:{p.pid:04x}" in wanted]
     if len(matches) == 1:
         return matches[0]
-    described = ", ".join(f"{p.device} ({f'{p.vid:04x}:{p.pid:04x}' if p.vid is not None else 'no USB id'})"
-                          for p in seen) or "none"
+    described = (
+        ", ".join(f"{p.device} ({f'{p.vid:04x}:{p.pid:04x}' if p.vid is not None else 'no USB id'})" for p in seen)
+        or "none"
+    )
     if not wanted:
         reason = f"board '{board.id}' lists no USB ids to find its port by"
     elif matches:

@@ -9,6 +9,7 @@ For the bare-metal boards tinygen supplies all three locally:
 All of it lives under cache_dir(): $TINYGEN_CACHE_DIR, else $XDG_CACHE_HOME/tinygen, else
 ~/.cache/tinygen. The core directory is keyed by the PlatformIO version.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,25 @@ from ...errors import TinygenError
 PLATFORM_DIR = Path(__file__).resolve().parent / "platform"
 TOOLCHAIN_PREFIX = "arm-none-eabi-"
 TOOLCHAIN_TOOLS = (
-    "addr2line", "ar", "as", "c++", "cpp", "g++", "gcc", "gcc-ar", "gcc-nm", "gcc-ranlib",
-    "gdb", "ld", "nm", "objcopy", "objdump", "ranlib", "readelf", "size", "strip",
+    "addr2line",
+    "ar",
+    "as",
+    "c++",
+    "cpp",
+    "g++",
+    "gcc",
+    "gcc-ar",
+    "gcc-nm",
+    "gcc-ranlib",
+    "gdb",
+    "ld",
+    "nm",
+    "objcopy",
+    "objdump",
+    "ranlib",
+    "readelf",
+    "size",
+    "strip",
 )
 SCONS_SHIM = "import SCons.Script\n\nSCons.Script.main()\n"
 
@@ -56,9 +74,10 @@ def core_dir() -> Path:
     _write_if_changed(scons / "scons.py", SCONS_SHIM)
     _write_if_changed(scons / "package.json", json.dumps({"name": "tool-scons", "version": version}))
     piopm = {
-        "type": "tool", "name": "tool-scons", "version": version,
-        "spec": {"owner": "platformio", "id": None, "name": "tool-scons",
-                 "requirements": None, "uri": None},
+        "type": "tool",
+        "name": "tool-scons",
+        "version": version,
+        "spec": {"owner": "platformio", "id": None, "name": "tool-scons", "requirements": None, "uri": None},
     }
     _write_if_changed(scons / ".piopm", json.dumps(piopm))
     return core
@@ -82,7 +101,10 @@ def toolchain_dir() -> Path:
             continue
         link.unlink(missing_ok=True)
         link.symlink_to(target)
-    manifest = {"name": "toolchain-gccarmnoneeabi", "version": "1.120201.0",
-                "system": ["linux_x86_64", "linux_aarch64", "darwin_x86_64", "darwin_arm64"]}
+    manifest = {
+        "name": "toolchain-gccarmnoneeabi",
+        "version": "1.120201.0",
+        "system": ["linux_x86_64", "linux_aarch64", "darwin_x86_64", "darwin_arm64"],
+    }
     _write_if_changed(package / "package.json", json.dumps(manifest))
     return package

@@ -9,6 +9,7 @@ Layout of a project:
 Bare-metal boards build with tinygen's offline platform; real boards get their official
 platform, pinned, which PlatformIO downloads on the first online build.
 """
+
 from __future__ import annotations
 
 import json
@@ -75,8 +76,12 @@ def _env_settings(board: Board) -> dict[str, str]:
             "upload_command": shlex.join(qemu.qemu_argv(board, "$SOURCE")),
         }
     else:
-        settings = {"platform": pio.platform, "board": pio.board, "framework": pio.framework,
-                    "upload_protocol": pio.upload_protocol}
+        settings = {
+            "platform": pio.platform,
+            "board": pio.board,
+            "framework": pio.framework,
+            "upload_protocol": pio.upload_protocol,
+        }
     return {k: v for k, v in settings.items() if v} | pio.extra
 
 
@@ -87,10 +92,8 @@ def _board_json(board: Board) -> str:
         "vendor": "tinygen",
         "url": "https://www.qemu.org/docs/master/system/target-arm.html",
         "frameworks": [],
-        "build": {"cpu": board.core, "fpu": board.fpu, "mcu": board.mcu,
-                  "f_cpu": f"{board.clock_hz}L"},
-        "upload": {"maximum_size": board.flash.size_bytes,
-                   "maximum_ram_size": board.ram.size_bytes},
+        "build": {"cpu": board.core, "fpu": board.fpu, "mcu": board.mcu, "f_cpu": f"{board.clock_hz}L"},
+        "upload": {"maximum_size": board.flash.size_bytes, "maximum_ram_size": board.ram.size_bytes},
     }
     return json.dumps(manifest, indent=2) + "\n"
 
@@ -103,8 +106,7 @@ def _write(path: Path, content: str | bytes) -> None:
         path.write_text(content, encoding="utf-8")
 
 
-def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes],
-                  src_files: dict[str, str]) -> Path:
+def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes], src_files: dict[str, str]) -> Path:
     """Write the PlatformIO project for `board` into out_dir and return out_dir."""
     out_dir = Path(out_dir)
     ini = render("platformio.ini.j2", board=board, settings=_env_settings(board))
@@ -117,8 +119,13 @@ def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes]
     for name in hal_sources(board):
         _write(out_dir / "lib" / HAL_LIB / name, (hal_dir / name).read_text(encoding="utf-8"))
     uart_base = board.emulator.uart_base if board.bare_metal else 0
-    header = render("tg_board.h.j2", board=board, uart_base=uart_base, version=__version__,
-                    counter_kind=CYCLE_COUNTERS.index(board.cycle_counter))
+    header = render(
+        "tg_board.h.j2",
+        board=board,
+        uart_base=uart_base,
+        version=__version__,
+        counter_kind=CYCLE_COUNTERS.index(board.cycle_counter),
+    )
     _write(out_dir / "lib" / HAL_LIB / "tg_board.h", header)
     if board.bare_metal:
         _write(out_dir / "linker.ld", render("linker.ld.j2", board=board))
@@ -136,8 +143,8 @@ def _kill_tree(proc: subprocess.Popen) -> None:
 
 def read_sizes(elf: Path) -> tuple[dict[str, int], int, int, int]:
     """Allocated sections and the text/data/bss totals (as `size -B` counts them)."""
-    from elftools.elf.elffile import ELFFile
     from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
 
     sections, text, data, bss = {}, 0, 0, 0
     with open(elf, "rb") as f:
@@ -181,22 +188,29 @@ def run_pio(project_dir: Path, env: str, timeout_s: float = 300, upload_port: st
     cmd = [sys.executable, "-m", "platformio", "run", "-d", str(project_dir), "-e", env]
     if upload_port:
         cmd += ["-t", "upload", "--upload-port", upload_port]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8",
-                            errors="replace", env=pio_environ(), start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        encoding="utf-8",
+        errors="replace",
+        env=pio_environ(),
+        start_new_session=True,
+    )
     try:
         log, _ = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         _kill_tree(proc)
         proc.communicate()
-        raise TinygenError(f"`pio run -e {env}` took longer than {timeout_s:g} s "
-                           f"in {project_dir}") from None
+        raise TinygenError(f"`pio run -e {env}` took longer than {timeout_s:g} s in {project_dir}") from None
     log_path.write_text(log, encoding="utf-8")
     if proc.returncode != 0:
         if "HTTPClientError" in log or "InternetConnectionError" in log:
             raise TinygenError(
                 f"PlatformIO could not reach its registry to download the platform for "
                 f"'{env}'; the project in {project_dir} is ready to build with `pio run` "
-                f"on a machine that is online")
+                f"on a machine that is online"
+            )
         raise TinygenError(f"`pio run -e {env}` failed: {_first_error(log)} (full log: {log_path})")
     elf = project_dir / ".pio" / "build" / env / "firmware.elf"
     sections, text, data, bss = read_sizes(elf)

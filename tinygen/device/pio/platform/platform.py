@@ -1,4 +1,5 @@
 """The tinygen offline platform: everything happens in builder/main.py."""
+
 from platformio.public import PlatformBase
 
 

@@ -3,14 +3,15 @@
 The board JSON (written per project by tinygen) gives build.cpu and build.fpu; the project gives
 the linker script (board_build.ldscript) and, for `pio run -t upload`, an upload_command.
 """
-from SCons.Script import AlwaysBuild, Builder, COMMAND_LINE_TARGETS, Default, DefaultEnvironment
+
+from SCons.Script import COMMAND_LINE_TARGETS, AlwaysBuild, Builder, Default, DefaultEnvironment
 
 env = DefaultEnvironment()
 board = env.BoardConfig()
 
-cpu_flags = ["-mcpu=%s" % board.get("build.cpu"), "-mthumb"]
+cpu_flags = [f"-mcpu={board.get('build.cpu')}", "-mthumb"]
 fpu = board.get("build.fpu", "none")
-cpu_flags += ["-mfloat-abi=soft"] if fpu == "none" else ["-mfloat-abi=hard", "-mfpu=%s" % fpu]
+cpu_flags += ["-mfloat-abi=soft"] if fpu == "none" else ["-mfloat-abi=hard", f"-mfpu={fpu}"]
 
 env.Replace(
     AR="arm-none-eabi-gcc-ar",
@@ -36,8 +37,12 @@ env.Append(
     ASPPFLAGS=cpu_flags + ["-x", "assembler-with-cpp"],
     CCFLAGS=cpu_flags + ["-O2", "-Wall", "-ffunction-sections", "-fdata-sections"],
     CFLAGS=["-std=c99"],
-    LINKFLAGS=cpu_flags + [
-        "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles", "-Wl,--gc-sections",
+    LINKFLAGS=cpu_flags
+    + [
+        "--specs=nano.specs",
+        "--specs=nosys.specs",
+        "-nostartfiles",
+        "-Wl,--gc-sections",
     ],
     LIBS=["m"],
     BUILDERS=dict(
@@ -60,7 +65,5 @@ target_buildprog = env.Alias("buildprog", target_bin, target_bin)
 target_size = env.AddPlatformTarget(
     "size", target_elf, env.VerboseAction("$SIZEPRINTCMD", "Calculating size $SOURCE"), "Program Size"
 )
-env.AddPlatformTarget(
-    "upload", target_elf, env.VerboseAction("$UPLOADCMD", "Running $SOURCE"), "Upload"
-)
+env.AddPlatformTarget("upload", target_elf, env.VerboseAction("$UPLOADCMD", "Running $SOURCE"), "Upload")
 Default([target_buildprog, target_size])

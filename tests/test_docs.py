@@ -1,0 +1,12 @@
+"""Docs derived from the code stay in step with it."""
+
+from pathlib import Path
+
+from tinygen.reports.ops_table import with_ops_table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_ops_table_is_generated_from_the_records():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme == with_ops_table(readme), "run: python scripts/update-docs.py"

@@ -1,0 +1,35 @@
+"""Validation: the model-level checks every later pass relies on, before any op is lowered."""
+
+from __future__ import annotations
+
+from ..errors import TinygenError
+from ..ir import Graph
+
+MAX_IO_RANK = 6  # TG_MAX_DIMS in firmware/tg_model_api.h
+
+
+def validate(graph: Graph) -> Graph:
+    """Model-level limits: static batch-1 shapes and ops in execution order."""
+    for i in (*graph.inputs, *graph.outputs):
+        t = graph.tensor(i)
+        if len(t.shape) > MAX_IO_RANK:
+            raise TinygenError(
+                f"model input/output {t.name} has rank {len(t.shape)}; at most {MAX_IO_RANK} is supported"
+            )
+    for i in graph.inputs:
+        t = graph.tensor(i)
+        if len(t.shape) >= 2 and t.shape[0] != 1:
+            raise TinygenError(f"tensor {t.name} has batch size {t.shape[0]}; tinygen compiles batch 1")
+    available = set(graph.inputs) | {t.index for t in graph.tensors if t.is_constant}
+    for op in graph.ops:
+        for i in op.inputs:
+            if i >= 0 and i not in available:
+                raise TinygenError(
+                    f"op {op.index} ({op.kind}) reads tensor {graph.tensor(i).name} before it is "
+                    "computed; the ops are not in execution order"
+                )
+        available.update(op.outputs)
+    for i in graph.outputs:
+        if i not in available:
+            raise TinygenError(f"output tensor {graph.tensor(i).name} is never computed")
+    return graph
