@@ -61,7 +61,7 @@ def main() -> None:
         compiled = compile_model(model)
         plan = compiled.plan
         tflm = tflm_arena_bytes(model.tflite_bytes)
-        in_place = sum(1 for layer in compiled.lowered.layers if layer.kernel and layer.shares_storage_with is not None)
+        in_place = sum(1 for layer in compiled.lowered.layers if layer.in_place)
         rows.append(
             f"| {name} | {plan.arena_bytes:,} | {plan.lower_bound_bytes:,} | {tflm:,} | "
             f"{plan.arena_bytes / tflm:.2f}x | {plan.arena_bytes / plan.lower_bound_bytes:.2f}x | "

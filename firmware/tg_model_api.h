@@ -8,7 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { TG_INT8 = 0, TG_INT32 = 1, TG_FLOAT32 = 2 } tg_dtype;
+/* The codes the serial link reports (docs/protocol.md). */
+typedef enum {
+    TG_INT8 = 0,
+    TG_INT32 = 1,
+    TG_FLOAT32 = 2,
+    TG_UINT8 = 3,
+    TG_INT16 = 4,
+    TG_BOOL = 5,
+    TG_INT64 = 6
+} tg_dtype;
 
 #define TG_MAX_DIMS 6
 

@@ -110,7 +110,7 @@ def _unsupported_model(tmp_path):
         ("truncated", "corrupt or truncated"),
         ("missing", "does not exist"),
         ("two_subgraphs", "2 subgraphs"),
-        ("dynamic", "dynamic shape"),
+        ("unknown_size", "has an unknown size on axis 0"),
         ("unsupported", "op 0 (FLOOR) is not supported; supported ops: "),
         ("float", "is a float model; pass --calibration"),
     ],
@@ -121,7 +121,7 @@ def test_bad_models_give_one_error_line(case, expected, model, tmp_path):
         "truncated": lambda: _write(tmp_path / "t.tflite", model.read_bytes()[:2000]),
         "missing": lambda: tmp_path / "nothing.tflite",
         "two_subgraphs": lambda: _edited(model, lambda m: m.subgraphs.append(m.subgraphs[0])),
-        "dynamic": lambda: _edited(model, _make_batch_dynamic),
+        "unknown_size": lambda: _edited(model, _make_batch_unknown),
         "unsupported": lambda: _unsupported_model(tmp_path),
         "float": lambda: _float_model(tmp_path),
     }
@@ -133,8 +133,25 @@ def test_bad_models_give_one_error_line(case, expected, model, tmp_path):
 
 
 def _make_batch_dynamic(m):
+    """What the TensorFlow converter writes from Keras: -1 in shape_signature, the batch of 1 in shape."""
+    for tensor in m.subgraphs[0].tensors:
+        if tensor.shape is not None and len(tensor.shape) and tensor.buffer == 0:
+            tensor.shapeSignature = [-1, *tensor.shape[1:]]
+
+
+def _make_batch_unknown(m):
     tensor = m.subgraphs[0].tensors[m.subgraphs[0].inputs[0]]
+    tensor.shape = [-1, *tensor.shape[1:]]
     tensor.shapeSignature = [-1, *tensor.shape[1:]]
+
+
+def test_a_dynamic_batch_signature_runs_at_batch_1(model):
+    """shape_signature [-1, ...] with shape [1, ...] is how converters write Keras models; tflite-micro
+    runs them at the concrete shape, and so does tinygen."""
+    edited = _edited(model, _make_batch_dynamic)
+    code, out, err = run_cli("verify", edited, "--board", "host", "--samples", "3", "--json")
+    assert code == 0, err
+    assert json.loads(out)["bit_exact"]
 
 
 def _write(path, data):

@@ -35,8 +35,8 @@ def independent_overlaps(lowered, plan):
         live[t] = (live[t][0], end)
     same_storage = {}
     for layer in lowered.layers:
-        if layer.shares_storage_with is not None:
-            same_storage[layer.op.outputs[0]] = same_storage.get(layer.shares_storage_with, layer.shares_storage_with)
+        for view in layer.views:
+            same_storage[view.output] = same_storage.get(view.source, view.source)
     spans = {t: (plan.tensor_offsets[t], plan.tensor_offsets[t] + graph.tensor(t).nbytes) for t in live}
     for position, size in ((p, layer.scratch_bytes) for p, layer in enumerate(lowered.layers) if layer.scratch_bytes):
         live[f"scratch{position}"] = (position, position)
@@ -72,7 +72,7 @@ def test_zoo_plans_have_no_overlaps(name):
 def test_in_place_lowers_the_arena_below_the_bound_and_stays_bit_exact(name):
     lowered = compile_zoo(name)
     plan = plan_memory(lowered)
-    kernels = {layer.kernel for layer in lowered.layers if layer.kernel and layer.shares_storage_with is not None}
+    kernels = {layer.kernel for layer in lowered.layers if layer.in_place}
     assert kernels & {"tg_conv_inplace_s8", "tg_depthwise_inplace_s8"}
     assert plan.arena_bytes < plan.lower_bound_bytes
     assert_bit_exact(zoo.MLPERF_TINY[name](seed=0), samples=4)

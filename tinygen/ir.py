@@ -21,6 +21,7 @@ NUMPY_DTYPES = {
     "int32": np.int32,
     "int64": np.int64,
     "float32": np.float32,
+    "bool": np.bool_,
 }
 
 ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")

@@ -12,14 +12,30 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..ir import Graph, Tensor
+from ..ir import NUMPY_DTYPES, Graph, Tensor
 from ..ops.cstruct import initializer, layout_checks
 from ..resources import render, resource_dir
 from .layer import Arg, Layer, LoweredModel
 from .memory import MemoryPlan
 
-C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
-API_DTYPES = {"int8": "TG_INT8", "int32": "TG_INT32", "float32": "TG_FLOAT32"}
+C_TYPES = {
+    "int8": "int8_t",
+    "uint8": "uint8_t",
+    "int16": "int16_t",
+    "int32": "int32_t",
+    "int64": "int64_t",
+    "float32": "float",
+    "bool": "uint8_t",  # TFLite's bool is one byte, 0 or 1
+}
+API_DTYPES = {
+    "int8": "TG_INT8",
+    "int32": "TG_INT32",
+    "float32": "TG_FLOAT32",
+    "uint8": "TG_UINT8",
+    "int16": "TG_INT16",
+    "bool": "TG_BOOL",
+    "int64": "TG_INT64",
+}
 VALUES_PER_LINE = 16
 
 
@@ -70,16 +86,18 @@ class _Storage:
     """Where each tensor lives: a flash array for constants, an arena offset otherwise."""
 
     def __init__(self, graph: Graph, plan: MemoryPlan) -> None:
-        self.graph, self.plan, self.roots = graph, plan, plan.roots
+        self.graph, self.plan = graph, plan
 
     def root(self, tensor: int) -> Tensor:
-        return self.graph.tensor(self.roots.get(tensor, tensor))
+        return self.graph.tensor(self.plan.root(tensor))
 
     def pointer(self, tensor: int) -> str:
         t = self.root(tensor)
         if t.is_constant:
-            return _const_name(t)
-        return f"({C_TYPES[t.dtype]} *)(tg_arena + {self.plan.tensor_offsets[t.index]}u)"
+            offset = self.plan.views.get(tensor, (tensor, 0))[1]
+            itemsize = t.data.dtype.itemsize
+            return _const_name(t) if offset == 0 else f"({_const_name(t)} + {offset // itemsize}u)"
+        return f"({C_TYPES[self.graph.tensor(tensor).dtype]} *)(tg_arena + {self.plan.tensor_offsets[tensor]}u)"
 
     def constants(self, model: LoweredModel) -> list[Tensor]:
         used = {self.root(t).index for layer in model.layers for t in layer.tensor_refs()}
@@ -190,6 +208,10 @@ def _c_values(values: np.ndarray, indent: str = "") -> str:
     elif flat.dtype == np.int32:
         # INT32_MIN has no literal in C; spell it as an expression.
         items = ["(-2147483647 - 1)" if v == -(2**31) else str(v) for v in flat.tolist()]
+    elif flat.dtype == np.int64:
+        items = ["(-9223372036854775807LL - 1)" if v == -(2**63) else f"{v}LL" for v in flat.tolist()]
+    elif flat.dtype == np.bool_:
+        items = [str(int(v)) for v in flat.tolist()]
     else:
         items = [str(v) for v in flat.tolist()]
     lines = [", ".join(items[i : i + VALUES_PER_LINE]) for i in range(0, len(items), VALUES_PER_LINE)]
@@ -206,4 +228,4 @@ def _c_string(s: str) -> str:
 
 
 def _dtype_name(values: np.ndarray) -> str:
-    return {np.dtype(np.int8): "int8", np.dtype(np.int32): "int32", np.dtype(np.float32): "float32"}[values.dtype]
+    return {np.dtype(numpy_type): name for name, numpy_type in NUMPY_DTYPES.items()}[values.dtype]

@@ -74,11 +74,10 @@ def layer_flash_bytes(compiled: CompiledModel) -> list[int]:
     """Flash bytes of each layer's constants: the weights it reads first (a tensor shared by
     several layers counts once, at its first), its per-layer arrays and its params struct."""
     lowered, graph = compiled.lowered, compiled.model.graph
-    roots = compiled.plan.roots
     counted: set[int] = set()
     sizes = []
     for layer in lowered.layers:
-        new = {roots.get(t, t) for t in layer.tensor_refs()} - counted
+        new = {compiled.plan.root(t) for t in layer.tensor_refs()} - counted
         counted |= new
         size = sum(graph.tensor(t).nbytes for t in new if graph.tensor(t).is_constant)
         size += sum(v.nbytes for v in layer.consts.values())

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..ops import op_def
-from .layer import Layer, LoweredModel
+from .layer import Layer, LoweredModel, View
 from .memory import collect_buffers, plan_memory, storage_roots
 
 
@@ -26,7 +26,7 @@ def apply_in_place(model: LoweredModel) -> LoweredModel:
         if op_def(layer.op.kind).in_place and layer.kernel:
             source = _dying_input(LoweredModel(model.graph, layers), position, same_shape=True)
             if source is not None:
-                layers[position] = dataclasses.replace(layer, shares_storage_with=source)
+                layers[position] = dataclasses.replace(layer, views=(View(layer.op.outputs[0], source),))
     # Variants that cost a copy: take each one that does not grow the arena (two in a row
     # may be needed before the peak drops), then drop those the final plan does not need.
     best = LoweredModel(model.graph, layers)

@@ -24,17 +24,33 @@ class Arg:
     ref: int | str | tuple[int, ...] | None = None
 
 
+@dataclass(frozen=True)
+class View:
+    """An output that lives in a source tensor's storage, `offset` bytes in.
+
+    Without a kernel the view is an alias: the output is those bytes (RESHAPE, SQUEEZE, a
+    SPLIT along the outermost axis). With one, the kernel writes its output over its input
+    (in-place variants, chosen by the planner where the input dies at that layer)."""
+
+    output: int
+    source: int
+    offset: int = 0
+
+
 @dataclass
 class Layer:
     op: Op
-    kernel: str | None  # the C function; None when nothing runs (RESHAPE: the output is the input)
+    kernel: str | None  # the C function; None when nothing runs (the outputs are views of inputs)
     params: Any = None  # a frozen dataclass mirroring the kernel's C params struct (C_TYPE), in C_FILE
     args: tuple[Arg, ...] = ()
     consts: dict[str, np.ndarray] = field(default_factory=dict)
     scratch_bytes: int = 0
-    # A tensor index: the output lives in that input's storage (RESHAPE always; in-place
-    # kernels when the planner finds it lowers the peak and the input dies here).
-    shares_storage_with: int | None = None
+    views: tuple[View, ...] = ()  # outputs that live in an input's storage
+
+    @property
+    def in_place(self) -> bool:
+        """A kernel that writes its output over an input."""
+        return self.kernel is not None and bool(self.views)
 
     def tensor_refs(self) -> list[int]:
         """Every tensor the kernel call points at, in argument order."""
@@ -56,3 +72,8 @@ class LoweredModel:
 
 def tensor_args(*indices: int) -> tuple[Arg, ...]:
     return tuple(Arg("tensor", i) if i >= 0 else Arg("null") for i in indices)
+
+
+def alias(op: Op, source: int | None = None, offset: int = 0) -> Layer:
+    """A layer that runs nothing: its output is `source`'s bytes from `offset` (the first input by default)."""
+    return Layer(op, None, views=(View(op.outputs[0], op.inputs[0] if source is None else source, offset),))

@@ -47,7 +47,11 @@ class MemoryPlan:
     offsets: dict[str, int]  # buffer name -> arena offset
     tensor_offsets: dict[int, int]  # tensor index -> arena offset
     scratch_offsets: dict[int, int]  # layer position -> arena offset of its scratch
-    roots: dict[int, int]  # tensor index -> the tensor whose storage it lives in (absent when its own)
+    views: dict[int, tuple[int, int]]  # tensor -> (the tensor whose storage it lives in, byte offset there)
+
+    def root(self, tensor: int) -> int:
+        """The tensor whose storage holds this one (itself, unless it is a view)."""
+        return self.views.get(tensor, (tensor, 0))[0]
 
     def live_bytes(self, layer: int) -> int:
         """Bytes of the buffers alive while the layer at this position runs."""
@@ -67,28 +71,35 @@ def find_overlaps(buffers: dict[str, Buffer], offsets: dict[str, int]) -> list[t
     ]
 
 
-def storage_roots(model: LoweredModel, in_place: bool = True) -> dict[int, int]:
-    """tensor index -> the tensor whose storage it lives in (absent when its own).
+def storage_views(model: LoweredModel, in_place: bool = True) -> dict[int, tuple[int, int]]:
+    """tensor index -> (the tensor whose storage it lives in, byte offset there); absent when its own.
 
-    With in_place=False only RESHAPE aliases share storage: the layout before in-place rewrites
-    (collect_buffers then also leaves out the scratch that in-place variants need)."""
-    roots: dict[int, int] = {}
+    With in_place=False only aliases (layers that run nothing) share storage: the layout before
+    in-place rewrites (collect_buffers then also leaves out the scratch that in-place variants need)."""
+    views: dict[int, tuple[int, int]] = {}
     for layer in model.layers:
-        shared = layer.shares_storage_with
-        if shared is not None and (in_place or layer.kernel is None):
-            roots[layer.op.outputs[0]] = roots.get(shared, shared)
-    return roots
+        if layer.kernel is not None and not in_place:
+            continue
+        for view in layer.views:
+            root, offset = views.get(view.source, (view.source, 0))
+            views[view.output] = (root, offset + view.offset)
+    return views
+
+
+def storage_roots(model: LoweredModel, in_place: bool = True) -> dict[int, int]:
+    """tensor index -> the tensor whose storage it lives in (absent when its own)."""
+    return {t: root for t, (root, _) in storage_views(model, in_place).items()}
 
 
 def collect_buffers(model: LoweredModel, in_place: bool = True) -> dict[str, Buffer]:
     graph = model.graph
-    roots = storage_roots(model, in_place)
+    views = storage_views(model, in_place)
     last = max(len(model.layers) - 1, 0)
     spans: dict[int, list[int]] = {}
     members: dict[int, set[int]] = {}
 
     def touch(tensor: int, position: int) -> None:
-        root = roots.get(tensor, tensor)
+        root = views.get(tensor, (tensor, 0))[0]
         if graph.tensor(root).is_constant:
             return
         span = spans.setdefault(root, [position, position])
@@ -106,11 +117,10 @@ def collect_buffers(model: LoweredModel, in_place: bool = True) -> dict[str, Buf
 
     buffers = {}
     for root, (first, end) in spans.items():
-        size = max(graph.tensor(t).nbytes for t in members[root])
+        size = max(views.get(t, (t, 0))[1] + graph.tensor(t).nbytes for t in members[root])
         buffers[f"t{root}"] = Buffer(f"t{root}", size, first, end, tuple(sorted(members[root])))
     for position, layer in enumerate(model.layers):
-        in_place_variant = layer.kernel is not None and layer.shares_storage_with is not None
-        if layer.scratch_bytes and (in_place or not in_place_variant):
+        if layer.scratch_bytes and (in_place or not layer.in_place):
             buffers[f"scratch{position}"] = Buffer(f"scratch{position}", layer.scratch_bytes, position, position)
     return buffers
 
@@ -137,11 +147,10 @@ def plan_memory(model: LoweredModel) -> MemoryPlan:
         if exact is not None:
             best_name, best = "exact", exact
 
-    roots = storage_roots(model)
-    tensor_offsets = {t: best[b.name] for b in items for t in b.tensors}
-    tensor_offsets.update({t: tensor_offsets[r] for t, r in roots.items() if r in tensor_offsets})
+    views = storage_views(model)
+    tensor_offsets = {t: best[b.name] + views.get(t, (t, 0))[1] for b in items for t in b.tensors}
     scratch = {int(b.name[len("scratch") :]): best[b.name] for b in items if b.name.startswith("scratch")}
-    return MemoryPlan(_arena(items, best), lower_bound, best_name, buffers, best, tensor_offsets, scratch, roots)
+    return MemoryPlan(_arena(items, best), lower_bound, best_name, buffers, best, tensor_offsets, scratch, views)
 
 
 # --- placement strategies: buffers in, offsets out ---

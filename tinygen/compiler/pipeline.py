@@ -11,6 +11,7 @@ from ..errors import TinygenError
 from ..frontends.tflite_reader import parse_tflite
 from ..ir import Graph
 from .codegen import GeneratedModel, generate
+from .fold import fold_constants
 from .inplace import apply_in_place
 from .layer import LoweredModel
 from .lower import lower
@@ -53,7 +54,10 @@ def load_model(path: str | Path) -> LoadedModel:
 
 
 # The compiler's passes, in order: on the graph, then on its lowered layers.
-GRAPH_PASSES: tuple[tuple[str, Callable[[Graph], Graph]], ...] = (("validate", validate),)
+GRAPH_PASSES: tuple[tuple[str, Callable[[Graph], Graph]], ...] = (
+    ("validate", validate),  # every op supported, in execution order; model-level limits
+    ("fold constants", fold_constants),  # what the compiler can evaluate costs nothing on the device
+)
 LAYER_PASSES: tuple[tuple[str, Callable[[LoweredModel], LoweredModel]], ...] = (
     ("schedule", schedule),  # execution order with the smallest peak of live bytes
     ("in-place", apply_in_place),  # outputs that may overwrite inputs dying at their op

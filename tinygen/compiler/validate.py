@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from ..errors import TinygenError
 from ..ir import Graph
+from ..ops import SUPPORTED_OPS, op_def
 
 MAX_IO_RANK = 6  # TG_MAX_DIMS in firmware/tg_model_api.h
 
 
 def validate(graph: Graph) -> Graph:
-    """Model-level limits: static batch-1 shapes and ops in execution order."""
+    """Every op supported, model-level limits, ops in execution order."""
+    for op in graph.ops:
+        if op_def(op.kind) is None:
+            raise TinygenError(f"op {op.index} ({op.kind}) is not supported; supported ops: {', '.join(SUPPORTED_OPS)}")
     for i in (*graph.inputs, *graph.outputs):
         t = graph.tensor(i)
         if len(t.shape) > MAX_IO_RANK:

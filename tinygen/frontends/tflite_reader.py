@@ -7,12 +7,16 @@ so `tinygen inspect` still describes models it cannot build.
 
 from __future__ import annotations
 
+import functools
+import importlib
+
+import flatbuffers
 import numpy as np
 import tflite
 
 from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph, Op, Quant, Tensor
-from .tflite_schema import ENUM_FIELDS, TENSOR_TYPES, camel, op_options
+from .tflite_schema import ENUM_FIELDS, TENSOR_TYPES, camel, op_options, type_name
 
 TFLITE_IDENTIFIER = b"TFL3"
 
@@ -52,15 +56,17 @@ def _read_subgraph(model, subgraph, buf: bytes) -> Graph:
 def _read_tensor(model, t, index: int) -> Tensor:
     name = t.Name().decode("utf-8", "replace") if t.Name() else f"tensor_{index}"
     shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
-    signature = tuple(int(d) for d in t.ShapeSignatureAsNumpy()) if t.ShapeSignatureLength() else shape
-    if any(d < 0 for d in (*shape, *signature)):
+    # shape_signature marks dimensions unknown at conversion (-1, usually the batch). Where `shape`
+    # still gives a size, tflite-micro runs at that size, and so does tinygen.
+    unknown = [axis for axis, d in enumerate(shape) if d < 0]
+    if unknown:
         raise TinygenError(
-            f"tensor {index} ({name}) has a dynamic shape {signature}; "
-            "tinygen needs static shapes (convert with a fixed batch size of 1)"
+            f"tensor {index} ({name}) has an unknown size on axis {unknown[0]} (shape {list(shape)}); "
+            "tinygen needs every size: convert the model with a fixed input shape"
         )
     dtype = TENSOR_TYPES.get(t.Type())
     if dtype is None:
-        raise TinygenError(f"tensor {index} ({name}) has unsupported type code {t.Type()}")
+        raise TinygenError(f"tensor {index} ({name}) has type {type_name(t.Type())}, which tinygen does not support")
     data = None
     buffer = model.Buffers(t.Buffer())
     if buffer is not None and buffer.DataLength() > 0:
@@ -90,16 +96,31 @@ def _read_op(model, op, index: int) -> Op:
 
 
 def _read_options(kind: str, op) -> dict:
-    table_name, fields = op_options(kind).table, op_options(kind).fields
-    if not fields:
+    spec = op_options(kind)
+    if not (spec.fields or spec.vectors):
         return {}
     table = op.BuiltinOptions()
-    if table is None:
-        raise TinygenError(f"op {kind} has no {table_name} table")
-    options = getattr(tflite, table_name)()
-    options.Init(table.Bytes, table.Pos)
+    options = _empty_table(spec.table) if table is None else getattr(tflite, spec.table)()
+    if table is not None:
+        options.Init(table.Bytes, table.Pos)
     result = {}
-    for field in fields:
+    for field in spec.fields:
         value = getattr(options, camel(field))()
         result[field] = ENUM_FIELDS[field][value] if field in ENUM_FIELDS else value
+    for field in spec.vectors:
+        values = getattr(options, f"{camel(field)}AsNumpy")()
+        result[field] = tuple(int(v) for v in values) if not isinstance(values, int) else ()
     return result
+
+
+@functools.cache
+def _empty_table(table_name: str):
+    """An options table with every field at its schema default: a missing table means exactly that."""
+    module = importlib.import_module(f"tflite.{table_name}")
+    b = flatbuffers.Builder(16)
+    getattr(module, f"{table_name}Start")(b)
+    b.Finish(getattr(module, f"{table_name}End")(b))
+    options = getattr(tflite, table_name)()
+    buf = b.Output()
+    options.Init(buf, flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, 0))
+    return options

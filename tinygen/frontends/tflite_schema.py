@@ -17,8 +17,11 @@ TENSOR_TYPES = {
     tflite.TensorType.INT64: "int64",
     tflite.TensorType.INT16: "int16",
     tflite.TensorType.INT8: "int8",
+    tflite.TensorType.BOOL: "bool",
 }
 TENSOR_TYPE_CODES = {name: code for code, name in TENSOR_TYPES.items()}
+# Every type the schema names, for messages about the ones tinygen does not hold.
+TENSOR_TYPE_NAMES = {code: name for name, code in vars(tflite.TensorType).items() if not name.startswith("_")}
 
 PADDINGS = {tflite.Padding.SAME: "SAME", tflite.Padding.VALID: "VALID"}
 ACTIVATIONS = {
@@ -29,7 +32,20 @@ ACTIVATIONS = {
     tflite.ActivationFunctionType.TANH: "TANH",
     tflite.ActivationFunctionType.SIGN_BIT: "SIGN_BIT",
 }
-ENUM_FIELDS = {"padding": PADDINGS, "fused_activation_function": ACTIVATIONS}
+# Option fields that hold an enum, read as the enum's name.
+ENUM_FIELDS = {
+    "padding": PADDINGS,
+    "fused_activation_function": ACTIVATIONS,
+    "output_type": TENSOR_TYPES,  # ARG_MAX, ARG_MIN
+    "out_type": TENSOR_TYPES,  # SHAPE
+    "in_data_type": TENSOR_TYPES,  # CAST
+    "out_data_type": TENSOR_TYPES,
+}
+
+
+def type_name(code: int) -> str:
+    """A TensorType code as the schema names it (UINT32, FLOAT16, ...), or its number if unknown."""
+    return TENSOR_TYPE_NAMES.get(code, f"type code {code}")
 
 
 def op_options(kind: str) -> Options:

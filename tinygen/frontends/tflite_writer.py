@@ -103,21 +103,26 @@ def _write_tensor(b: flatbuffers.Builder, t: Tensor, buffer_index: int) -> int:
 def _write_op(b: flatbuffers.Builder, op: Op, opcode_index: int) -> int:
     inputs = _int_vector(b, op.inputs)
     outputs = _int_vector(b, op.outputs)
-    table_name, fields = op_options(op.kind).table, op_options(op.kind).fields
-    options = _write_options(b, table_name, fields, op.options) if table_name else None
+    spec = op_options(op.kind)
+    options = _write_options(b, spec.table, spec.fields, spec.vectors, op.options) if spec.table else None
     _Operator.OperatorStart(b)
     _Operator.OperatorAddOpcodeIndex(b, opcode_index)
     _Operator.OperatorAddInputs(b, inputs)
     _Operator.OperatorAddOutputs(b, outputs)
     if options is not None:
-        _Operator.OperatorAddBuiltinOptionsType(b, getattr(tflite.BuiltinOptions, table_name))
+        _Operator.OperatorAddBuiltinOptionsType(b, getattr(tflite.BuiltinOptions, spec.table))
         _Operator.OperatorAddBuiltinOptions(b, options)
     return _Operator.OperatorEnd(b)
 
 
-def _write_options(b: flatbuffers.Builder, table_name: str, fields: tuple[str, ...], values: dict) -> int:
+def _write_options(
+    b: flatbuffers.Builder, table_name: str, fields: tuple[str, ...], vectors: tuple[str, ...], values: dict
+) -> int:
     module = importlib.import_module(f"tflite.{table_name}")
+    vector_offsets = {field: _int_vector(b, values[field]) for field in vectors if field in values}
     getattr(module, f"{table_name}Start")(b)
+    for field, offset in vector_offsets.items():
+        getattr(module, f"{table_name}Add{camel(field)}")(b, offset)
     for field in fields:
         if field not in values:
             continue  # the schema default applies

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compiler.layer import Arg, Layer, tensor_args
+from ..compiler.layer import Arg, Layer, View, tensor_args
 from ..errors import TinygenError
 from ..ir import Graph, Op, Tensor
 from .checks import channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
@@ -184,7 +184,7 @@ def _in_place(layer: Layer, kernel: str, scratch: int) -> Layer:
         kernel=kernel,
         args=(*inputs, Arg("scratch")),
         scratch_bytes=scratch,
-        shares_storage_with=layer.op.inputs[0],
+        views=(View(layer.op.outputs[0], layer.op.inputs[0]),),
     )
 
 

@@ -16,6 +16,7 @@ instead of keeping a table of its own:
 | in_place_variant  | the in-place pass: a kernel variant that writes over its input  |
 | reference_guard   | verify: models known to crash the reference interpreter are refused |
 | notes             | the README's ops table (scripts/update-docs.py)                |
+| fold              | constant folding: the op evaluated exactly at compile time      |
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ ROLES = (ACTIVATION, WEIGHTS, BIAS, PARAM)
 
 @dataclass(frozen=True)
 class Options:
-    """The op's TFLite options table and the scalar fields tinygen reads (snake_case, as in the schema)."""
+    """The op's TFLite options table and the fields tinygen reads (snake_case, as in the schema):
+    scalars (enums by name, see tinygen/frontends/tflite_schema.py) and int vectors (as tuples)."""
 
     table: str | None = None
     fields: tuple[str, ...] = ()
+    vectors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ class OpDef:
     # Why tflite-micro would crash (not just fail) on this op, or None: verify refuses such models.
     reference_guard: Callable[[Op, Graph], str | None] | None = None
     notes: str = ""  # one line for the README's ops table: what is supported, how it runs
+    # Exact evaluation at compile time: (op, its input tensors, None where absent) -> each output's
+    # values, or None when it needs values that are not constants. See tinygen/compiler/fold.py.
+    fold: Callable[[Op, list[Tensor | None]], list[np.ndarray] | None] | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.slots) - set(ROLES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiler.layer import Layer
+from ..compiler.layer import Layer, alias
 from ..ir import Graph, Op, Tensor
 from .checks import require
 from .record import ACTIVATION, PARAM, OpDef, Quantization
@@ -15,11 +15,16 @@ def lower_reshape(op: Op, graph: Graph) -> Layer:
     y = graph.tensor(op.outputs[0])
     require(x.dtype == y.dtype and x.size == y.size, op, f"cannot reshape {x.shape} {x.dtype} to {y.shape} {y.dtype}")
     require(x.quant == y.quant, op, "input and output quantization differ")
-    return Layer(op, kernel=None, shares_storage_with=op.inputs[0])
+    return alias(op)
 
 
 def reshape_float(op: Op, args: list, out: Tensor) -> np.ndarray:
     return args[0]  # the float executor gives every output its batched shape
+
+
+def reshape_fold(op: Op, inputs: list[Tensor | None]) -> list[np.ndarray] | None:
+    x = inputs[0]
+    return [x.data] if x.is_constant else None  # the fold pass gives it the output's shape
 
 
 OPS = (
@@ -30,5 +35,6 @@ OPS = (
         slots=(ACTIVATION, PARAM),
         float_reference=reshape_float,
         quantization=Quantization(shared="first"),
+        fold=reshape_fold,
     ),
 )

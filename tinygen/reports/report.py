@@ -33,9 +33,7 @@ def plan_summary(compiled: CompiledModel, board: Board) -> dict:
         "lower_bound_bytes": plan.lower_bound_bytes,
         "gap_to_lower_bound": (plan.arena_bytes / plan.lower_bound_bytes - 1) if plan.lower_bound_bytes else 0.0,
         "strategy": plan.strategy,
-        "in_place_layers": [
-            i for i, layer in enumerate(layers) if layer.kernel and layer.shares_storage_with is not None
-        ],
+        "in_place_layers": [i for i, layer in enumerate(layers) if layer.in_place],
         **fit.as_json(),
         "layers": [
             {

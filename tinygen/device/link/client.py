@@ -19,7 +19,7 @@ from .frame import ERROR, ERROR_CODES, MAX_PAYLOAD, REPLY, VERSION, Decoder, Fra
 
 CHUNK = MAX_PAYLOAD - 5  # WRITE_INPUT carries index u8 + offset u32 before the data
 COUNTERS = CYCLE_COUNTERS  # the info block's counter byte indexes this tuple
-DTYPES = {0: "int8", 1: "int32", 2: "float32"}
+DTYPES = {0: "int8", 1: "int32", 2: "float32", 3: "uint8", 4: "int16", 5: "bool", 6: "int64"}
 
 
 class LinkError(TinygenError):

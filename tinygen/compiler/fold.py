@@ -1,0 +1,47 @@
+"""Constant folding: ops the compiler can evaluate exactly run at compile time, not on the device.
+
+An op whose record has a `fold` is evaluated when it can be: usually when every input is a
+constant (constant QUANTIZE/DEQUANTIZE of weights, shape arithmetic), and for SHAPE always,
+since shapes are static. Its outputs become constants (in flash, and only where a kernel still
+reads them), and the op is gone. Keras' Flatten and Reshape leave SHAPE -> STRIDED_SLICE ->
+PACK -> RESHAPE chains that fold away entirely. Ops left with no consumer are removed after.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..ir import NUMPY_DTYPES, Graph
+from ..ops import op_def
+
+
+def fold_constants(graph: Graph) -> Graph:
+    tensors = list(graph.tensors)
+    kept = []
+    for op in graph.ops:
+        record = op_def(op.kind)
+        outputs = None
+        if record is not None and record.fold is not None and not set(op.outputs) & set(graph.outputs):
+            inputs = [tensors[i] if i >= 0 else None for i in op.inputs]
+            outputs = record.fold(op, inputs)
+        if outputs is None:
+            kept.append(op)
+            continue
+        for index, value in zip(op.outputs, outputs):
+            t = tensors[index]
+            data = np.asarray(value, dtype=NUMPY_DTYPES[t.dtype]).reshape(t.shape)
+            tensors[index] = dataclasses.replace(t, data=data)
+    return _without_dead_ops(dataclasses.replace(graph, tensors=tensors, ops=kept))
+
+
+def _without_dead_ops(graph: Graph) -> Graph:
+    """Drop ops none of whose outputs is read (after folding, the producers of a SHAPE's input may be)."""
+    ops = list(graph.ops)
+    while True:
+        read = set(graph.outputs) | {i for op in ops for i in op.inputs}
+        alive = [op for op in ops if set(op.outputs) & read]
+        if len(alive) == len(ops):
+            return dataclasses.replace(graph, ops=alive)
+        ops = alive
