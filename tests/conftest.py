@@ -1,3 +1,6 @@
+import os
+import shutil
+
 import pytest
 
 
@@ -11,3 +14,19 @@ def port(request):
     if value is None:
         pytest.skip("needs a real board: pass --port")
     return value
+
+
+@pytest.fixture(scope="session")
+def qemu_ready(tmp_path_factory):
+    """Firmware can be built (PlatformIO offline, arm-none-eabi-gcc) and run (qemu-system-arm); skips
+    otherwise. PlatformIO's core directory is private to this test session."""
+    pytest.importorskip("platformio")
+    if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
+        pytest.skip("needs arm-none-eabi-gcc and qemu-system-arm")
+    previous = os.environ.get("TINYGEN_CACHE_DIR")
+    os.environ["TINYGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("tinygen-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("TINYGEN_CACHE_DIR", None)
+    else:
+        os.environ["TINYGEN_CACHE_DIR"] = previous

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from click.testing import CliRunner
 
-from tinygen.boards import list_boards
+from tinygen.boards import list_boards, load_board
 from tinygen.cli import main
-from tinygen.compiler.pipeline import LoadedModel
+from tinygen.compiler.pipeline import LoadedModel, compile_model
+from tinygen.device.target import open_target
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.ir import Graph
+from tinygen.verify import VerifyResult, random_samples, verify
 
 # Every board profile with a QEMU machine: the firmware tests run on each.
 QEMU_BOARDS = [board.id for board in list_boards() if board.qemu_machine]
@@ -25,3 +29,12 @@ def loaded(graph: Graph, name: str) -> LoadedModel:
     """A graph as tinygen loads it from a file: written as .tflite and read back."""
     data = write_tflite(graph)
     return LoadedModel(parse_tflite(data), data, f"{name}.tflite")
+
+
+def verify_on_board(graph: Graph, board_id: str, workdir: Path, samples: int = 3, seed: int = 5) -> VerifyResult:
+    """The graph built as firmware for an emulated board, run in QEMU over the serial link and compared
+    bit for bit with tflite-micro (tests using it take the qemu_ready fixture)."""
+    model = loaded(graph, "model")
+    compiled = compile_model(model)
+    with open_target(compiled, load_board(board_id), workdir=workdir) as target:
+        return verify(target, compiled, random_samples(model.graph, samples, seed))
