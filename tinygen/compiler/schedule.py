@@ -10,7 +10,7 @@ with too many frontiers keep the model's own order.
 from __future__ import annotations
 
 from .layer import LoweredModel
-from .memory import storage_roots
+from .memory import storage_views
 
 MAX_FRONTIERS = 20000
 
@@ -24,13 +24,16 @@ def schedule(model: LoweredModel) -> LoweredModel:
 
 def best_order(model: LoweredModel) -> list[int] | None:
     graph, layers = model.graph, model.layers
-    roots = storage_roots(model, in_place=False)
+    views = storage_views(model, in_place=False)
 
     def root(t: int) -> int:
-        return roots.get(t, t)
+        return views.get(t, (t, 0))[0]
 
     planned = {root(t.index) for t in graph.tensors if not t.is_constant}
-    size = {r: max(graph.tensor(t).nbytes for t in range(len(graph.tensors)) if root(t) == r) for r in planned}
+    size = dict.fromkeys(planned, 0)
+    for t in range(len(graph.tensors)):
+        if root(t) in size:
+            size[root(t)] = max(size[root(t)], views.get(t, (t, 0))[1] + graph.tensor(t).nbytes)
     consumers: dict[int, set[int]] = {r: set() for r in planned}
     producers: dict[int, int] = {}
     for i, layer in enumerate(layers):

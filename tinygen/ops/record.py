@@ -79,7 +79,8 @@ class OpDef:
     variadic: bool = False  # the last slot's role repeats (CONCATENATION)
     options: Options = field(default_factory=Options)
     macs: Callable[[Op, Graph], int] = no_macs
-    # (op, input values with constants as real numbers, output tensor) -> the float output, batch first
+    # (op, input values with constants as real numbers, first output tensor) -> the float output, batch
+    # first (a list of them for ops with several outputs)
     float_reference: Callable[[Op, list, Tensor], np.ndarray] | None = None
     quantization: Quantization = field(default_factory=Quantization)
     # The kernel reads input element i before writing output element i and nothing after it,

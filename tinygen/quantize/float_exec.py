@@ -62,17 +62,19 @@ def execute(graph: Graph, inputs: Sequence[np.ndarray], simulate_int8: bool = Fa
                 f"supported ops: {', '.join(float_ops())}"
             )
         args = [None if i < 0 else values[i] if i in values else _constant(graph.tensor(i)) for i in op.inputs]
-        out = graph.tensor(op.outputs[0])
-        y = run(op, args, out)
-        y = _activation(op.options.get("fused_activation_function", "NONE"), y)
-        settle(op.outputs[0], y.reshape(_batched(out, y.shape[0])))
+        results = run(op, args, graph.tensor(op.outputs[0]))
+        # One array, or one per output (SPLIT, UNPACK).
+        for index, y in zip(op.outputs, results if isinstance(results, (list, tuple)) else [results]):
+            y = _activation(op.options.get("fused_activation_function", "NONE"), y)
+            settle(index, y.reshape(_batched(graph.tensor(index), y.shape[0])))
     return values
 
 
 def _batched(t: Tensor, batch: int) -> tuple[int, ...]:
-    if not t.shape or t.shape[0] != 1:
-        raise TinygenError(f"tensor {t.name} has shape {t.shape}; the float executor needs batch-1 tensors")
-    return (batch, *t.shape[1:])
+    """The tensor's shape for a batch: the batch replaces a leading 1, else comes in front."""
+    if t.shape and t.shape[0] == 1:
+        return (batch, *t.shape[1:])
+    return (batch, *t.shape)
 
 
 def _constant(t: Tensor) -> np.ndarray:

@@ -77,7 +77,7 @@ def activation_params(graph: Graph, ranges: dict[int, tuple[float, float]]) -> d
     for op in graph.ops:
         out, rule = op.outputs[0], _record(op.kind).quantization
         if rule.shared != "none":
-            moved = op.inputs if rule.shared == "all" else op.inputs[:1]
+            moved = [*(op.inputs if rule.shared == "all" else op.inputs[:1]), *op.outputs[1:]]
             for i in moved:
                 if i in parent:
                     parent[root(i)] = root(out)
