@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .errors import TinygenError
-from .ir import NUMPY_DTYPES, Tensor
+from .ir import NUMPY_DTYPES, Graph, Tensor
 
 
 def quantize_input(t: Tensor, x: np.ndarray) -> np.ndarray:
@@ -28,3 +30,20 @@ def dequantize(t: Tensor, q: np.ndarray) -> np.ndarray:
     if t.dtype == "float32" or t.quant is None:
         return np.asarray(q, dtype=np.float32)
     return ((q.astype(np.float32) - t.zero_point) * t.scale).astype(np.float32)
+
+
+def load_samples(path: str | Path, graph: Graph) -> tuple[list[list[np.ndarray]], np.ndarray | None]:
+    """Samples from a .npy (single-input models) or .npz (one array per input, by name or in order;
+    `x` for a single input; labels `y`), each input's values in its tensor's type: real numbers are
+    quantized with the input's scale and zero point, arrays already in the tensor's type go as they are."""
+    from .quantize.calibrate import load_arrays, match_samples
+
+    arrays, labels = load_arrays(path, graph)
+    per_input = []
+    for x, index in zip(arrays, graph.inputs):
+        t = graph.tensor(index)
+        per_input.append([quantize_input(t, s) for s in match_samples(x, t, f"{path} ({t.name})")])
+    counts = {len(samples) for samples in per_input}
+    if len(counts) > 1:
+        raise TinygenError(f"{path}: the inputs hold different numbers of samples ({sorted(counts)})")
+    return [list(sample) for sample in zip(*per_input)], labels

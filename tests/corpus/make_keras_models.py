@@ -34,22 +34,56 @@ def models():
     def functional(name, inputs, outputs):
         return name, tf.keras.Model(inputs, outputs, name=name)
 
-    yield seq("cnn_flatten", (28, 28, 1), [
-        L.Conv2D(8, 3, activation="relu"), L.MaxPooling2D(), L.Conv2D(16, 3, padding="same", activation="relu"),
-        L.Flatten(), L.Dense(10), L.Softmax()])
-    yield seq("ds_cnn", (49, 10, 1), [
-        L.Conv2D(16, (10, 4), strides=2, padding="same"), L.BatchNormalization(), L.ReLU(),
-        L.DepthwiseConv2D(3, padding="same"), L.BatchNormalization(), L.ReLU(), L.Conv2D(16, 1),
-        L.BatchNormalization(), L.ReLU(), L.GlobalAveragePooling2D(), L.Dense(12), L.Softmax()])
+    yield seq(
+        "cnn_flatten",
+        (28, 28, 1),
+        [
+            L.Conv2D(8, 3, activation="relu"),
+            L.MaxPooling2D(),
+            L.Conv2D(16, 3, padding="same", activation="relu"),
+            L.Flatten(),
+            L.Dense(10),
+            L.Softmax(),
+        ],
+    )
+    yield seq(
+        "ds_cnn",
+        (49, 10, 1),
+        [
+            L.Conv2D(16, (10, 4), strides=2, padding="same"),
+            L.BatchNormalization(),
+            L.ReLU(),
+            L.DepthwiseConv2D(3, padding="same"),
+            L.BatchNormalization(),
+            L.ReLU(),
+            L.Conv2D(16, 1),
+            L.BatchNormalization(),
+            L.ReLU(),
+            L.GlobalAveragePooling2D(),
+            L.Dense(12),
+            L.Softmax(),
+        ],
+    )
     x = tf.keras.Input((16, 16, 3))
     h = L.Conv2D(8, 3, padding="same", activation="relu")(x)
     r = L.Conv2D(8, 3, padding="same")(h)
     h = L.ReLU()(L.Add()([h, r]))
     h = L.AveragePooling2D(2)(h)
     yield functional("resnet_block", x, L.Dense(4, activation="sigmoid")(L.Flatten()(h)))
-    yield seq("mobilenet_block", (32, 32, 3), [
-        L.ZeroPadding2D(1), L.Conv2D(8, 3, strides=2), L.ReLU(6.0), L.SeparableConv2D(16, 3, padding="same"),
-        L.Activation("hard_swish"), L.MaxPooling2D(), L.GlobalAveragePooling2D(), L.Dense(2)])
+    yield seq(
+        "mobilenet_block",
+        (32, 32, 3),
+        [
+            L.ZeroPadding2D(1),
+            L.Conv2D(8, 3, strides=2),
+            L.ReLU(6.0),
+            L.SeparableConv2D(16, 3, padding="same"),
+            L.Activation("hard_swish"),
+            L.MaxPooling2D(),
+            L.GlobalAveragePooling2D(),
+            L.Dense(2),
+        ],
+    )
     x = tf.keras.Input((16, 16, 2))
     e = L.Conv2D(8, 3, padding="same", activation="relu")(x)
     d = L.MaxPooling2D()(e)
@@ -79,12 +113,28 @@ def models():
     x1, x2 = tf.keras.Input((10,), name="features"), tf.keras.Input((6,), name="extra")
     h = L.Concatenate()([L.Dense(8, activation="relu")(x1), L.Dense(8, activation="relu")(x2)])
     yield functional("two_in_two_out", [x1, x2], [L.Dense(3, activation="softmax")(h), L.Dense(1)(h)])
-    yield seq("conv1d_gesture", (100, 6), [
-        L.Conv1D(16, 5, activation="relu"), L.MaxPooling1D(2), L.Conv1D(16, 3, activation="relu"),
-        L.GlobalMaxPooling1D(), L.Dense(4), L.Softmax()])
-    yield seq("resize_l2norm", (12, 12, 3), [
-        L.Resizing(18, 18, interpolation="bilinear"), L.Conv2D(8, 3), L.GlobalAveragePooling2D(),
-        L.UnitNormalization()])
+    yield seq(
+        "conv1d_gesture",
+        (100, 6),
+        [
+            L.Conv1D(16, 5, activation="relu"),
+            L.MaxPooling1D(2),
+            L.Conv1D(16, 3, activation="relu"),
+            L.GlobalMaxPooling1D(),
+            L.Dense(4),
+            L.Softmax(),
+        ],
+    )
+    yield seq(
+        "resize_l2norm",
+        (12, 12, 3),
+        [
+            L.Resizing(18, 18, interpolation="bilinear"),
+            L.Conv2D(8, 3),
+            L.GlobalAveragePooling2D(),
+            L.UnitNormalization(),
+        ],
+    )
     x = tf.keras.Input((6, 8))
     q, k = L.Dense(8)(x), L.Dense(8)(x)
     att = L.Softmax()(L.Lambda(lambda qk: tf.matmul(qk[0], qk[1], transpose_b=True))([q, k]))

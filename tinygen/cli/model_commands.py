@@ -63,7 +63,7 @@ def inspect(model: str, as_json: bool) -> None:
         out = op["outputs"][0] if op["outputs"] else {"shape": [], "dtype": "", "index": -1}
         q = out.get("quantization", {})
         quant = f"{q['scale']:.6g} / {q['zero_point']}" if "scale" in q else ""
-        name = op["op"] if op["supported"] else f"{op['op']} (unsupported)"
+        name = op["op"] if op["status"] == "supported" else f"{op['op']} ({op['status']})"
         table.add_row(
             str(op["index"]), name, str(out["shape"]), out["dtype"], quant, f"{op['parameters']:,}", f"{op['macs']:,}"
         )
@@ -73,6 +73,9 @@ def inspect(model: str, as_json: bool) -> None:
             q = t.get("quantization", {})
             quant = f", scale {q['scale']:.6g}, zero point {q['zero_point']}" if "scale" in q else ""
             console.print(f"{role[:-1]} {t['name']}: {t['dtype']} {t['shape']}{quant}")
+    for op in info["ops"]:
+        if op["status"] == "unsupported":
+            console.print(f"op {op['index']} ({op['op']}) unsupported: {op['reason']}", markup=False)
     console.print(
         f"{len(info['ops'])} ops, {info['parameters']:,} parameters ({info['weight_bytes']:,} bytes), "
         f"{info['macs']:,} MACs"

@@ -26,7 +26,7 @@ from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, conso
     "--data",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Inputs instead of random ones: .npy, or .npz with x (and labels y for accuracy).",
+    help="Inputs instead of random ones: .npy, or .npz with x (or one array per model input) and labels y.",
 )
 @PORT_OPTION
 @JSON_OPTION
@@ -50,12 +50,9 @@ def verify(
     compiled = compile_model(loaded)
     labels = None
     if data:
-        from ..quantize import load_calibration
-        from ..values import quantize_input
+        from ..values import load_samples
 
-        dataset = load_calibration(data, loaded.graph)
-        first = loaded.graph.tensor(loaded.graph.inputs[0])
-        inputs, labels = [[quantize_input(first, x)] for x in dataset.x], dataset.y
+        inputs, labels = load_samples(data, loaded.graph)
     else:
         inputs = random_samples(loaded.graph, samples, seed)
     with open_target(compiled, board, port) as target:
@@ -75,14 +72,14 @@ def verify(
     "input_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="The input (.npy): real values, quantized with the model's input scale and zero point.",
+    help="The input: .npy, or .npz with one array per model input; real values are quantized.",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Write the first output, dequantized to float32, as .npy.",
+    help="Write the outputs as float32: .npy (the first output) or .npz (every output, by name).",
 )
 @PORT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: each output's shape, raw values and real values.")
@@ -97,23 +94,22 @@ def invoke_command(
     quantizer: QuantizerOptions,
 ) -> None:
     """Run MODEL once on BOARD (the host, an emulator, or the board on --port) and print the outputs."""
-    from ..values import dequantize, quantize_input
+    from ..values import dequantize, load_samples
 
     board = load_board(board_name)
     loaded = quantizer.load(model)
     graph = loaded.graph
-    try:
-        x = np.load(input_path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:
-        raise TinygenError(f"cannot read {input_path}: expected a .npy array ({e})") from None
-    if not isinstance(x, np.ndarray):
-        raise TinygenError(f"{input_path} is an .npz archive; --input takes one .npy array")
-    sample = [quantize_input(graph.tensor(graph.inputs[0]), x)]
+    samples, _ = load_samples(input_path, graph)
+    if len(samples) != 1:
+        raise TinygenError(f"{input_path} holds {len(samples)} samples; invoke runs one (verify --data runs many)")
+    sample = samples[0]
     compiled = compile_model(loaded)
     with open_target(compiled, board, port) as target:
         outputs = target.run([sample])[0]
     values = [dequantize(graph.tensor(i), q) for i, q in zip(graph.outputs, outputs)]
-    if output:
+    if output and output.endswith(".npz"):
+        np.savez(output, **{graph.tensor(i).name: v for i, v in zip(graph.outputs, values)})
+    elif output:
         np.save(output, values[0])
     if as_json:
         print_json(

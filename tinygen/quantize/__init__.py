@@ -46,7 +46,7 @@ def quantize(
     progress: bool = False,
 ) -> QuantizationResult:
     check_float_graph(graph)
-    stats = observe(graph, data.x, method, progress)
+    stats = observe(graph, data.inputs, method, progress)
     quantized = quantize_graph(graph, {i: s.range(method) for i, s in stats.items()}, per_channel, float_io)
     tflite_bytes = write_tflite(quantized.graph)
     measured = build_report(graph, quantized, data, method, progress) if report else None

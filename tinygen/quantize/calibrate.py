@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import TinygenError
-from ..ir import Graph
+from ..ir import Graph, Tensor
 from .float_exec import execute
 from .ranges import METHODS, TensorStats
 
@@ -18,68 +18,137 @@ BATCH = 64
 
 @dataclass
 class CalibrationData:
-    x: np.ndarray  # (N, *input shape without the batch axis), float32
-    y: np.ndarray | None = None  # labels, when the .npz has them
+    """Sample inputs: for each model input, an (N, *input shape) float array (one array alone for a
+    single-input model), and optionally N labels."""
+
+    x: np.ndarray | list[np.ndarray]
+    y: np.ndarray | None = None
+
+    @property
+    def inputs(self) -> list[np.ndarray]:
+        return list(self.x) if isinstance(self.x, (list, tuple)) else [self.x]
+
+    @property
+    def count(self) -> int:
+        return len(self.inputs[0])
 
 
 def load_calibration(path: str | Path, graph: Graph) -> CalibrationData:
-    """A .npy of inputs, or an .npz with `x` (and optionally `y`), shaped for the model's input."""
+    """Sample inputs from a file: a .npy array (single-input models), or an .npz with `x` (single
+    input), or with one array per model input, named after the inputs or in input order; `y`
+    (labels) optional. Each array is (N, *input shape), with or without the input's batch axis of 1."""
+    arrays, y = load_arrays(path, graph)
+    names = [graph.tensor(i).name for i in graph.inputs]
+    inputs = [shape_inputs(x, graph.tensor(i), f"{path} ({name})") for x, i, name in zip(arrays, graph.inputs, names)]
+    counts = {len(x) for x in inputs}
+    if len(counts) > 1:
+        raise TinygenError(f"{path}: the inputs hold different numbers of samples ({sorted(counts)})")
+    if y is not None and len(y) != len(inputs[0]):
+        raise TinygenError(f"{path}: {len(y)} labels for {len(inputs[0])} samples")
+    return CalibrationData(inputs[0] if len(inputs) == 1 else inputs, y)
+
+
+def _arrays_for_inputs(files: dict[str, np.ndarray], names: list[str], path: Path) -> list[np.ndarray]:
+    """One array per model input, from an .npz's arrays (labels removed)."""
+    if len(names) == 1 and "x" in files:
+        return [files["x"]]
+    if all(name in files for name in names):
+        return [files[name] for name in names]
+    positional = [f"arr_{n}" for n in range(len(names))]  # np.savez(path, a, b) names them so
+    if all(name in files for name in positional):
+        return [files[name] for name in positional]
+    if len(names) == 1:
+        raise TinygenError(f"{path} has no array 'x' (nor {names[0]!r}); it has {', '.join(files) or 'none'}")
+    raise TinygenError(
+        f"{path} has no arrays for the model's inputs ({', '.join(names)}): give one per input, by name or "
+        f"saved in input order (np.savez(path, a, b)); it has {', '.join(files) or 'none'}"
+    )
+
+
+def shape_inputs(x: np.ndarray, tensor: Tensor, name: str = "calibration data") -> np.ndarray:
+    """Samples for one model input as float32 (N, *shape without a leading batch axis of 1)."""
+    samples = match_samples(x, tensor, name).astype(np.float32)
+    shape = tuple(tensor.shape)
+    return samples.reshape(len(samples), *(shape[1:] if shape and shape[0] == 1 else shape))
+
+
+def match_samples(x: np.ndarray, tensor: Tensor, name: str) -> np.ndarray:
+    """x as (N, *shape) samples of the input, in x's own dtype. Accepted: (N, *shape); (N, *shape[1:])
+    when the input has a batch axis of 1; and a single sample, shaped shape or shape[1:]."""
+    shape = tuple(tensor.shape)
+    if x.dtype.kind not in "fiub":
+        raise TinygenError(f"{name} holds {x.dtype} values; expected numbers")
+    batched = shape[1:] if shape and shape[0] == 1 else None
+    if x.shape[1:] == shape or (batched is not None and x.ndim == len(shape) and x.shape[1:] == batched):
+        samples = x  # a sample axis in front
+    elif x.shape == shape or (batched is not None and x.shape == batched):
+        samples = x[None]  # one sample
+    else:
+        options = [f"(N, {', '.join(map(str, shape))})"]
+        if batched is not None:
+            options.insert(0, f"(N, {', '.join(map(str, batched))})" if batched else "(N,)")
+        raise TinygenError(
+            f"{name} has shape {x.shape}; the model's input {tensor.name!r} is {list(shape)}: "
+            f"expected {' or '.join(options)}"
+        )
+    if len(samples) == 0:
+        raise TinygenError(f"{name} holds no samples")
+    return samples.reshape(len(samples), *shape)
+
+
+def load_arrays(path: str | Path, graph: Graph) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """The arrays of a .npy or .npz file, one per model input (in input order), and the labels `y`.
+    An .npz names them `x` (single input), after the inputs, or arr_0, arr_1, ... (np.savez's order)."""
     path = Path(path)
     if not path.exists():
-        raise TinygenError(f"calibration data {path} does not exist")
+        raise TinygenError(f"{path} does not exist")
     try:
         loaded = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as e:
-        raise TinygenError(f"cannot read calibration data {path}: expected a .npy array or an .npz with 'x'") from e
+        raise TinygenError(f"cannot read {path}: expected a .npy array or an .npz of arrays") from e
+    names = [graph.tensor(i).name for i in graph.inputs]
     if isinstance(loaded, np.ndarray):
-        x, y = loaded, None
-    else:
-        with loaded:  # an .npz keeps its file open until closed
-            if "x" not in loaded.files:
-                raise TinygenError(f"{path} has no array 'x' (it has {', '.join(loaded.files) or 'none'})")
-            x, y = loaded["x"], loaded["y"] if "y" in loaded.files else None
-    return CalibrationData(shape_inputs(x, graph, str(path)), y)
+        if len(names) != 1:
+            raise TinygenError(
+                f"{path} holds one array; the model has {len(names)} inputs ({', '.join(names)}): "
+                "give an .npz with one array per input"
+            )
+        return [loaded], None
+    with loaded:  # an .npz keeps its file open until closed
+        files = {name: loaded[name] for name in loaded.files}
+    y = files.pop("y", None)
+    return _arrays_for_inputs(files, names, path), y
 
 
-def shape_inputs(x: np.ndarray, graph: Graph, name: str = "calibration data") -> np.ndarray:
-    """(N, *shape) or (N, 1, *shape) samples -> (N, *shape) float32 for the model's single input."""
-    shape = graph.tensor(graph.inputs[0]).shape[1:]
-    size = int(np.prod(shape, dtype=np.int64))
-    if x.ndim == 0 or len(x) == 0 or x[0].size != size:
-        raise TinygenError(
-            f"{name} has shape {x.shape}; expected (N, {', '.join(map(str, shape))}) "
-            f"samples for the model's input {graph.tensor(graph.inputs[0]).shape}"
-        )
-    if x.dtype.kind not in "fiu":
-        raise TinygenError(f"{name} holds {x.dtype} values; expected numbers")
-    return x.astype(np.float32).reshape(len(x), *shape)
-
-
-def batches(x: np.ndarray, progress: bool, label: str) -> Iterator[np.ndarray]:
-    starts = range(0, len(x), BATCH)
+def batches(inputs: list[np.ndarray], progress: bool, label: str) -> Iterator[list[np.ndarray]]:
+    """The inputs in batches of BATCH samples (one array per model input in each)."""
+    total = len(inputs[0])
+    starts = range(0, total, BATCH)
     if not progress:
-        yield from (x[s : s + BATCH] for s in starts)
+        yield from ([x[s : s + BATCH] for x in inputs] for s in starts)
         return
     from rich.console import Console
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as bar:  # stdout stays clean for --json
-        task = bar.add_task(label, total=len(x))
+        task = bar.add_task(label, total=total)
         for s in starts:
-            yield x[s : s + BATCH]
-            bar.advance(task, min(BATCH, len(x) - s))
+            yield [x[s : s + BATCH] for x in inputs]
+            bar.advance(task, min(BATCH, total - s))
 
 
-def observe(graph: Graph, x: np.ndarray, method: str = "minmax", progress: bool = False) -> dict[int, TensorStats]:
+def observe(
+    graph: Graph, inputs: list[np.ndarray], method: str = "minmax", progress: bool = False
+) -> dict[int, TensorStats]:
     """Statistics of every activation (inputs included) over the calibration set."""
     if method not in METHODS:
         raise TinygenError(f"unknown range method {method!r}; choose one of {', '.join(METHODS)}")
     stats: dict[int, TensorStats] = {}
-    for batch in batches(x, progress, "calibrating"):
-        for i, value in execute(graph, [batch]).items():
+    for batch in batches(inputs, progress, "calibrating"):
+        for i, value in execute(graph, batch).items():
             stats.setdefault(i, TensorStats()).observe_minmax(value)
     if method != "minmax":
-        for batch in batches(x, progress, f"calibrating ({method})"):
-            for i, value in execute(graph, [batch]).items():
+        for batch in batches(inputs, progress, f"calibrating ({method})"):
+            for i, value in execute(graph, batch).items():
                 stats[i].observe_histogram(value)
     return stats

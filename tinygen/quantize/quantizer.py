@@ -22,7 +22,7 @@ from ..errors import TinygenError
 from ..ir import Graph, Op
 from ..ops import op_def
 from ..ops.record import ACTIVATION, BIAS, WEIGHTS, OpDef
-from .float_exec import float_ops
+from .float_exec import dequantize, float_ops
 from .ranges import quant_params
 
 INT32_MAX = 2**31 - 1
@@ -59,8 +59,6 @@ def check_float_graph(graph: Graph) -> None:
     for t in graph.tensors:
         if t.data is None and t.dtype != "float32":
             raise TinygenError(f"tensor {t.name} is {t.dtype}; tinygen quantizes float32 models")
-    if len(graph.inputs) != 1:
-        raise TinygenError(f"the model has {len(graph.inputs)} inputs; tinygen quantizes single-input models")
 
 
 def activation_params(graph: Graph, ranges: dict[int, tuple[float, float]]) -> dict[int, tuple[float, int]]:
@@ -102,6 +100,14 @@ def quantize_graph(
     check_float_graph(graph)
     params = activation_params(graph, ranges)
     return _Rewrite(graph, params, per_channel).run(float_io)
+
+
+def real_values(t) -> np.ndarray:
+    """A float constant's values, or a quantized constant's real values (the weights of a hybrid model,
+    int8 with float activations, are dequantized and quantized afresh)."""
+    if t.dtype == "float32" or t.quant is None:
+        return t.data.astype(np.float64)
+    return dequantize(t.data, t.quant).astype(np.float64)
 
 
 class _Rewrite:
@@ -160,7 +166,7 @@ class _Rewrite:
     def weight_scales(self, op: Op) -> np.ndarray:
         """float32 scales per output channel (one when per tensor): max |w| / 127, raised where a
         bias would not fit int32 at input_scale * weight_scale."""
-        w = self.graph.tensor(self.slot(op, WEIGHTS)).data.astype(np.float64)
+        w = real_values(self.graph.tensor(self.slot(op, WEIGHTS)))
         axis = _record(op.kind).quantization.weight_axis
         others = tuple(a for a in range(w.ndim) if a != axis)
         scales = np.abs(w).max(axis=others) / 127 if self.per_channel else np.array([np.abs(w).max() / 127])
@@ -177,7 +183,7 @@ class _Rewrite:
         scales = self.weight_scales(op)
         shape = [1] * t.data.ndim
         shape[axis] = -1
-        q = np.clip(np.round(t.data.astype(np.float64) / scales.astype(np.float64).reshape(shape)), -127, 127)
+        q = np.clip(np.round(real_values(t) / scales.astype(np.float64).reshape(shape)), -127, 127)
         scale = scales.tolist() if self.per_channel else float(scales[0])
         return self.b.const(q.astype(np.int8), "int8", scale=scale, zero_point=0, axis=axis, name=t.name)
 
@@ -201,7 +207,7 @@ class _Rewrite:
 
     def float_bias(self, op: Op) -> np.ndarray | None:
         i = self.slot(op, BIAS)
-        return self.graph.tensor(i).data if i >= 0 else None
+        return real_values(self.graph.tensor(i)) if i >= 0 else None
 
     def input_scale(self, op: Op) -> float:
         return float(np.float32(self.params[self.slot(op, ACTIVATION)][0]))
@@ -214,5 +220,5 @@ class _Rewrite:
             scale, zero_point = self.params[op.outputs[0]]
         else:
             scale, zero_point = quant_params(min(float(t.data.min()), 0.0), max(float(t.data.max()), 0.0))
-        q = np.clip(np.round(t.data.astype(np.float64) / np.float32(scale)) + zero_point, -128, 127)
+        q = np.clip(np.round(real_values(t) / np.float32(scale)) + zero_point, -128, 127)
         return self.b.const(q.astype(np.int8), "int8", scale=scale, zero_point=zero_point, name=t.name)

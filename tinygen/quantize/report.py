@@ -61,18 +61,19 @@ def build_report(
     float_hits = int8_hits = 0
     out = float_graph.outputs[0]
     start = 0
-    for batch in batches(data.x, progress, "measuring SQNR"):
-        f = execute(float_graph, [batch])
-        q = execute(int8_graph, [batch], simulate_int8=True)
+    for batch in batches(data.inputs, progress, "measuring SQNR"):
+        f = execute(float_graph, batch)
+        q = execute(int8_graph, batch, simulate_int8=True)
         for i, j in mapped.items():
             signal[i] += float(np.sum(f[i].astype(np.float64) ** 2))
             noise[i] += float(np.sum((f[i].astype(np.float64) - q[j]) ** 2))
             low[i], high[i] = min(low[i], float(f[i].min())), max(high[i], float(f[i].max()))
         if data.y is not None:
-            labels = data.y[start : start + len(batch)].reshape(-1)
-            float_hits += int(np.sum(f[out].reshape(len(batch), -1).argmax(-1) == labels))
-            int8_hits += int(np.sum(q[mapped[out]].reshape(len(batch), -1).argmax(-1) == labels))
-        start += len(batch)
+            size = len(batch[0])
+            labels = data.y[start : start + size].reshape(-1)
+            float_hits += int(np.sum(f[out].reshape(size, -1).argmax(-1) == labels))
+            int8_hits += int(np.sum(q[mapped[out]].reshape(size, -1).argmax(-1) == labels))
+        start += len(batch[0])
 
     producers = float_graph.producers()
     rows = []
@@ -81,7 +82,7 @@ def build_report(
         kind = producers[i].kind if i in producers else "input"
         rows.append(TensorReport(t.name, kind, low[i], high[i], t.scale, t.zero_point, sqnr_db(signal[i], noise[i])))
     rows += _constant_rows(float_graph, int8_graph)
-    n = len(data.x)
+    n = data.count
     accuracy = data.y is not None
     return QuantizationReport(
         method, n, rows, float_hits / n if accuracy else None, int8_hits / n if accuracy else None

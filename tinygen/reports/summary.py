@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..compiler.fold import fold_constants
+from ..errors import TinygenError
 from ..ir import Graph, Tensor
-from ..ops import SUPPORTED_OPS
+from ..ops import op_def
 from .analysis import op_macs, op_parameters
 
 
@@ -23,15 +25,46 @@ def describe_tensor(t: Tensor) -> dict:
     return info
 
 
+def op_support(graph: Graph) -> dict[int, tuple[str, str | None]]:
+    """Per op index: ("supported" | "folded" | "unsupported", the reason when unsupported), as the
+    compiler would decide for this model: whether its lowering accepts these dtypes, shapes and
+    parameters, or constant folding evaluates it at compile time."""
+    try:
+        folded = fold_constants(graph)
+    except TinygenError:
+        folded = graph
+    kept = {op.index for op in folded.ops}
+    support = {}
+    for op in graph.ops:
+        record = op_def(op.kind)
+        if record is None:
+            support[op.index] = ("unsupported", f"tinygen has no kernel for {op.kind}")
+        elif op.index not in kept:
+            support[op.index] = ("folded", None)
+        else:
+            try:
+                record.lower(op, folded)
+                support[op.index] = ("supported", None)
+            except TinygenError as e:
+                support[op.index] = ("unsupported", str(e))
+            except Exception as e:  # a malformed op the lowering did not expect: still an answer
+                support[op.index] = ("unsupported", f"{type(e).__name__}: {e}")
+    return support
+
+
 def describe_model(graph: Graph) -> dict:
+    support = op_support(graph)
     ops = []
     for op in graph.ops:
+        status, reason = support[op.index]
         activations = [graph.tensor(i) for i in op.inputs if i >= 0 and not graph.tensor(i).is_constant]
         ops.append(
             {
                 "index": op.index,
                 "op": op.kind,
-                "supported": op.kind in SUPPORTED_OPS,
+                "supported": status != "unsupported",
+                "status": status,  # supported, folded (evaluated at compile time) or unsupported
+                "reason": reason,
                 "inputs": [describe_tensor(t) for t in activations],
                 "outputs": [describe_tensor(graph.tensor(i)) for i in op.outputs],
                 "options": op.options,
