@@ -26,6 +26,7 @@ pytestmark = pytest.mark.skipif(
 
 FIXTURES = Path(__file__).parent / "fixtures"
 COMPUTE_EXIT_CODE = 42  # tests/fixtures/compute/main.c returns it when its sum is right
+TG_EXIT_FAULT = 254  # firmware/hal/tg_hal.h: the fault handler's exit code
 COMPUTE_INSTRUCTIONS = 4001  # its timed assembly loop: a mov, then 2000 iterations of subs + bne
 
 
@@ -69,6 +70,16 @@ def test_exit_code_and_instruction_count(board_id, tmp_path_factory):
     ticks = int(runs[0].text.strip().removeprefix("ticks="))
     instructions = qemu.instructions_from_ticks(board, ticks, icount_shift=6)
     assert abs(instructions - COMPUTE_INSTRUCTIONS) < 100
+
+
+@pytest.mark.parametrize("board_id", QEMU_BOARDS)
+def test_firmware_cannot_reach_the_host(board_id, tmp_path_factory):
+    """Semihosting is off: a request to run a host command faults instead of running it."""
+    probe = Path("/tmp/tinygen-semihosting-probe")
+    probe.unlink(missing_ok=True)
+    board, _, result = build(board_id, "semihost", tmp_path_factory)
+    run = qemu.run(board, result.elf, timeout_s=20)
+    assert run.exit_code == TG_EXIT_FAULT and not probe.exists()
 
 
 def test_serial_over_tcp(tmp_path_factory):

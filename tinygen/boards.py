@@ -156,10 +156,31 @@ def _one_of(key: str, value: str, allowed: tuple[str, ...]) -> list[str]:
     return [] if value in allowed else [f"'{key}' must be one of {', '.join(allowed)}; got {value!r}"]
 
 
+# A board file may come from anyone: its words reach file paths, platformio.ini, generated C and
+# command lines, so each has a shape it must fit (names of things), and free text one line.
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+PINNED_PLATFORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9._~^<>=*+-]+")
+RENODE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*\.repl")
+# platformio.ini settings a board may add: build and monitor settings, never scripts or libraries.
+EXTRA_SETTINGS = ("build_flags", "build_unflags", "monitor_speed", "upload_speed", "board_build.", "board_upload.")
+
+
+def _shape(key: str, value: str, pattern: re.Pattern, what: str) -> list[str]:
+    return [] if pattern.fullmatch(value) else [f"'{key}' must be {what}; got {value!r}"]
+
+
+def _one_line(key: str, value: str, limit: int = 200) -> list[str]:
+    if value.isprintable() and len(value) <= limit:
+        return []
+    return [f"'{key}' must be one line of at most {limit} printable characters"]
+
+
 def _check(board: Board, stem: str) -> list[str]:
     """Consistency rules the types alone cannot express."""
     p = _one_of("core", board.core, CORES) + _one_of("fpu", board.fpu, FPUS)
     p += _one_of("cycle_counter", board.cycle_counter, CYCLE_COUNTERS)
+    p += _shape("id", board.id, IDENTIFIER, "letters, digits, '.', '_' and '-' (up to 64)")
+    p += _one_line("name", board.name) + _one_line("mcu", board.mcu)
     if board.id != stem:
         p.append(f"id '{board.id}' must match the file name '{stem}.toml'")
     for key, value in (
@@ -190,6 +211,16 @@ def _check(board: Board, stem: str) -> list[str]:
 
 def _check_platformio(board: Board) -> list[str]:
     pio = board.platformio
+    p = []
+    for key, value in (("board", pio.board), ("framework", pio.framework), ("upload_protocol", pio.upload_protocol)):
+        if value:
+            p += _shape(f"platformio.{key}", value, IDENTIFIER, "a PlatformIO name (letters, digits, '.', '_', '-')")
+    for key, value in pio.extra.items():
+        if not key.startswith(EXTRA_SETTINGS):
+            p.append(f"'platformio.extra.{key}' is not allowed; a board may add {', '.join(EXTRA_SETTINGS)}")
+        p += _one_line(f"platformio.extra.{key}", str(value))
+    if p:
+        return p
     if pio.local:
         return (
             []
@@ -201,9 +232,7 @@ def _check_platformio(board: Board) -> list[str]:
         for i in pio.usb_ids
         if not re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{4}", str(i))
     ]
-    name, _, version = pio.platform.partition("@")
-    if not (name and version):
-        p.append(f"'platformio.platform' must be pinned as name@version; got {pio.platform!r}")
+    p += _shape("platformio.platform", pio.platform, PINNED_PLATFORM, "pinned as name@version")
     if board.core != "host" and not pio.board:
         p.append("'platformio.board' must name a PlatformIO board")
     return p
@@ -211,8 +240,20 @@ def _check_platformio(board: Board) -> list[str]:
 
 def _check_emulator(board: Board) -> list[str]:
     emu = board.emulator
-    if emu is None or not emu.qemu_machine:
+    if emu is None:
         return []
+    p = []
+    for key, value in (
+        ("qemu_machine", emu.qemu_machine),
+        ("qemu_cpu", emu.qemu_cpu),
+        ("renode_uart", emu.renode_uart),
+    ):
+        if value:
+            p += _shape(f"emulator.{key}", value, IDENTIFIER, "a machine or device name")
+    if emu.renode_platform and (not RENODE_PATH.fullmatch(emu.renode_platform) or ".." in emu.renode_platform):
+        p.append(f"'emulator.renode_platform' must be a .repl path inside Renode's tree; got {emu.renode_platform!r}")
+    if p or not emu.qemu_machine:
+        return p
     p = _one_of("emulator.uart", emu.uart, UARTS)
     if emu.uart_base <= 0:
         p.append("'emulator.uart_base' must be the UART's address")

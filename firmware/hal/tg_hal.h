@@ -23,7 +23,7 @@ int tg_uart_poll_byte(void);     /* a byte 0..255, or -1 when none is waiting */
 void tg_counter_start(void);
 uint64_t tg_counter_stop(void);
 
-/* Ends the program: QEMU exits with `code` (semihosting SYS_EXIT_EXTENDED). */
+/* Ends the program: prints "tinygen-exit: <code>" on UART0, then resets (QEMU -no-reboot exits). */
 void tg_exit(int code) __attribute__((noreturn));
 
 /* Exit code when the CPU takes a fault or an unexpected interrupt. */

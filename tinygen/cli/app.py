@@ -16,9 +16,11 @@ from rich.console import Console
 from .. import __version__
 from ..compiler.pipeline import load_or_quantize
 from ..errors import TinygenError
+from ..escape import terminal_line
 from ..quantize.ranges import METHODS
 
-console = Console()
+# No markup, no highlighting: names from model and board files are printed as they are (escaped).
+console = Console(markup=False, highlight=False, emoji=False)
 
 
 class TinygenGroup(click.Group):
@@ -44,7 +46,7 @@ class TinygenGroup(click.Group):
 def _fail(ctx: click.Context, error: Exception, message: str, code: int = 1):
     if ctx.obj and ctx.obj.get("debug"):
         raise error
-    click.echo(f"tinygen: error: {message}", err=True)
+    click.echo(f"tinygen: error: {terminal_line(message)}", err=True)
     sys.exit(code)
 
 

@@ -11,6 +11,8 @@ from ..boards import Board, list_boards, load_board
 from ..compiler.fit import estimate_fit
 from ..compiler.pipeline import compile_model, load_model
 from ..errors import TinygenError
+from ..escape import terminal as show
+from ..escape import terminal_line
 from ..reports.report import write_report
 from .app import BOARD_OPTION, JSON_OPTION, QuantizerOptions, console, main, print_json, quantizer_options
 
@@ -26,7 +28,7 @@ def boards(as_json: bool) -> None:
     table = Table("id", "name", "core", "flash KiB", "RAM KiB", "emulator")
     for b in found:
         s = _board_summary(b)
-        table.add_row(b.id, b.name, b.core, _kib(s["flash_bytes"]), _kib(s["ram_bytes"]), s["emulator"] or "-")
+        table.add_row(b.id, show(b.name), b.core, _kib(s["flash_bytes"]), _kib(s["ram_bytes"]), s["emulator"] or "-")
     console.print(table)
 
 
@@ -58,12 +60,12 @@ def inspect(model: str, as_json: bool) -> None:
     if as_json:
         print_json(info)
         return
-    table = Table("#", "op", "output", "dtype", "scale / zero point", "params", "MACs", title=model)
+    table = Table("#", "op", "output", "dtype", "scale / zero point", "params", "MACs", title=show(model))
     for op in info["ops"]:
         out = op["outputs"][0] if op["outputs"] else {"shape": [], "dtype": "", "index": -1}
         q = out.get("quantization", {})
         quant = f"{q['scale']:.6g} / {q['zero_point']}" if "scale" in q else ""
-        name = op["op"] if op["status"] == "supported" else f"{op['op']} ({op['status']})"
+        name = show(op["op"]) if op["status"] == "supported" else f"{show(op['op'])} ({op['status']})"
         table.add_row(
             str(op["index"]), name, str(out["shape"]), out["dtype"], quant, f"{op['parameters']:,}", f"{op['macs']:,}"
         )
@@ -72,10 +74,10 @@ def inspect(model: str, as_json: bool) -> None:
         for t in info[role]:
             q = t.get("quantization", {})
             quant = f", scale {q['scale']:.6g}, zero point {q['zero_point']}" if "scale" in q else ""
-            console.print(f"{role[:-1]} {t['name']}: {t['dtype']} {t['shape']}{quant}")
+            console.print(f"{role[:-1]} {show(t['name'])}: {t['dtype']} {t['shape']}{quant}")
     for op in info["ops"]:
         if op["status"] == "unsupported":
-            console.print(f"op {op['index']} ({op['op']}) unsupported: {op['reason']}", markup=False)
+            console.print(f"op {op['index']} ({show(op['op'])}) unsupported: {terminal_line(op['reason'])}")
     console.print(
         f"{len(info['ops'])} ops, {info['parameters']:,} parameters ({info['weight_bytes']:,} bytes), "
         f"{info['macs']:,} MACs"
@@ -141,7 +143,12 @@ def _print_quantization_report(report) -> None:
     table.columns[0].overflow = "fold"  # converter names are long, and the end tells layers apart
     for t in report.tensors:
         table.add_row(
-            t.name, t.kind, f"[{t.low:.4g}, {t.high:.4g}]", f"{t.scale:.4g}", str(t.zero_point), f"{t.sqnr_db:.1f}"
+            show(t.name),
+            t.kind,
+            f"[{t.low:.4g}, {t.high:.4g}]",
+            f"{t.scale:.4g}",
+            str(t.zero_point),
+            f"{t.sqnr_db:.1f}",
         )
     console.print(table)
     if report.float_accuracy is not None:
@@ -175,7 +182,7 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
     if as_json:
         print_json(summary)
         return
-    table = Table("#", "op", "kernel", "output bytes", "live bytes", title=f"{model} on {board.id}")
+    table = Table("#", "op", "kernel", "output bytes", "live bytes", title=f"{show(model)} on {board.id}")
     for layer in summary["layers"]:
         table.add_row(
             str(layer["index"]), layer["op"], layer["kernel"], f"{layer['output_bytes']:,}", f"{layer['live_bytes']:,}"

@@ -14,6 +14,7 @@ from ..boards import load_board
 from ..compiler.pipeline import compile_model
 from ..device.target import open_target
 from ..errors import TinygenError
+from ..escape import terminal as show
 from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, console, main, print_json, quantizer_options
 
 
@@ -159,7 +160,7 @@ def profile_command(
         result.unit,
         "share",
         f"MACs per {result.unit[:-1]}",
-        title=f"{model} on {board.id} ({result.unit})",
+        title=f"{show(model)} on {board.id} ({result.unit})",
     )
     for p in result.layers:
         table.add_row(

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..escape import c_comment, c_string
 from ..ir import NUMPY_DTYPES, Graph, Tensor
 from ..ops.cstruct import initializer, layout_checks
 from ..resources import render, resource_dir
@@ -59,7 +60,7 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
     storage = _Storage(graph, plan)
     context = {
         "version": __version__,
-        "source": Path(source).name,
+        "source": c_comment(Path(source).name),
         "model_hash": model_hash,
         "arena_bytes": max(plan.arena_bytes, 16),  # C has no zero-length arrays
         "constants": [_constant(t) for t in storage.constants(model)],
@@ -116,7 +117,7 @@ def _constant(t: Tensor) -> dict:
         "name": _const_name(t),
         "ctype": C_TYPES[t.dtype],
         "count": t.size,
-        "comment": f"{t.name}: {t.dtype} {list(t.shape)}{quant}",
+        "comment": f"{c_comment(t.name)}: {t.dtype} {list(t.shape)}{quant}",
         "body": _c_values(t.data, indent="    "),
     }
 
@@ -178,7 +179,7 @@ def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
     scale = t.scale if quantized else 0.0
     dims = ", ".join(str(d) for d in t.shape) or "0"
     fields = [
-        f'"{_c_string(t.name)}"',
+        f'"{c_string(t.name)}"',
         API_DTYPES[t.dtype],
         str(len(t.shape)),
         f"{{{dims}}}",
@@ -190,7 +191,7 @@ def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
     return {
         "role": role,
         "position": position,
-        "name": _c_string(t.name),
+        "name": c_comment(t.name),
         "dtype": t.dtype,
         "shape": list(t.shape),
         "quantized": quantized,
@@ -221,10 +222,6 @@ def _c_values(values: np.ndarray, indent: str = "") -> str:
 def _c_float(x: float) -> str:
     """A float literal that reads back as the same float32."""
     return f"{float(np.float32(x)):.9e}f" if np.isfinite(x) else "0.0f"  # %e: "0f" or "1f" would not be C
-
-
-def _c_string(s: str) -> str:
-    return s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _dtype_name(values: np.ndarray) -> str:

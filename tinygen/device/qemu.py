@@ -1,7 +1,7 @@
 """Run bare-metal firmware in qemu-system-arm.
 
-Two ways: `run` (UART and semihosting on stdout, returns the output and the exit code the
-firmware passed to tg_exit) and `start_serial` (UART0 as a TCP server for pyserial, the same
+Two ways: `run` (UART0 on stdout; returns the output and the exit code the firmware passed to
+tg_exit, which prints it and resets) and `start_serial` (UART0 as a TCP server for pyserial, the same
 host code as for a real board). With `icount_shift`, QEMU advances time by 2**shift ns per
 instruction, so SysTick counts (tg_counter_*) are exact and repeatable.
 """
@@ -19,12 +19,13 @@ from ..boards import Board
 from ..errors import TinygenError
 
 QEMU = "qemu-system-arm"
+EXIT_MARK = b"\ntinygen-exit: "  # what firmware/hal/tg_exit.c prints before it resets
 
 
 @dataclass(frozen=True)
 class QemuResult:
     exit_code: int
-    output: bytes  # UART0 bytes, with semihosting text interleaved
+    output: bytes  # UART0 bytes, up to the exit line
 
     @property
     def text(self) -> str:
@@ -45,20 +46,14 @@ def qemu_argv(board: Board, elf: Path | str, serial: str = "stdio", icount_shift
     argv = [QEMU, "-M", board.qemu_machine]
     if board.emulator.qemu_cpu:
         argv += ["-cpu", board.emulator.qemu_cpu]
-    argv += ["-nographic", "-monitor", "none"]
+    # No semihosting (it would let firmware open host files and run host commands): the firmware
+    # ends by printing its exit code and resetting, and -no-reboot makes that reset QEMU's exit.
+    argv += ["-nographic", "-monitor", "none", "-no-reboot"]
     if serial == "stdio":
-        # One muxed chardev, so UART and semihosting text both reach stdout, in order.
-        argv += [
-            "-chardev",
-            "stdio,id=c0,mux=on",
-            "-serial",
-            "chardev:c0",
-            "-semihosting-config",
-            "enable=on,target=native,chardev=c0",
-        ]
+        argv += ["-serial", "stdio"]
     else:
         # nodelay: the guest writes a byte at a time, and Nagle would hold each reply ~40 ms.
-        argv += ["-serial", f"{serial},server=on,wait=on,nodelay=on", "-semihosting-config", "enable=on,target=native"]
+        argv += ["-serial", f"{serial},server=on,wait=on,nodelay=on"]
     if icount_shift is not None:
         argv += ["-icount", f"shift={icount_shift},align=off,sleep=off"]
     return argv + ["-kernel", str(elf)]
@@ -75,9 +70,12 @@ def run(board: Board, elf: Path, timeout_s: float = 30, icount_shift: int | None
         raise TinygenError(
             f"{elf} did not exit within {timeout_s:g} s in QEMU ({board.qemu_machine}); last output: {tail!r}"
         ) from None
-    if done.returncode == 1 and not done.stdout and done.stderr.startswith(b"qemu-system-arm:"):
-        raise TinygenError(f"QEMU failed: {done.stderr.decode(errors='replace').strip()}")
-    return QemuResult(done.returncode, done.stdout)
+    if done.returncode != 0:
+        raise TinygenError(f"QEMU failed: {done.stderr.decode(errors='replace').strip() or f'exit {done.returncode}'}")
+    output, _, tail = done.stdout.rpartition(EXIT_MARK)
+    if not _ or not tail.strip().lstrip(b"-").isdigit():
+        raise TinygenError(f"{elf} stopped in QEMU without reporting an exit code (firmware/hal/tg_exit.c)")
+    return QemuResult(int(tail.strip()), output)
 
 
 def instructions_from_ticks(board: Board, ticks: int, icount_shift: int) -> int:

@@ -59,7 +59,7 @@ def hal_sources(board: Board) -> list[str]:
         return ["tg_hal.h", counter]
     uart = f"tg_uart_{board.emulator.uart}.c"
     # library.json keeps the HAL out of an archive, where the vector table would be dropped.
-    return ["tg_hal.h", "library.json", "tg_startup.c", "tg_semihost.c", uart, counter]
+    return ["tg_hal.h", "library.json", "tg_startup.c", "tg_exit.c", uart, counter]
 
 
 def _env_settings(board: Board) -> dict[str, str]:
