@@ -16,7 +16,7 @@ from .checks import int8_io, require
 from .record import OpDef, Options, Quantization
 
 OUTPUT_SCALE, OUTPUT_ZERO_POINT = 1.0 / 128, 0
-MAX_RANK = 4  # tflite-micro's Prepare
+MAX_RANK = 4  # tflite-micro's Prepare; the normalized axis is the last, so at least 1
 INT32_MAX = 2**31 - 1
 FLOAT_EPSILON = 1e-6  # the float kernel's floor on the norm
 
@@ -32,7 +32,7 @@ class L2NormalizationParams:
 
 def lower_l2_normalization(op: Op, graph: Graph) -> Layer:
     (x,), y = int8_io(op, graph)
-    require(len(x.shape) <= MAX_RANK, op, f"input rank {len(x.shape)} is above {MAX_RANK}")
+    require(1 <= len(x.shape) <= MAX_RANK, op, f"input rank {len(x.shape)} is not between 1 and {MAX_RANK}")
     activation = op.options.get("fused_activation_function", "NONE")
     require(activation == "NONE", op, f"fused activation {activation} is not supported (tflite-micro refuses it)")
     require(y.shape == x.shape, op, f"output shape {y.shape} should be the input's {x.shape}")
@@ -43,7 +43,7 @@ def lower_l2_normalization(op: Op, graph: Graph) -> Layer:
         f"output quantization must be scale 1/128, zero point 0 (tflite-micro writes that grid), "
         f"not ({y.scale}, {y.zero_point})",
     )
-    depth = x.shape[-1] if x.shape else 1
+    depth = x.shape[-1]
     # The kernel sums squares of (x - zero point) in int32, as tflite-micro does: no row may overflow it.
     widest = max(127 - x.zero_point, x.zero_point + 128)
     require(
