@@ -67,7 +67,7 @@ def _lower_extreme(kernel: str):
         (x,), y = int8_io(op, graph)
         view = reduction_view(op, graph, x, y)
         require(
-            x.quant == y.quant,
+            (x.scale, x.zero_point) == (y.scale, y.zero_point),
             op,
             f"output quantization ({y.scale}, {y.zero_point}) must equal the input's ({x.scale}, {x.zero_point})",
         )
