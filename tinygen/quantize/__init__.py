@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..compiler.fold import fold_constants
 from ..frontends.tflite_reader import parse_tflite
 from ..frontends.tflite_writer import write_tflite
 from ..ir import Graph
@@ -45,6 +46,7 @@ def quantize(
     report: bool = False,
     progress: bool = False,
 ) -> QuantizationResult:
+    graph = fold_constants(graph)  # shape arithmetic (Keras' Flatten) needs no float reference
     check_float_graph(graph)
     stats = observe(graph, data.inputs, method, progress)
     quantized = quantize_graph(graph, {i: s.range(method) for i, s in stats.items()}, per_channel, float_io)

@@ -26,6 +26,7 @@ from .float_exec import dequantize, float_ops
 from .ranges import quant_params
 
 INT32_MAX = 2**31 - 1
+UNQUANTIZED = ("int32", "bool")  # activations that are not real numbers: indices (ARG_MAX's output), masks
 EDGE_OPS = ("QUANTIZE", "DEQUANTIZE")  # the quantizer adds these itself (--float-io)
 
 
@@ -57,7 +58,7 @@ def check_float_graph(graph: Graph) -> None:
             supported = sorted(set(float_ops()) - set(EDGE_OPS))
             raise TinygenError(f"op {op.index} ({op.kind}) cannot be quantized; supported ops: {', '.join(supported)}")
     for t in graph.tensors:
-        if t.data is None and t.dtype != "float32":
+        if t.data is None and t.dtype not in ("float32", *UNQUANTIZED):
             raise TinygenError(f"tensor {t.name} is {t.dtype}; tinygen quantizes float32 models")
 
 
@@ -119,19 +120,22 @@ class _Rewrite:
     def run(self, float_io: bool) -> QuantizedGraph:
         inputs = [self.activation(i) for i in self.graph.inputs]
         if float_io:
-            inputs = [self.edge("QUANTIZE", i, before=True) for i in inputs]
+            inputs = [self.edge("QUANTIZE", i, before=True) if self.b.tensors[i].quant else i for i in inputs]
         for op in self.graph.ops:
             self.op(op)
         outputs = [self.map[i] for i in self.graph.outputs]
         if float_io:
-            outputs = [self.edge("DEQUANTIZE", i, before=False) for i in outputs]
+            outputs = [self.edge("DEQUANTIZE", i, before=False) if self.b.tensors[i].quant else i for i in outputs]
         return QuantizedGraph(self.b.build(inputs, outputs), dict(self.map), self.params)
 
     def activation(self, index: int) -> int:
         if index not in self.map:
             t = self.graph.tensor(index)
-            scale, zero_point = self.params[index]
-            self.map[index] = self.b.tensor(t.shape, "int8", scale=scale, zero_point=zero_point, name=t.name)
+            if t.dtype in UNQUANTIZED:  # indices and the like stay as they are
+                self.map[index] = self.b.tensor(t.shape, t.dtype, name=t.name)
+            else:
+                scale, zero_point = self.params[index]
+                self.map[index] = self.b.tensor(t.shape, "int8", scale=scale, zero_point=zero_point, name=t.name)
         return self.map[index]
 
     def edge(self, kind: str, index: int, before: bool) -> int:
