@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import TinygenError
+from ..errors import TinygenError, warn
 from ..ir import Graph, Tensor
 from .float_exec import execute
 from .ranges import METHODS, TensorStats
@@ -66,8 +66,21 @@ def _arrays_for_inputs(files: dict[str, np.ndarray], names: list[str], path: Pat
 
 
 def shape_inputs(x: np.ndarray, tensor: Tensor, name: str = "calibration data") -> np.ndarray:
-    """Samples for one model input as float32 (N, *shape without a leading batch axis of 1)."""
+    """Samples for one model input as float32 (N, *shape without a leading batch axis of 1): finite
+    numbers only; a warning when the input is the same value everywhere."""
     samples = match_samples(x, tensor, name).astype(np.float32)
+    finite = np.isfinite(samples)
+    if not finite.all():
+        nan, inf = int(np.isnan(samples).sum()), int((~finite).sum() - np.isnan(samples).sum())
+        raise TinygenError(
+            f"{name} holds {nan:,} NaN and {inf:,} infinite values among {samples.size:,}; "
+            "calibration needs finite numbers"
+        )
+    if samples.min() == samples.max():
+        warn(
+            f"{name} is {float(samples.flat[0]):g} everywhere: the input's int8 range comes from that one value "
+            "and 0, so other inputs will saturate"
+        )
     shape = tuple(tensor.shape)
     return samples.reshape(len(samples), *(shape[1:] if shape and shape[0] == 1 else shape))
 

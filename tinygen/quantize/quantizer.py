@@ -89,6 +89,11 @@ def activation_params(graph: Graph, ranges: dict[int, tuple[float, float]]) -> d
             raise TinygenError(f"tensor {graph.tensor(i).name} must hold two fixed quantizations at once")
     group_range: dict[int, tuple[float, float]] = {}
     for i, (low, high) in ranges.items():
+        if not (np.isfinite(low) and np.isfinite(high)):
+            raise TinygenError(
+                f"tensor {graph.tensor(i).name} takes values [{low}, {high}] on the calibration data: "
+                "the float model overflows or produces NaN there"
+            )
         g_low, g_high = group_range.get(root(i), (0.0, 0.0))
         group_range[root(i)] = (min(g_low, low), max(g_high, high))
     return {i: group_fixed.get(root(i)) or quant_params(*group_range[root(i)]) for i in ranges}
