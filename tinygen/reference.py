@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
+
 import numpy as np
 
 from .errors import TinygenError
@@ -23,35 +26,82 @@ def _runtime():
 
 
 class Reference:
-    """Runs a .tflite model in tflite-micro, optionally keeping every intermediate tensor."""
+    """Runs a .tflite model in tflite-micro. Each run happens in a child process (forked, so cheap):
+    a model that crashes the interpreter ends that process, never tinygen, and becomes one line."""
 
-    def __init__(self, tflite_bytes: bytes, graph: Graph, preserve_all: bool = False) -> None:
-        runtime = _runtime()
+    def __init__(self, tflite_bytes: bytes, graph: Graph, name: str = "the model", timeout_s: float = 600) -> None:
+        _runtime()  # a clear message now if the extra is missing
         _check_reference_can_run(graph)
-        self.graph = graph
+        self.tflite_bytes, self.graph, self.name, self.timeout_s = tflite_bytes, graph, name, timeout_s
+
+    def run(self, sample: list[np.ndarray]) -> list[np.ndarray]:
+        return self.run_many([sample])[0]
+
+    def run_many(self, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+        """The outputs for each sample."""
+        outputs, _ = self._in_child(samples, tensors=())
+        return outputs
+
+    def tensors(self, sample: list[np.ndarray], indices: list[int]) -> dict[int, np.ndarray]:
+        """Intermediate tensors after running one sample (every tensor preserved)."""
+        for index in indices:
+            if not 0 <= index < len(self.graph.tensors):
+                raise IndexError(index)  # an out-of-range index crashes the interpreter
+        _, values = self._in_child([sample], tensors=tuple(indices))
+        return values
+
+    def _in_child(self, samples, tensors):
+        context = multiprocessing.get_context("fork")  # tflite-micro has Linux wheels only
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=_serve, args=(sender, self.tflite_bytes, self.graph, samples, tensors))
+        child.start()
+        sender.close()
+        try:
+            if not receiver.poll(self.timeout_s):
+                child.kill()
+                raise TinygenError(f"tflite-micro did not finish {self.name} within {self.timeout_s:g} s")
+            status, *result = receiver.recv()
+        except EOFError:  # the child died without a word: the interpreter crashed
+            child.join()
+            raise TinygenError(
+                f"tflite-micro crashed on {self.name} ({_death(child.exitcode)}); tinygen cannot verify this model"
+            ) from None
+        finally:
+            receiver.close()
+            child.join()
+        if status == "error":
+            raise TinygenError(f"tflite-micro refused {self.name}: {result[0]}")
+        return result
+
+
+def _death(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"signal {signal.Signals(-exitcode).name}"
+    return f"exit code {exitcode}"
+
+
+def _serve(sender, tflite_bytes: bytes, graph: Graph, samples, tensors) -> None:
+    """In the child: run the samples and send back ("ok", outputs, tensors) or ("error", message)."""
+    runtime = _runtime()
+    try:
         # Generous: with every tensor preserved, the arena holds all of them at once.
         arena = 4 * sum(t.nbytes for t in graph.tensors if not t.is_constant) + (1 << 20)
         config = (
-            runtime.InterpreterConfig.kPreserveAllTensors
-            if preserve_all
-            else runtime.InterpreterConfig.kAllocationRecording
+            runtime.InterpreterConfig.kPreserveAllTensors if tensors else runtime.InterpreterConfig.kAllocationRecording
         )
-        try:
-            self.interpreter = runtime.Interpreter.from_bytes(tflite_bytes, arena_size=arena, intrepreter_config=config)
-        except (RuntimeError, ValueError) as e:
-            raise TinygenError(f"tflite-micro refused the model: {e}") from e
-
-    def run(self, sample: list[np.ndarray]) -> list[np.ndarray]:
-        for i, (index, value) in enumerate(zip(self.graph.inputs, sample)):
-            self.interpreter.set_input(np.asarray(value).reshape(self.graph.tensor(index).shape), i)
-        self.interpreter.invoke()
-        return [np.array(self.interpreter.get_output(i)) for i in range(len(self.graph.outputs))]
-
-    def tensor(self, index: int) -> np.ndarray:
-        """An intermediate tensor after run(); needs preserve_all=True."""
-        if not 0 <= index < len(self.graph.tensors):
-            raise IndexError(index)  # an out-of-range index crashes the interpreter
-        return np.array(self.interpreter.GetTensor(index, 0)["tensor_data"])
+        interpreter = runtime.Interpreter.from_bytes(tflite_bytes, arena_size=arena, intrepreter_config=config)
+        outputs = []
+        for sample in samples:
+            for i, (index, value) in enumerate(zip(graph.inputs, sample)):
+                interpreter.set_input(np.asarray(value).reshape(graph.tensor(index).shape), i)
+            interpreter.invoke()
+            outputs.append([np.array(interpreter.get_output(i)) for i in range(len(graph.outputs))])
+        values = {i: np.array(interpreter.GetTensor(i, 0)["tensor_data"]) for i in tensors}
+        sender.send(("ok", outputs, values))
+    except (RuntimeError, ValueError) as e:
+        sender.send(("error", str(e).strip() or type(e).__name__))
+    finally:
+        sender.close()
 
 
 def _check_reference_can_run(graph: Graph) -> None:

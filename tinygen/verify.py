@@ -81,15 +81,19 @@ def _float_input_range(graph: Graph, index: int) -> tuple[float, float]:
 
 def compare(graph: Graph, reference: Reference, samples: list[Sample], device_outputs: list[Sample]) -> VerifyResult:
     """The device's outputs for the samples against the reference's, bit for bit."""
-    if len(device_outputs) != len(samples) or any(len(o) != len(graph.outputs) for o in device_outputs):
+    return compare_outputs(graph, reference.run_many(samples), device_outputs)
+
+
+def compare_outputs(graph: Graph, expected: list[Sample], device_outputs: list[Sample]) -> VerifyResult:
+    """Each sample's outputs against the expected ones, bit for bit."""
+    if len(device_outputs) != len(expected) or any(len(o) != len(graph.outputs) for o in device_outputs):
         raise TinygenError(
-            f"the model returned {len(device_outputs)} results for {len(samples)} samples "
+            f"the model returned {len(device_outputs)} results for {len(expected)} samples "
             f"(each should hold {len(graph.outputs)} outputs)"
         )
     mismatches, max_diff, first_bad = 0, 0.0, None
-    for s, (sample, got) in enumerate(zip(samples, device_outputs)):
-        expected = reference.run(sample)
-        for want, have in zip(expected, got):
+    for s, (want_outputs, got) in enumerate(zip(expected, device_outputs)):
+        for want, have in zip(want_outputs, got):
             diff = np.abs(want.astype(np.float64) - np.asarray(have).astype(np.float64).reshape(want.shape))
             if want.dtype.kind == "f":
                 differs = not np.array_equal(
@@ -101,8 +105,8 @@ def compare(graph: Graph, reference: Reference, samples: list[Sample], device_ou
                 mismatches += 1
                 first_bad = s if first_bad is None else first_bad
             max_diff = max(max_diff, float(diff.max(initial=0)))
-    outputs = len(samples) * len(graph.outputs)
-    return VerifyResult(len(samples), outputs, mismatches, max_diff, first_bad)
+    outputs = len(expected) * len(graph.outputs)
+    return VerifyResult(len(expected), outputs, mismatches, max_diff, first_bad)
 
 
 def verify(
@@ -117,9 +121,10 @@ def verify(
     top-1 accuracy of both on the first output."""
     model = compiled.model
     graph = model.graph
-    reference = Reference(model.tflite_bytes, graph)
+    reference = Reference(model.tflite_bytes, graph, name=model.source)
     outputs = target.run(samples, progress=progress)
-    result = compare(graph, reference, samples, outputs)
+    expected = reference.run_many(samples)
+    result = compare_outputs(graph, expected, outputs)
     if not result.bit_exact:
         bad = samples[result.first_bad_sample]
         traces = target.trace(bad)
@@ -129,7 +134,7 @@ def verify(
     if labels is not None:
         truth = labels.argmax(axis=-1) if labels.ndim > 1 else labels
         result.device_accuracy = _accuracy([o[0] for o in outputs], truth)
-        result.reference_accuracy = _accuracy([reference.run(s)[0] for s in samples], truth)
+        result.reference_accuracy = _accuracy([o[0] for o in expected], truth)
     return result
 
 
@@ -143,11 +148,11 @@ def first_differing_layer(
 ) -> str | None:
     """The first layer (in execution order) whose output differs from the reference's intermediate.
     traced_layers are op indices, in execution order."""
-    reference = Reference(tflite_bytes, graph, preserve_all=True)
-    reference.run(sample)
+    wanted = {layer: graph.ops[layer].outputs[0] for layer in traced_layers}
+    intermediates = Reference(tflite_bytes, graph).tensors(sample, sorted(set(wanted.values())))
     for layer, got in zip(traced_layers, traces):
         op = graph.ops[layer]
-        want = reference.tensor(op.outputs[0])
+        want = intermediates[wanted[layer]]
         if not np.array_equal(want.reshape(-1).view(np.uint8), np.asarray(got).reshape(-1).view(np.uint8)):
             return f"layer {layer} ({op.kind})"
     return None
