@@ -26,6 +26,9 @@ class Faults:
     truncate: int = 0  # this many replies are cut in half
     silent: bool = False
     reset_after_chunks: int | None = None  # lose all state once, after this many WRITE_INPUT requests
+    output_total: int | None = None  # READ_OUTPUT replies claim this many bytes in all
+    empty_invoke: bool = False  # INVOKE replies carry no count
+    corrupt_invoke: int = 0  # this many INVOKE replies get a flipped CRC bit
     requests: list[int] = field(default_factory=list)  # request types seen, in order
 
 
@@ -80,6 +83,9 @@ class FakeDevice:
 
     def _send(self, frame: Frame) -> None:
         data = bytearray(encode(frame))
+        if self.faults.corrupt_invoke and frame.type == Msg.INVOKE | REPLY:
+            self.faults.corrupt_invoke -= 1
+            data[-1] ^= 0x01
         if self.faults.corrupt_crc:
             self.faults.corrupt_crc -= 1
             data[-1] ^= 0x01
@@ -119,11 +125,16 @@ class FakeDevice:
             self.output = (np.frombuffer(bytes(self.input), np.int8) + np.int8(1)).tobytes()
             self.written = 0
             self.counts = [100, 23]
-            return Frame(f.type | REPLY, f.seq, struct.pack("<Q", sum(self.counts)))
+            return Frame(
+                f.type | REPLY, f.seq, b"" if self.faults.empty_invoke else struct.pack("<Q", sum(self.counts))
+            )
         if f.type == Msg.READ_OUTPUT:
             if self.output is None:
                 return error(7)
-            return self._chunk(f.type, f.seq, self.output, struct.unpack_from("<I", p, 1)[0])
+            offset = struct.unpack_from("<I", p, 1)[0]
+            if self.faults.output_total is not None:
+                return Frame(f.type | REPLY, f.seq, struct.pack("<I", self.faults.output_total) + b"\x00" * 8)
+            return self._chunk(f.type, f.seq, self.output, offset)
         if f.type == Msg.READ_PROFILE:
             return self._chunk(f.type, f.seq, struct.pack("<2Q", *self.counts), struct.unpack("<I", p)[0])
         return error(2)

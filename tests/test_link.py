@@ -67,7 +67,7 @@ def test_info_and_a_chunked_inference(fake):
         "systick",
     )
     assert info.inputs[0].shape == (1, 600) and info.inputs[0].scale == 0.5
-    outputs, count = link.run([sample(fake)], 1)
+    outputs, count = link.run([sample(fake)], [600])
     assert outputs == [expected(sample(fake))] and count == 123
     assert link.read_profile() == [100, 23]
     assert fake.faults.requests.count(Msg.WRITE_INPUT) == 3  # 600 bytes in chunks of 251
@@ -94,10 +94,34 @@ def test_a_silent_device_fails_in_bounded_time(fake):
     assert time.monotonic() - start < 2 and "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize("fake", [Faults(output_total=2**31)], indirect=True)
+def test_an_output_larger_than_the_model_declares_is_refused_at_once(fake):
+    link = client(fake)
+    start = time.monotonic()
+    with pytest.raises(LinkError, match="says READ_OUTPUT has 2,147,483,648 bytes; expected 600"):
+        link.run([sample(fake)], [600])
+    assert time.monotonic() - start < 2
+
+
+@pytest.mark.parametrize("fake", [Faults(empty_invoke=True)], indirect=True)
+def test_an_empty_invoke_reply_is_a_link_error(fake):
+    with pytest.raises(LinkError, match="sent an INVOKE reply of 0 bytes; expected 8"):
+        client(fake).run([sample(fake)], [600])
+
+
+@pytest.mark.parametrize("fake", [Faults(corrupt_invoke=1)], indirect=True)
+def test_a_damaged_invoke_reply_is_retried_without_waiting_out_the_timeout(fake):
+    link = LinkClient(fake.port, "fake", timeout_s=0.3, invoke_timeout_s=120)
+    start = time.monotonic()
+    outputs, _ = link.run([sample(fake)], [600])
+    assert outputs == [expected(sample(fake))] and time.monotonic() - start < 5
+    assert fake.faults.requests.count(Msg.INVOKE) == 2
+
+
 @pytest.mark.parametrize("fake", [Faults(reset_after_chunks=1)], indirect=True)
 def test_a_reset_mid_transfer_restarts_the_inference(fake):
     link = client(fake)
-    outputs, _ = link.run([sample(fake)], 1)
+    outputs, _ = link.run([sample(fake)], [600])
     assert outputs == [expected(sample(fake))]
     # The lost chunk timed out and was resent; the next one then found the state gone (error
     # "offset"), so the inference started again from the first chunk.

@@ -47,22 +47,27 @@ enum {
 
 uint32_t tg_link_crc32(uint32_t crc, const uint8_t *data, size_t len);
 
-/* Receives frames byte by byte; a frame with a bad CRC or length is dropped. */
+/*
+ * Receives frames byte by byte. Damaged bytes are skipped one at a time, so the decoder finds the
+ * next frame start even inside what a damaged header claimed as its length.
+ */
 typedef struct {
-    uint8_t frame[TG_LINK_HEADER_BYTES + TG_LINK_MAX_PAYLOAD + TG_LINK_CRC_BYTES];
-    size_t have;
-    int complete; /* the frame in `frame` was returned; start a new one on the next byte */
+    uint8_t buf[TG_LINK_HEADER_BYTES + TG_LINK_MAX_PAYLOAD + TG_LINK_CRC_BYTES];
+    size_t have;  /* bytes in buf */
+    size_t frame; /* length of the valid frame at buf[0] last returned, 0 when none */
 } tg_link_decoder;
 
 /* Returns 1 when `byte` completes a valid frame (then read it with the accessors below). */
 int tg_link_decode(tg_link_decoder *d, uint8_t byte);
-static inline uint8_t tg_link_frame_version(const tg_link_decoder *d) { return d->frame[2]; }
-static inline uint8_t tg_link_frame_type(const tg_link_decoder *d) { return d->frame[3]; }
-static inline uint8_t tg_link_frame_seq(const tg_link_decoder *d) { return d->frame[4]; }
-static inline const uint8_t *tg_link_frame_payload(const tg_link_decoder *d) { return d->frame + TG_LINK_HEADER_BYTES; }
+/* Returns 1 when bytes already received hold another valid frame (after resynchronising). */
+int tg_link_decode_next(tg_link_decoder *d);
+static inline uint8_t tg_link_frame_version(const tg_link_decoder *d) { return d->buf[2]; }
+static inline uint8_t tg_link_frame_type(const tg_link_decoder *d) { return d->buf[3]; }
+static inline uint8_t tg_link_frame_seq(const tg_link_decoder *d) { return d->buf[4]; }
+static inline const uint8_t *tg_link_frame_payload(const tg_link_decoder *d) { return d->buf + TG_LINK_HEADER_BYTES; }
 static inline size_t tg_link_frame_length(const tg_link_decoder *d)
 {
-    return d->have - TG_LINK_HEADER_BYTES - TG_LINK_CRC_BYTES;
+    return d->frame - TG_LINK_HEADER_BYTES - TG_LINK_CRC_BYTES;
 }
 
 /* Sends one frame: header, then the payload in parts (so large data is not copied), then CRC. */

@@ -1,4 +1,6 @@
 /* Framing for the tinygen serial link: CRC-32, the byte-wise decoder, the encoder. */
+#include <string.h>
+
 #include "tg_link.h"
 
 uint32_t tg_link_crc32(uint32_t crc, const uint8_t *data, size_t len)
@@ -19,38 +21,86 @@ static uint32_t read_u32(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
+static void drop(tg_link_decoder *d, size_t n)
+{
+    memmove(d->buf, d->buf + n, d->have - n);
+    d->have -= n;
+}
+
+/* The frame length a header at buf[p] claims, or 0 when it is not a possible header. */
+static size_t claimed_total(const tg_link_decoder *d, size_t p)
+{
+    if (d->buf[p] != TG_LINK_MAGIC0 || d->buf[p + 1] != TG_LINK_MAGIC1) {
+        return 0;
+    }
+    const size_t length = (size_t)d->buf[p + 5] | ((size_t)d->buf[p + 6] << 8);
+    return length > TG_LINK_MAX_PAYLOAD ? 0 : TG_LINK_HEADER_BYTES + length + TG_LINK_CRC_BYTES;
+}
+
+static int crc_ok(const tg_link_decoder *d, size_t p, size_t total)
+{
+    const uint32_t crc = tg_link_crc32(0, d->buf + p + 2, total - 2 - TG_LINK_CRC_BYTES);
+    return crc == read_u32(d->buf + p + total - TG_LINK_CRC_BYTES);
+}
+
+/*
+ * Looks for a valid frame at the start of the buffer, dropping what cannot start one. A header
+ * with an impossible length or a frame with a bad CRC loses only its first byte, so the search
+ * goes on inside what a damaged header claimed. And while the first header still waits for the
+ * bytes it claims, a later frame start whose frame is complete and valid wins: a damaged length
+ * cannot hold back a good request that follows it.
+ */
+static int scan(tg_link_decoder *d)
+{
+    for (;;) {
+        size_t skip = 0;
+        while (skip < d->have &&
+               !(d->buf[skip] == TG_LINK_MAGIC0 && (skip + 1 == d->have || d->buf[skip + 1] == TG_LINK_MAGIC1))) {
+            ++skip;
+        }
+        drop(d, skip);
+        if (d->have < TG_LINK_HEADER_BYTES) {
+            return 0;
+        }
+        const size_t total = claimed_total(d, 0);
+        if (total == 0 || (d->have >= total && !crc_ok(d, 0, total))) {
+            drop(d, 1);
+            continue;
+        }
+        if (d->have >= total) {
+            d->frame = total;
+            return 1;
+        }
+        for (size_t p = 1; p + TG_LINK_HEADER_BYTES <= d->have; ++p) {
+            const size_t later = claimed_total(d, p);
+            if (later != 0 && d->have - p == later && crc_ok(d, p, later)) {
+                drop(d, p);
+                d->frame = later;
+                return 1;
+            }
+        }
+        return 0;
+    }
+}
+
 int tg_link_decode(tg_link_decoder *d, uint8_t byte)
 {
-    static const uint8_t magic[2] = {TG_LINK_MAGIC0, TG_LINK_MAGIC1};
-    if (d->complete) {
-        d->have = 0;
-        d->complete = 0;
+    if (d->frame) { /* the frame returned last time has been handled */
+        drop(d, d->frame);
+        d->frame = 0;
     }
-    if (d->have < 2 && byte != magic[d->have]) {
-        /* Hunting for the magic: garbage is skipped, and a 'T' may start the next frame. */
-        d->have = byte == TG_LINK_MAGIC0 ? 1 : 0;
-        return 0;
+    /* The buffer never holds a whole frame without scan() having taken or dropped it: room is left. */
+    d->buf[d->have++] = byte;
+    return scan(d);
+}
+
+int tg_link_decode_next(tg_link_decoder *d)
+{
+    if (d->frame) {
+        drop(d, d->frame);
+        d->frame = 0;
     }
-    d->frame[d->have++] = byte;
-    if (d->have < TG_LINK_HEADER_BYTES) {
-        return 0;
-    }
-    const size_t length = (size_t)d->frame[5] | ((size_t)d->frame[6] << 8);
-    if (length > TG_LINK_MAX_PAYLOAD) {
-        d->have = 0;
-        return 0;
-    }
-    const size_t total = TG_LINK_HEADER_BYTES + length + TG_LINK_CRC_BYTES;
-    if (d->have < total) {
-        return 0;
-    }
-    const uint32_t crc = tg_link_crc32(0, d->frame + 2, TG_LINK_HEADER_BYTES - 2 + length);
-    if (crc != read_u32(d->frame + total - TG_LINK_CRC_BYTES)) {
-        d->have = 0;
-        return 0;
-    }
-    d->complete = 1;
-    return 1;
+    return scan(d);
 }
 
 void tg_link_send(uint8_t type, uint8_t seq, const void *head, size_t head_len, const void *body, size_t body_len)

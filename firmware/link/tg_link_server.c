@@ -212,15 +212,22 @@ void tg_link_server_init(void)
     build_info();
 }
 
-void tg_link_feed(uint8_t byte)
+static void serve_frame(void)
 {
-    if (!tg_link_decode(&decoder, byte)) {
-        return;
-    }
     const uint8_t type = tg_link_frame_type(&decoder), seq = tg_link_frame_seq(&decoder);
     if (tg_link_frame_version(&decoder) != TG_LINK_VERSION) {
         reply_error(type, seq, TG_ERR_VERSION);
         return;
     }
     handle(type, seq, tg_link_frame_payload(&decoder), tg_link_frame_length(&decoder));
+}
+
+void tg_link_feed(uint8_t byte)
+{
+    if (!tg_link_decode(&decoder, byte)) {
+        return;
+    }
+    do {
+        serve_frame();
+    } while (tg_link_decode_next(&decoder));
 }

@@ -99,7 +99,7 @@ class LinkTarget(Target):
                     f"({spec.dtype} {list(spec.shape)})"
                 )
             inputs.append(data)
-        outputs, _ = self.client.run(inputs, len(graph.outputs))
+        outputs, _ = self.client.run(inputs, [graph.tensor(i).nbytes for i in graph.outputs])
         result = []
         for index, data in zip(graph.outputs, outputs):
             t = graph.tensor(index)
@@ -108,7 +108,7 @@ class LinkTarget(Target):
 
     def profile(self, sample: Sample) -> Counts:
         self.run_one(sample)
-        return self.counts(self.client.read_profile())
+        return self.counts(self.client.read_profile(self.info.layers))
 
     def counts(self, raw: list[int]) -> Counts:
         """The firmware's raw counter values in the unit they stand for on this device."""

@@ -9,6 +9,7 @@ first input chunk, because the device may have reset and lost what was written.
 
 from __future__ import annotations
 
+import math
 import struct
 import time
 from dataclasses import dataclass
@@ -18,8 +19,12 @@ from ...errors import TinygenError
 from .frame import ERROR, ERROR_CODES, MAX_PAYLOAD, REPLY, VERSION, Decoder, Frame, Msg, encode
 
 CHUNK = MAX_PAYLOAD - 5  # WRITE_INPUT carries index u8 + offset u32 before the data
+DAMAGED_GRACE_S = 0.5  # silence after a damaged frame: the reply was lost, retry now
 COUNTERS = CYCLE_COUNTERS  # the info block's counter byte indexes this tuple
 DTYPES = {0: "int8", 1: "int32", 2: "float32", 3: "uint8", 4: "int16", 5: "bool", 6: "int64"}
+DTYPE_BYTES = {"int8": 1, "uint8": 1, "bool": 1, "int16": 2, "int32": 4, "float32": 4, "int64": 8}
+MAX_RANK = 6  # TG_MAX_DIMS in firmware/tg_model_api.h
+INFO_LIMIT = 64 * 1024  # an info block is a few hundred bytes
 
 
 class LinkError(TinygenError):
@@ -88,9 +93,13 @@ class DeviceInfo:
         tensors = []
         for _ in range(n_in + n_out):
             dtype, rank = data[pos], data[pos + 1]
+            if dtype not in DTYPES or rank > MAX_RANK:
+                raise ValueError(f"a tensor of dtype code {dtype} and rank {rank}")
             shape = struct.unpack_from(f"<{rank}i", data, pos + 2)
             scale, zero_point, nbytes = struct.unpack_from("<fiI", data, pos + 2 + 4 * rank)
-            tensors.append(TensorSpec(DTYPES.get(dtype, f"dtype {dtype}"), shape, scale, zero_point, nbytes))
+            if min(shape, default=1) < 0 or nbytes != math.prod(shape) * DTYPE_BYTES[DTYPES[dtype]]:
+                raise ValueError(f"a tensor of shape {list(shape)} and {nbytes} bytes")
+            tensors.append(TensorSpec(DTYPES[dtype], shape, scale, zero_point, nbytes))
             pos += 2 + 4 * rank + 12
         return cls(
             protocol,
@@ -151,37 +160,63 @@ class LinkClient:
             raise LinkError(f"cannot write to {self.name}: {e}") from None
 
     def _wait(self, seq: int, timeout_s: float) -> Frame | None:
-        """The reply with this seq; stale replies (to requests that timed out) are dropped."""
+        """The reply with this seq; stale replies (to requests that timed out) are dropped. A damaged
+        frame followed by silence was most likely the reply: give up on it after DAMAGED_GRACE_S
+        instead of waiting out a long timeout (the caller retries)."""
         deadline = time.monotonic() + timeout_s
+        damaged_at = None
         while time.monotonic() < deadline:
             try:
                 data = self.port.read(max(1, getattr(self.port, "in_waiting", 0) or 1))
             except OSError as e:
                 raise LinkError(f"cannot read from {self.name}: {e}") from None
+            damaged = self.decoder.damaged
             for frame in self.decoder.feed(data):
                 if frame.seq == seq and frame.type & REPLY:
                     return frame
+            now = time.monotonic()
+            if self.decoder.damaged != damaged:
+                damaged_at = now
+            elif data:
+                damaged_at = None  # the device is still talking: keep waiting
+            if damaged_at is not None and now - damaged_at > DAMAGED_GRACE_S:
+                return None
         return None
 
     # --- messages -----------------------------------------------------------------------
     def echo(self, data: bytes) -> bytes:
         return self.request(Msg.ECHO, data)
 
-    def _read_all(self, kind: Msg, prefix: bytes = b"") -> bytes:
-        """Data the device sends in chunks: each reply is total u32 + the bytes at the offset asked."""
+    def _read_all(self, kind: Msg, prefix: bytes = b"", expected: int | None = None, limit: int = 1 << 20) -> bytes:
+        """Data the device sends in chunks: each reply is total u32 + the bytes at the offset asked.
+        The total must be what the caller expects (or, unknown, at most `limit`), stay the same in
+        every reply, and every reply but the last must bring data."""
         data = bytearray()
+        total = None
         while True:
             reply = self.request(kind, prefix + struct.pack("<I", len(data)))
-            (total,) = struct.unpack_from("<I", reply)
+            if len(reply) < 4:
+                raise LinkError(f"{self.name} sent a {message_name(kind)} reply of {len(reply)} bytes")
+            (claimed,) = struct.unpack_from("<I", reply)
+            if total is None:
+                if (expected is not None and claimed != expected) or claimed > limit:
+                    wanted = f"{expected:,}" if expected is not None else f"at most {limit:,}"
+                    raise LinkError(f"{self.name} says {message_name(kind)} has {claimed:,} bytes; expected {wanted}")
+                total = claimed
+            elif claimed != total:
+                raise LinkError(f"{self.name} changed the size of {message_name(kind)} from {total:,} to {claimed:,}")
             data += reply[4:]
-            if len(data) >= total or len(reply) == 4:
+            if len(data) >= total:
                 return bytes(data[:total])
+            if len(reply) == 4:
+                raise LinkError(f"{self.name} stopped sending {message_name(kind)} at {len(data):,} of {total:,} bytes")
 
     def info(self) -> DeviceInfo:
         try:
-            return DeviceInfo.parse(self._read_all(Msg.INFO))
-        except (struct.error, IndexError):
-            raise LinkError(f"{self.name} sent an info block tinygen cannot read") from None
+            return DeviceInfo.parse(self._read_all(Msg.INFO, limit=INFO_LIMIT))
+        except (struct.error, IndexError, ValueError) as e:
+            detail = f" ({e})" if isinstance(e, ValueError) else ""
+            raise LinkError(f"{self.name} sent an info block tinygen cannot read{detail}") from None
 
     def write_input(self, index: int, data: bytes) -> None:
         for offset in range(0, max(len(data), 1), CHUNK):
@@ -190,17 +225,20 @@ class LinkClient:
     def invoke(self) -> int:
         """Runs the model once; returns the device's total count (see DeviceInfo.counter)."""
         reply = self.request(Msg.INVOKE, timeout_s=self.invoke_timeout_s, retry=False)
+        if len(reply) != 8:
+            raise LinkError(f"{self.name} sent an INVOKE reply of {len(reply)} bytes; expected 8")
         return struct.unpack("<Q", reply)[0]
 
-    def read_output(self, index: int) -> bytes:
-        return self._read_all(Msg.READ_OUTPUT, struct.pack("<B", index))
+    def read_output(self, index: int, expected: int | None = None) -> bytes:
+        return self._read_all(Msg.READ_OUTPUT, struct.pack("<B", index), expected)
 
-    def read_profile(self) -> list[int]:
-        data = self._read_all(Msg.READ_PROFILE)
+    def read_profile(self, layers: int | None = None) -> list[int]:
+        data = self._read_all(Msg.READ_PROFILE, expected=None if layers is None else 8 * layers)
         return list(struct.unpack(f"<{len(data) // 8}Q", data))
 
-    def run(self, inputs: list[bytes], outputs: int) -> tuple[list[bytes], int]:
-        """One inference: write every input, invoke, read every output. Returns (outputs, count).
+    def run(self, inputs: list[bytes], outputs: list[int]) -> tuple[list[bytes], int]:
+        """One inference: write every input, invoke, read every output (of the byte sizes given).
+        Returns (outputs, count).
         Retried from the start when the device lost its state (it reset) or an INVOKE reply was lost
         (INVOKE itself is not repeated alone: it consumes the inputs)."""
         for _ in range(self.retries):
@@ -215,11 +253,11 @@ class LinkClient:
             self._resync()
         return self._run_once(inputs, outputs)
 
-    def _run_once(self, inputs: list[bytes], outputs: int) -> tuple[list[bytes], int]:
+    def _run_once(self, inputs: list[bytes], outputs: list[int]) -> tuple[list[bytes], int]:
         for index, data in enumerate(inputs):
             self.write_input(index, data)
         count = self.invoke()
-        return [self.read_output(i) for i in range(outputs)], count
+        return [self.read_output(i, size) for i, size in enumerate(outputs)], count
 
     def _resync(self) -> None:
         """Forget bytes in flight before starting over."""

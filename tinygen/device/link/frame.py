@@ -56,38 +56,64 @@ def encode(frame: Frame) -> bytes:
 
 
 class Decoder:
-    """Turns a byte stream into frames, skipping garbage and frames with a bad length or CRC."""
+    """Turns a byte stream into frames, skipping garbage and frames with a bad length or CRC.
+
+    The same rules as the firmware's decoder (firmware/link/tg_link_frame.c), byte by byte: a
+    damaged header or frame loses only its first byte, and while the first header waits for the
+    bytes it claims, a later frame that is complete and valid is taken.
+    """
 
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.dropped = 0  # bytes skipped: garbage, or frames that failed their check
+        self.damaged = 0  # frame starts whose length or CRC was wrong
 
     def feed(self, data: bytes) -> list[Frame]:
-        self.buffer += data
         frames = []
+        for byte in data:
+            self.buffer.append(byte)
+            while (frame := self._scan()) is not None:
+                frames.append(frame)
+        return frames
+
+    def _scan(self) -> Frame | None:
+        buf = self.buffer
         while True:
-            start = self.buffer.find(MAGIC)
-            if start < 0:
-                # Keep a trailing 'T': it may be the first half of the next magic.
-                keep = 1 if self.buffer.endswith(MAGIC[:1]) else 0
-                self._skip(len(self.buffer) - keep)
-                return frames
-            self._skip(start)
-            if len(self.buffer) < HEADER.size:
-                return frames
-            _, version, kind, seq, length = HEADER.unpack_from(self.buffer)
-            total = HEADER.size + length + CRC.size
-            if length > MAX_PAYLOAD:
-                self._skip(1)  # not a header after all: look for the next magic
-                continue
-            if len(self.buffer) < total:
-                return frames
-            body = bytes(self.buffer[2 : HEADER.size + length])
-            if zlib.crc32(body) != CRC.unpack_from(self.buffer, total - CRC.size)[0]:
+            skip = 0
+            while skip < len(buf) and not (
+                buf[skip] == MAGIC[0] and (skip + 1 == len(buf) or buf[skip + 1] == MAGIC[1])
+            ):
+                skip += 1
+            self._skip(skip)
+            if len(buf) < HEADER.size:
+                return None
+            total = self._claimed_total(0)
+            if total is None or (len(buf) >= total and not self._crc_ok(0, total)):
+                self.damaged += 1
                 self._skip(1)
                 continue
-            frames.append(Frame(kind, seq, body[HEADER.size - 2 :], version))
-            del self.buffer[:total]
+            if len(buf) >= total:
+                return self._take(0, total)
+            for p in range(1, len(buf) - HEADER.size + 1):
+                later = self._claimed_total(p)
+                if later is not None and len(buf) - p == later and self._crc_ok(p, later):
+                    self._skip(p)
+                    return self._take(0, later)
+            return None
+
+    def _claimed_total(self, p: int) -> int | None:
+        magic, _, _, _, length = HEADER.unpack_from(self.buffer, p)
+        return HEADER.size + length + CRC.size if magic == MAGIC and length <= MAX_PAYLOAD else None
+
+    def _crc_ok(self, p: int, total: int) -> bool:
+        body = bytes(self.buffer[p + 2 : p + total - CRC.size])
+        return zlib.crc32(body) == CRC.unpack_from(self.buffer, p + total - CRC.size)[0]
+
+    def _take(self, p: int, total: int) -> Frame:
+        _, version, kind, seq, length = HEADER.unpack_from(self.buffer, p)
+        frame = Frame(kind, seq, bytes(self.buffer[p + HEADER.size : p + HEADER.size + length]), version)
+        del self.buffer[p : p + total]
+        return frame
 
     def _skip(self, n: int) -> None:
         self.dropped += n
