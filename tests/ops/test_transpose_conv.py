@@ -40,13 +40,14 @@ def transpose_conv(
     per_channel: bool = True,
     dtype: str = "int8",
     act: str | None = None,
+    output_shape: int | None = None,
 ) -> int:
-    """A TRANSPOSE_CONV from x to a new tensor of out_shape."""
+    """A TRANSPOSE_CONV from x to a new tensor of out_shape (output_shape: that tensor, else a constant)."""
     in_c, out_c = g.tensors[x].shape[3], out_shape[3]
     w = weights(g, rng, (out_c, *kernel, in_c), axis=0, per_channel=per_channel)
     quant = activation_quant(rng) if dtype == "int8" else {"scale": float(10 ** rng.uniform(-4, -2)), "zero_point": 0}
     y = g.tensor(out_shape, dtype, **quant)
-    inputs = [g.const(np.array(out_shape), "int32"), w, x]
+    inputs = [g.const(np.array(out_shape), "int32") if output_shape is None else output_shape, w, x]
     if bias_dtype == "int32":
         inputs.append(bias(g, rng, out_c, x, w))
     elif bias_dtype is not None:  # 16x8: int64 or int16
@@ -110,6 +111,15 @@ def test_any_output_size(padding, out_hw):
     assert_bit_exact(g.build([x], [y]))
 
 
+def test_output_shape_as_model_input():
+    # tflite-micro never reads output_shape: it may be anything, here a model input (as in its seanet tests).
+    rng = np.random.default_rng(5)
+    g = GraphBuilder()
+    x, shape = g.tensor((1, 2, 3, 4), **activation_quant(rng)), g.tensor((4,), "int32")
+    y = transpose_conv(g, rng, x, (1, 4, 6, 3), (2, 2), (2, 2), "SAME", output_shape=shape)
+    assert_bit_exact(g.build([shape, x], [y]))
+
+
 def _refusal_model(**change):
     """A valid int8 model with one thing changed."""
     rng = np.random.default_rng(0)
@@ -136,7 +146,7 @@ def _refusal_model(**change):
     "change, message",
     [
         ({"output_shape": (1, 6, 5, 2)}, r"output_shape \[1, 6, 5, 2\] disagrees with the output tensor's shape"),
-        ({"output_shape_dtype": "int64"}, "output_shape must be a constant int32 vector of 4"),
+        ({"output_shape_dtype": "int64"}, "output_shape must be an int32 vector of 4"),
         ({"w_shape": (2, 3, 3, 3)}, "weights have 3 input channels, the input 4"),
         ({"w_shape": (3, 3, 3, 4), "w_axis": 0}, "weights have 3 output channels, the output 2"),
         ({"w_shape": (2, 3, 3, 4), "w_axis": 3}, "per-channel weights must have 2 scales along axis 0"),

@@ -52,19 +52,15 @@ def transpose_padding(padding: str, out_size: int, filter_size: int, stride: int
 
 
 def _check_output_shape(op: Op, graph: Graph, y: Tensor) -> None:
-    # tflite-micro never reads output_shape (the output tensor's own shape rules); a model where
-    # the two disagree is inconsistent, and TFLite would run it at the other shape.
+    # tflite-micro never reads output_shape (the output tensor's own shape rules), so it may be
+    # computed, or a model input. A constant that disagrees makes the model inconsistent: TFLite
+    # would run it at the other shape.
     shape = graph.tensor(op.inputs[OUTPUT_SHAPE])
-    require(
-        shape.is_constant and shape.dtype == "int32" and shape.size == 4,
-        op,
-        "output_shape must be a constant int32 vector of 4",
-    )
-    require(
-        tuple(int(v) for v in shape.data.reshape(-1)) == y.shape,
-        op,
-        f"output_shape {shape.data.reshape(-1).tolist()} disagrees with the output tensor's shape {list(y.shape)}",
-    )
+    require(shape.dtype == "int32" and shape.size == 4, op, "output_shape must be an int32 vector of 4")
+    if shape.is_constant:
+        values = [int(v) for v in shape.data.reshape(-1)]
+        message = f"output_shape {values} disagrees with the output tensor's shape {list(y.shape)}"
+        require(tuple(values) == y.shape, op, message)
 
 
 def _activations(op: Op, graph: Graph) -> tuple[Tensor, Tensor]:
