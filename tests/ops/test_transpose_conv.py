@@ -165,6 +165,13 @@ def test_refusals(change, message):
         lower(_refusal_model(**change))
 
 
+def test_missing_input_refused():
+    graph = _refusal_model()
+    graph.ops[0].inputs = (-1, *graph.ops[0].inputs[1:])
+    with pytest.raises(TinygenError, match=r"op 0 \(TRANSPOSE_CONV\): needs output_shape, weights and input"):
+        lower(graph)
+
+
 def test_16x8_multiplier_too_large_refused():
     rng = np.random.default_rng(0)
     g = GraphBuilder()
