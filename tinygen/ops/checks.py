@@ -14,17 +14,22 @@ def require(condition: bool, op: Op, message: str) -> None:
         raise TinygenError(f"op {op.index} ({op.kind}): {message}")
 
 
+def refuse_float(op: Op, t: Tensor) -> None:
+    """A float32 activation: the model needs quantizing first."""
+    if t.dtype == "float32":
+        raise TinygenError(
+            f"op {op.index} ({op.kind}) works on float32 tensors; tinygen compiles int8 "
+            "models: quantize it first (tinygen quantize MODEL --calibration DATA)"
+        )
+
+
 def int8_io(op: Op, graph: Graph, n_inputs: int = 1) -> tuple[list[Tensor], Tensor]:
     """The op's first n_inputs inputs and its output, checked to be quantized int8."""
     inputs = graph.op_inputs(op)[:n_inputs]
     output = graph.op_outputs(op)[0]
     for t in (*inputs, output):
         require(t is not None, op, "missing input")
-        if t.dtype == "float32":
-            raise TinygenError(
-                f"op {op.index} ({op.kind}) works on float32 tensors; tinygen compiles int8 "
-                "models: quantize it first (tinygen quantize MODEL --calibration DATA)"
-            )
+        refuse_float(op, t)
         require(t.dtype == "int8", op, f"tensor {t.name} is {t.dtype}; only int8 is supported")
         require(t.quant is not None and not t.quant.per_channel, op, f"tensor {t.name} needs per-tensor quantization")
     return inputs, output
