@@ -94,12 +94,16 @@ def inspect(model: str, as_json: bool) -> None:
     help="The int8 model [default: <model name>_int8.tflite beside MODEL].",
 )
 @click.option("--report", is_flag=True, help="Show per-tensor ranges, int8 parameters and SQNR.")
+@click.option("--force", is_flag=True, help="Replace an existing output file that tinygen did not write.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with the report).")
 @quantizer_options
-def quantize_command(model: str, output: str | None, report: bool, as_json: bool, quantizer: QuantizerOptions) -> None:
+def quantize_command(
+    model: str, output: str | None, report: bool, force: bool, as_json: bool, quantizer: QuantizerOptions
+) -> None:
     """Quantize a float MODEL (.tflite, or .keras/.h5 with TensorFlow) to a full-integer int8 .tflite."""
     from ..compiler.pipeline import read_model
     from ..quantize import is_float_graph, load_calibration, parameter_bytes, quantize
+    from ..quantize.output import write_model_file
 
     if quantizer.calibration is None:
         raise click.UsageError("Missing option '--calibration': sample inputs to calibrate the int8 ranges on.")
@@ -117,10 +121,7 @@ def quantize_command(model: str, output: str | None, report: bool, as_json: bool
         progress=True,
     )
     out = Path(output or Path(model).with_name(f"{Path(model).stem}_int8.tflite"))
-    try:
-        out.write_bytes(result.tflite_bytes)
-    except OSError as e:
-        raise TinygenError(f"cannot write {out}: {e.strerror}") from e
+    write_model_file(out, result.tflite_bytes, Path(model), force)
     sizes = {"float": parameter_bytes(loaded.graph), "int8": parameter_bytes(result.graph)}
     if as_json:
         print_json({"output": str(out), "parameter_bytes": sizes, "report": result.report.as_json()})
@@ -211,10 +212,17 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
     help="Project directory [default: ./<model name>-<board>].",
 )
 @click.option("--no-compile", is_flag=True, help="Write the sources only.")
+@click.option("--force", is_flag=True, help="Write into a folder that holds files tinygen did not write (they stay).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: the directory, the fit and, once built, sizes.")
 @quantizer_options
 def build(
-    model: str, board_name: str, out_dir: str | None, no_compile: bool, as_json: bool, quantizer: QuantizerOptions
+    model: str,
+    board_name: str,
+    out_dir: str | None,
+    no_compile: bool,
+    force: bool,
+    as_json: bool,
+    quantizer: QuantizerOptions,
 ) -> None:
     """Compile MODEL into C sources for BOARD and build them (a float MODEL needs --calibration)."""
     from ..device.firmware import build_project
@@ -222,7 +230,7 @@ def build(
     board = load_board(board_name)
     compiled = compile_model(quantizer.load(model))
     directory = Path(out_dir or f"{Path(model).stem}-{board.id}")
-    project = build_project(compiled, board, directory, compile=not no_compile)
+    project = build_project(compiled, board, directory, compile=not no_compile, force=force)
     if as_json:
         print_json({"board": board.id, **project.as_json()})
     else:

@@ -7,6 +7,7 @@ and in src/ the firmware main for the board's framework plus the serial link ser
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from ..errors import TinygenError
 from ..reports.report import write_report
 from ..resources import resource_dir
 from .link.ports import detect_port
+from .outdir import ProjectDir
 from .pio.project import BuildResult, run_pio, write_project
 from .renode import write_resc
 
@@ -108,19 +110,33 @@ class Project:
         return "\n".join(lines)
 
 
-def build_project(compiled: CompiledModel, board: Board, directory: Path, compile: bool = True) -> Project:
+def build_project(
+    compiled: CompiledModel, board: Board, directory: Path, compile: bool = True, force: bool = False
+) -> Project:
     """The model's sources for the board (a host program, or a firmware project) in directory,
-    compiled unless compile=False. The fit is checked before anything is written."""
+    compiled unless compile=False. The fit is checked before anything is written; the project is
+    written in a staging folder and moved into place when complete (tinygen/device/outdir.py)."""
     fit = check_fit(compiled, board)
-    write_report(directory, compiled, board)
-    if board.native:
-        from .host import build_host
+    place = ProjectDir(directory, force=force)
+    with place as staging:
+        write_report(staging, compiled, board)
+        if board.native:
+            from .host import build_host
 
-        if not compile:
-            compiled.generated.write(directory)
-            return Project(directory, fit)
-        return Project(directory, fit, host_binary=build_host(compiled.generated, directory))
-    return Project(directory, fit, firmware=build_firmware(compiled, board, directory, compile=compile))
+            if compile:
+                binary = build_host(compiled.generated, staging)
+            else:
+                compiled.generated.write(staging)
+                binary = None
+        else:
+            firmware = build_firmware(compiled, board, staging, compile=compile)
+    target = place.target
+    if board.native:
+        return Project(target, fit, host_binary=place.final(binary) if binary else None)
+    build = firmware.build
+    if build is not None:
+        build = dataclasses.replace(build, elf=place.final(build.elf), log=place.final(build.log))
+    return Project(target, fit, firmware=Firmware(target, fit, build))
 
 
 def flash(board: Board, project: Path, port: str | None = None, timeout_s: float = BUILD_TIMEOUT_S) -> str:

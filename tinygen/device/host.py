@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ from ..compiler.pipeline import CompiledModel
 from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph
 from ..resources import resource_dir
+from . import processes
 from .target import Sample, Target
 
 WARNINGS = ["-Wall", "-Wextra", "-Werror"]
@@ -49,12 +49,10 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
         binary.name,
         "-lm",
     ]
-    try:
-        result = subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
-    except subprocess.TimeoutExpired as e:
-        raise TinygenError(f"the host compiler took over {COMPILE_TIMEOUT_S} s") from e
+    result = processes.run(command, COMPILE_TIMEOUT_S, "the host compiler", cwd=directory)
     if result.returncode != 0:
-        first = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr.strip())
+        stderr = result.stderr.decode(errors="replace")
+        first = next((line for line in stderr.splitlines() if "error" in line), stderr.strip())
         raise TinygenError(f"host compile failed in {directory}: {first}")
     return binary
 
@@ -90,10 +88,7 @@ class HostTarget(Target):
             for tensor, value in zip(inputs, sample):
                 payload += np.ascontiguousarray(value, dtype=NUMPY_DTYPES[tensor.dtype]).tobytes()
         command = [str(self.binary), *(["--trace"] if trace else [])]
-        try:
-            result = subprocess.run(command, input=bytes(payload), capture_output=True, timeout=timeout_s)
-        except subprocess.TimeoutExpired as e:
-            raise TinygenError(f"the host model did not finish within {timeout_s} s") from e
+        result = processes.run(command, timeout_s, "the host model", input=bytes(payload))
         if result.returncode != 0:
             message = result.stderr.decode(errors="replace").strip().splitlines()
             raise TinygenError(f"the host model failed (exit {result.returncode}): {message[0] if message else ''}")

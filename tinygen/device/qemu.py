@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..boards import Board
 from ..errors import TinygenError
+from . import processes
 
 QEMU = "qemu-system-arm"
 EXIT_MARK = b"\ntinygen-exit: "  # what firmware/hal/tg_exit.c prints before it resets
@@ -63,13 +64,7 @@ def run(board: Board, elf: Path, timeout_s: float = 30, icount_shift: int | None
     """Run until the firmware exits; a hung guest is killed after timeout_s."""
     argv = qemu_argv(board, elf, icount_shift=icount_shift)
     argv[0] = _qemu_binary()
-    try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired as e:
-        tail = (e.stdout or b"")[-200:].decode("utf-8", errors="replace")
-        raise TinygenError(
-            f"{elf} did not exit within {timeout_s:g} s in QEMU ({board.qemu_machine}); last output: {tail!r}"
-        ) from None
+    done = processes.run(argv, timeout_s, f"{elf} in QEMU ({board.qemu_machine})")
     if done.returncode != 0:
         raise TinygenError(f"QEMU failed: {done.stderr.decode(errors='replace').strip() or f'exit {done.returncode}'}")
     output, _, tail = done.stdout.rpartition(EXIT_MARK)
@@ -102,7 +97,7 @@ class QemuSerial:
         argv = qemu_argv(board, elf, serial=f"tcp:127.0.0.1:{port}", icount_shift=icount_shift)
         argv[0] = _qemu_binary()
         self.url = f"socket://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
+        self.process = processes.start(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         # QEMU says on stderr when it listens; connecting to probe would start the guest.
@@ -129,9 +124,7 @@ class QemuSerial:
             raise TinygenError(f"QEMU did not exit within {timeout_s:g} s") from None
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
+        processes.stop(self.process)
         self.process.stderr.close()
 
     def __enter__(self) -> QemuSerial:

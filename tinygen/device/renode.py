@@ -21,8 +21,13 @@ RENODE = "renode"
 def write_resc(board: Board, elf: Path, out_path: Path, uart_port: int | None = None) -> Path:
     if not (board.emulator and board.emulator.renode_platform):
         raise TinygenError(f"board '{board.id}' has no Renode platform")
-    text = render("renode.resc.j2", board=board, elf=Path(elf).resolve(), uart_port=uart_port)
     out_path = Path(out_path)
+    elf = Path(elf).resolve()
+    try:  # inside the project: relative to the script ($ORIGIN), so the project can move
+        elf_ref = f"$ORIGIN/{elf.relative_to(out_path.parent.resolve()).as_posix()}"
+    except ValueError:
+        elf_ref = str(elf)
+    text = render("renode.resc.j2", board=board, elf=elf_ref, uart_port=uart_port)
     out_path.write_text(text, encoding="utf-8")
     return out_path
 

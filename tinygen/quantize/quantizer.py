@@ -26,6 +26,7 @@ from .float_exec import dequantize, float_ops
 from .ranges import quant_params
 
 INT32_MAX = 2**31 - 1
+QUANTIZED_BY = "tinygen int8:"  # starts the description of every model the quantizer writes
 UNQUANTIZED = ("int32", "bool")  # activations that are not real numbers: indices (ARG_MAX's output), masks
 EDGE_OPS = ("QUANTIZE", "DEQUANTIZE")  # the quantizer adds these itself (--float-io)
 
@@ -119,7 +120,7 @@ def real_values(t) -> np.ndarray:
 class _Rewrite:
     def __init__(self, graph: Graph, params: dict[int, tuple[float, int]], per_channel: bool) -> None:
         self.graph, self.params, self.per_channel = graph, params, per_channel
-        self.b = GraphBuilder(graph.description or "tinygen int8")
+        self.b = GraphBuilder(f"{QUANTIZED_BY} {graph.description}".strip())
         self.map: dict[int, int] = {}
 
     def run(self, float_io: bool) -> QuantizedGraph:

@@ -16,8 +16,6 @@ import json
 import os
 import re
 import shlex
-import signal
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,7 @@ from ... import __version__
 from ...boards import CYCLE_COUNTERS, Board
 from ...errors import TinygenError
 from ...resources import render, resource_dir
-from .. import qemu
+from .. import processes, qemu
 from . import core
 
 MODEL_LIB = "tinygen_model"
@@ -133,14 +131,6 @@ def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes]
     return out_dir
 
 
-def _kill_tree(proc: subprocess.Popen) -> None:
-    """Stop PlatformIO with SCons and the compilers it started."""
-    if os.name == "nt":
-        subprocess.run(["taskkill", "/T", "/F", "/PID", str(proc.pid)], capture_output=True)
-    else:
-        os.killpg(proc.pid, signal.SIGKILL)  # start_new_session made it a process group
-
-
 def read_sizes(elf: Path) -> tuple[dict[str, int], int, int, int]:
     """Allocated sections and the text/data/bss totals (as `size -B` counts them)."""
     from elftools.elf.constants import SH_FLAGS
@@ -188,22 +178,10 @@ def run_pio(project_dir: Path, env: str, timeout_s: float = 300, upload_port: st
     cmd = [sys.executable, "-m", "platformio", "run", "-d", str(project_dir), "-e", env]
     if upload_port:
         cmd += ["-t", "upload", "--upload-port", upload_port]
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        encoding="utf-8",
-        errors="replace",
-        env=pio_environ(),
-        start_new_session=True,
-    )
-    try:
-        log, _ = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        _kill_tree(proc)
-        proc.communicate()
-        raise TinygenError(f"`pio run -e {env}` took longer than {timeout_s:g} s in {project_dir}") from None
+    done = processes.run(cmd, timeout_s, f"`pio run -e {env}` in {project_dir}", env=pio_environ())
+    log = (done.stdout + done.stderr).decode("utf-8", errors="replace")
     log_path.write_text(log, encoding="utf-8")
+    proc = done
     if proc.returncode != 0:
         if "HTTPClientError" in log or "InternetConnectionError" in log:
             raise TinygenError(
