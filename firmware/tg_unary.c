@@ -46,8 +46,8 @@ static int32_t inv_sqrt(int32_t v, int32_t *shift)
     int32_t x = 1 << 28;
     for (int i = 0; i < 5; ++i) {
         /* products of Q3 values are Q6 (x^3: Q9), brought back to Q3 by saturating shifts */
-        const int32_t x3 = tg_fx_sat_mul_pot(
-            tg_sat_rounding_doubling_high_mul(tg_sat_rounding_doubling_high_mul(x, x), x), 6);
+        const int32_t x3 =
+            tg_fx_sat_mul_pot(tg_sat_rounding_doubling_high_mul(tg_sat_rounding_doubling_high_mul(x, x), x), 6);
         x = tg_fx_sat_mul_pot(
             tg_sat_rounding_doubling_high_mul(three_halves, x) - tg_sat_rounding_doubling_high_mul(half_a, x3), 3);
     }

@@ -16,7 +16,7 @@ from functools import cache
 
 import numpy as np
 
-from ..compiler.layer import Arg, Layer
+from ..compiler.layer import Arg, Layer, tensor_args
 from ..ir import Graph, Op, Tensor
 from ..quantmath import INT8_MAX, INT8_MIN, f32, round_half_away
 from .checks import require
@@ -70,7 +70,7 @@ def lower_elu(op: Op, graph: Graph) -> Layer:
         op,
         f"output scale {y.scale} is too small for input scale {x.scale}: tflite-micro's table overflows int32",
     )
-    args = (Arg("const", "table"), Arg("tensor", op.inputs[0]), Arg("tensor", op.outputs[0]))
+    args = (Arg("const", "table"), *tensor_args(op.inputs[0], op.outputs[0]))
     return Layer(op, "tg_lookup_s8", LookupParams(size=y.size), args, {"table": table})
 
 

@@ -68,7 +68,8 @@ def lower_hard_swish(op: Op, graph: Graph) -> Layer:
         f"at least 2^-{MAX_RIGHT_SHIFT + 1} (tflite-micro's int16 rounding shift goes wrong below)",
     )
     reluish_real = float(hires_scale / RELUISH_SCALE)
-    reluish_multiplier, reluish_shift = rescale_multiplier(op, reluish_real, f"input scale {x.scale} / 128 / (3 / 32768)")
+    what = f"input scale {x.scale} / 128 / (3 / 32768)"
+    reluish_multiplier, reluish_shift = rescale_multiplier(op, reluish_real, what)
     require(
         reluish_shift >= -MAX_RIGHT_SHIFT,
         op,

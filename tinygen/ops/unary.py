@@ -86,9 +86,7 @@ def lower_leaky_relu(op: Op, graph: Graph) -> Layer:
     # multiplier with the sign kept apart is the same pair of integers.
     alpha_ratio = float(f32(x.scale) * f32(alpha) / f32(y.scale))
     identity_multiplier, identity_shift = rescale_multiplier(op, identity, f"{x.scale} / {y.scale}")
-    alpha_multiplier, alpha_shift = rescale_multiplier(
-        op, abs(alpha_ratio), f"{x.scale} * |alpha {alpha}| / {y.scale}"
-    )
+    alpha_multiplier, alpha_shift = rescale_multiplier(op, abs(alpha_ratio), f"{x.scale} * |alpha {alpha}| / {y.scale}")
     params = LeakyReluParams(
         size=y.size,
         input_offset=-x.zero_point,
@@ -150,7 +148,7 @@ OPS = (
     OpDef(
         "ABS",
         lower_abs,
-        notes="int8: |x - z_in| rescaled to the output's scale",
+        notes="int8: the magnitude of x - z_in, rescaled to the output's scale",
         float_reference=abs_float,
         in_place=True,
     ),
