@@ -35,10 +35,18 @@ class LookupParams:
 
 @cache
 def _expf():
-    libm = ctypes.CDLL(ctypes.util.find_library("m"))
-    libm.expf.argtypes = [ctypes.c_float]
-    libm.expf.restype = ctypes.c_float
-    return libm.expf
+    """The C library's expf, which tflite-micro's table uses (glibc's on Linux, where its wheels run);
+    numpy's float32 exp where no C library with expf can be loaded (it may differ in the last bit)."""
+    for name in ("m", "c", "ucrtbase", "msvcrt"):
+        path = ctypes.util.find_library(name)
+        try:
+            expf = ctypes.CDLL(path).expf if path else None
+        except (OSError, AttributeError):
+            continue
+        if expf is not None:
+            expf.argtypes, expf.restype = [ctypes.c_float], ctypes.c_float
+            return expf
+    return lambda x: float(np.exp(np.float32(x)))
 
 
 def elu_value(x: np.float32) -> np.float32:
