@@ -3,7 +3,7 @@
 #include "tg_quantize.h"
 
 /* Past this magnitude every int8 and int16 output saturates anyway (zero points lie in the
- * output's range); tinygen/ops/quantize.py's QUANTIZE_LIMIT mirrors it for constant folding. */
+ * output's range). */
 #define TG_QUANTIZE_LIMIT 65536.0f
 
 /* round(x / scale) + offset, clamped to [lo, hi]. */

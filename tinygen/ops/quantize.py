@@ -39,9 +39,10 @@ QUANTIZE_PAIRS = (
 )
 DEQUANTIZE_INPUTS = ("int8", "uint8", "int16")
 
-# Past this magnitude of round(x / scale) every int8 and int16 output saturates (zero points lie in
-# the output's range), so the kernel bounds it there before its int conversion: TG_QUANTIZE_LIMIT.
-QUANTIZE_LIMIT = 65536.0
+# The kernels bound round(x / scale) to +-2^16 before converting it to an int (TG_QUANTIZE_LIMIT), where
+# every int8 and int16 output saturates. Any bound past that gives the same bytes; numpy takes the int32
+# range, which also serves the float executor's int32 outputs.
+QUANTIZE_BOUND = 2.0**31
 
 
 @dataclass(frozen=True)
@@ -178,10 +179,11 @@ def _saturate(v: np.ndarray, dtype: str) -> np.ndarray:
 
 def quantize_values(x: np.ndarray, scale: float, zero_point: int, dtype: str) -> np.ndarray:
     """round(x / scale) + zero point: float32 division, rounding half away from zero, bounded like the kernel."""
-    q = (np.asarray(x, np.float32) / np.float32(scale)).astype(np.float64)
+    with np.errstate(over="ignore"):  # a quotient past the float range is inf, as in C
+        q = (np.asarray(x, np.float32) / np.float32(scale)).astype(np.float64)
     rounded = np.sign(q) * np.floor(np.abs(q) + 0.5)  # exact in double for every float32 q
-    bounded = np.where(rounded > -QUANTIZE_LIMIT, rounded, -QUANTIZE_LIMIT)  # NaN goes low, as in the C
-    bounded = np.where(bounded < QUANTIZE_LIMIT, bounded, QUANTIZE_LIMIT)
+    bounded = np.where(rounded > -QUANTIZE_BOUND, rounded, -QUANTIZE_BOUND)  # NaN goes low, as in the C
+    bounded = np.where(bounded < QUANTIZE_BOUND, bounded, QUANTIZE_BOUND)
     return _saturate(bounded.astype(np.int64) + zero_point, dtype)
 
 
