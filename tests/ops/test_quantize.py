@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from tinygen.builder import GraphBuilder
 from tinygen.compiler.fold import fold_constants
+from tinygen.compiler.inplace import apply_in_place
 from tinygen.compiler.lower import lower
 from tinygen.errors import TinygenError
 from tinygen.frontends.tflite_writer import write_tflite
@@ -74,6 +75,11 @@ def every_conversion(seed: int, shape) -> tuple[Graph, list[np.ndarray]]:
         g.op("DEQUANTIZE", [inputs[t]], [real])
         outputs.append(g.tensor(shape, t, **{**quant_for(rng, t), "scale": 2 * g.tensors[inputs[t]].quant.scale[0]}))
         g.op("QUANTIZE", [real], [outputs[-1]])
+    for t in ("int8", "int16"):  # twice rescaled: the second requantize runs over its dying input
+        middle = g.tensor(shape, t, **quant_for(rng, t))
+        g.op("QUANTIZE", [inputs[t]], [middle])
+        outputs.append(g.tensor(shape, t, **quant_for(rng, t)))
+        g.op("QUANTIZE", [middle], [outputs[-1]])
     return g.build(list(inputs.values()), outputs), [values_for(rng, t, shape) for t in types]
 
 
@@ -81,6 +87,7 @@ def every_conversion(seed: int, shape) -> tuple[Graph, list[np.ndarray]]:
 @given(seed=st.integers(0, 2**31), shape=st.sampled_from(SHAPES))
 def test_every_conversion(seed, shape):
     graph, sample = every_conversion(seed, shape)
+    assert sum(layer.in_place for layer in apply_in_place(lower(graph)).layers) >= 2  # the chains at least
     assert_bit_exact(graph, inputs=[sample, *random_samples(graph, 2, seed)])
 
 
