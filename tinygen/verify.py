@@ -9,7 +9,7 @@ import numpy as np
 from .compiler.pipeline import CompiledModel
 from .device.target import Sample, Target
 from .errors import TinygenError
-from .ir import Graph
+from .ir import NUMPY_DTYPES, Graph
 from .reference import Reference
 
 
@@ -53,7 +53,7 @@ class VerifyResult:
 
 
 def random_samples(graph: Graph, count: int, seed: int) -> list[list[np.ndarray]]:
-    """Uniform int8 inputs over the whole range; float inputs spread over the quantized range
+    """Integer inputs uniform over their type's range; float inputs spread over the quantized range
     of the QUANTIZE op that consumes them (or [-1, 1) without one)."""
     rng = np.random.default_rng(seed)
     samples = []
@@ -75,7 +75,8 @@ def _float_input_range(graph: Graph, index: int) -> tuple[float, float]:
     for op in graph.ops:
         if op.kind == "QUANTIZE" and op.inputs[0] == index:
             q = graph.tensor(op.outputs[0])
-            return q.scale * (-128 - q.zero_point), q.scale * (127 - q.zero_point)
+            info = np.iinfo(NUMPY_DTYPES[q.dtype])  # int8 or int16
+            return q.scale * (info.min - q.zero_point), q.scale * (info.max - q.zero_point)
     return -1.0, 1.0
 
 

@@ -31,6 +31,8 @@ def fold_constants(graph: Graph) -> Graph:
             continue
         for index, value in zip(op.outputs, outputs):
             t = tensors[index]
+            if callable(value):  # a conversion: its values depend on the output's type and quantization
+                value = value(t)
             data = np.asarray(value, dtype=NUMPY_DTYPES[t.dtype]).reshape(t.shape)
             tensors[index] = dataclasses.replace(t, data=data)
     return _without_dead_ops(dataclasses.replace(graph, tensors=tensors, ops=kept))

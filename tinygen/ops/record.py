@@ -93,6 +93,8 @@ class OpDef:
     notes: str = ""  # one line for the README's ops table: what is supported, how it runs
     # Exact evaluation at compile time: (op, its input tensors, None where absent) -> each output's
     # values, or None when it needs values that are not constants. See tinygen/compiler/fold.py.
+    # Where the values depend on the output tensor (its type, its quantization: QUANTIZE, CAST), an
+    # output's entry may be a function of that tensor giving them.
     fold: Callable[[Op, list[Tensor | None]], list[np.ndarray] | None] | None = None
 
     def __post_init__(self) -> None:
