@@ -1,11 +1,12 @@
 """SUB, SQUARED_DIFFERENCE, MAXIMUM and MINIMUM with numpy broadcasting -> firmware/tg_binary.c.
 
-SUB            int8/int16: ADD's rescaling with the second input negated; int32: a - b
-SQUARED_DIFFERENCE int8/int16: the same rescaled difference, squared; int32: (a - b)^2
-MAXIMUM/MINIMUM int8/int16/int32: raw values compared, so inputs and output share one quantization
+- SUB: int8 and int16 with ADD's rescaling, the second input subtracted; int32 a - b.
+- SQUARED_DIFFERENCE: int8 and int16, the same rescaled difference squared; int32 (a - b)^2.
+- MAXIMUM, MINIMUM: int8, int16 and int32 raw values compared, so inputs and output share one
+  quantization.
 
-The broadcast walk is elementwise.py's; the checks every op of the family makes (one element type
-for all tensors, quantization, activation bounds, the walk's arguments) are here too, for
+The broadcast walk is elementwise.py's. What every op of the family checks and builds (one element
+type for all tensors, quantization, activation bounds, the walk's arguments) is here too, for
 div.py and prelu.py.
 """
 

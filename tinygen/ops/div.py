@@ -3,7 +3,7 @@
 tflite-micro's int8 DIV normalises the numerator to its headroom, multiplies by a fixed-point
 reciprocal of the divisor and rescales with one rounding right shift by
 recip_shift + headroom - output_shift. That shift depends on the values: where it leaves 0..31
-the C shift is undefined, and tflite-micro computes wrong quotients (0 / x gives 1, say). Lowering
+the C shift is undefined, and tflite-micro computes wrong quotients (0 / 100 gives 1, say). Lowering
 works out the shift for every numerator and divisor the inputs can hold and compiles the model
 only where all of them lie in 0..31.
 """
