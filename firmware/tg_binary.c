@@ -37,15 +37,15 @@ static void walk_next(walk_cursor *c, int32_t rank, const int32_t *shape, const 
  * One kernel: the broadcast walk with `element(p, a, b)` computing each output value in int32.
  * Every kernel below is this loop with its element function and tensor types.
  */
-#define TG_BINARY_KERNEL(name, params_type, type1, type2, out_type, element)                                    \
-    void name(TG_BINARY_ARGS(params_type, type1, type2, out_type))                                              \
-    {                                                                                                            \
-        walk_cursor c;                                                                                           \
-        walk_start(&c, p->rank);                                                                                 \
-        for (int32_t i = 0; i < p->size; ++i) {                                                                  \
-            output[i] = (out_type)element(p, (int32_t)input1[c.offset1], (int32_t)input2[c.offset2]);           \
-            walk_next(&c, p->rank, shape, strides1, strides2);                                                   \
-        }                                                                                                        \
+#define TG_BINARY_KERNEL(name, params_type, type1, type2, out_type, element)                                           \
+    void name(TG_BINARY_ARGS(params_type, type1, type2, out_type))                                                     \
+    {                                                                                                                  \
+        walk_cursor c;                                                                                                 \
+        walk_start(&c, p->rank);                                                                                       \
+        for (int32_t i = 0; i < p->size; ++i) {                                                                        \
+            output[i] = (out_type)element(p, (int32_t)input1[c.offset1], (int32_t)input2[c.offset2]);                  \
+            walk_next(&c, p->rank, shape, strides1, strides2);                                                         \
+        }                                                                                                              \
     }
 
 /* a - b modulo 2^32: the reference's int32 subtraction, without C's signed-overflow UB. */
@@ -142,11 +142,9 @@ static inline int32_t div_quantized(const tg_div_params *p, int32_t a, int32_t b
         divisor = -divisor;
     }
     int recip_shift = -1;
-    const int32_t reciprocal =
-        divisor == 0 ? zero_divisor_reciprocal : tg_fx_reciprocal(divisor, 31, &recip_shift);
+    const int32_t reciprocal = divisor == 0 ? zero_divisor_reciprocal : tg_fx_reciprocal(divisor, 31, &recip_shift);
     const int headroom = leading_sign_bits(numerator);
-    const int32_t quotient =
-        tg_sat_rounding_doubling_high_mul(tg_shift_left_wrapping(numerator, headroom), reciprocal);
+    const int32_t quotient = tg_sat_rounding_doubling_high_mul(tg_shift_left_wrapping(numerator, headroom), reciprocal);
     const int right_shift = recip_shift + headroom - (int)p->output_shift;
     const int32_t out =
         tg_rounding_divide_by_pot(tg_sat_rounding_doubling_high_mul(quotient, p->output_multiplier), right_shift) +
@@ -157,9 +155,9 @@ static inline int32_t div_quantized(const tg_div_params *p, int32_t a, int32_t b
 static inline int32_t prelu(const tg_prelu_params *p, int32_t x, int32_t alpha)
 {
     const int32_t v = x + p->input_offset;
-    const int32_t out = v >= 0 ? tg_requantize(v, p->positive_multiplier, p->positive_shift)
-                               : tg_requantize(v * (alpha + p->alpha_offset), p->negative_multiplier,
-                                               p->negative_shift);
+    const int32_t out = v >= 0
+                            ? tg_requantize(v, p->positive_multiplier, p->positive_shift)
+                            : tg_requantize(v * (alpha + p->alpha_offset), p->negative_multiplier, p->negative_shift);
     return tg_clamp_i32(out + p->output_offset, p->act_min, p->act_max);
 }
 

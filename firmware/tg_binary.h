@@ -57,7 +57,7 @@ typedef struct {
     int32_t act_min, act_max;                    /* the output type's range */
 } tg_prelu_params;
 
-#define TG_BINARY_ARGS(params_type, type1, type2, out_type)                                                       \
+#define TG_BINARY_ARGS(params_type, type1, type2, out_type)                                                            \
     const params_type *p, const int32_t *shape, const int32_t *strides1, const int32_t *strides2, const type1 *input1, \
         const type2 *input2, out_type *output
 
