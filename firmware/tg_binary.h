@@ -74,7 +74,7 @@ void tg_minimum_s8(TG_BINARY_ARGS(tg_minmax_params, int8_t, int8_t, int8_t));
 void tg_minimum_s16(TG_BINARY_ARGS(tg_minmax_params, int16_t, int16_t, int16_t));
 void tg_minimum_s32(TG_BINARY_ARGS(tg_minmax_params, int32_t, int32_t, int32_t));
 void tg_div_s8(TG_BINARY_ARGS(tg_div_params, int8_t, int8_t, int8_t));
-/* x / 0 gives 0 and INT32_MIN / -1 gives INT32_MIN, as Cortex-M's SDIV does (tflite-micro traps on both). */
+/* x / 0 gives 0 and INT32_MIN / -1 gives INT32_MIN, as Cortex-M's SDIV does (tflite-micro fails on both). */
 void tg_div_s32(TG_BINARY_ARGS(tg_int32_arith_params, int32_t, int32_t, int32_t));
 void tg_prelu_s8(TG_BINARY_ARGS(tg_prelu_params, int8_t, int8_t, int8_t));
 void tg_prelu_s16(TG_BINARY_ARGS(tg_prelu_params, int16_t, int8_t, int16_t));
