@@ -97,8 +97,8 @@ def broadcast(op: Op, graph: Graph) -> Walk:
         f"input shapes {a.shape} and {b.shape} do not broadcast to the output shape {y.shape}",
     )
     require(y.size > 0, op, "has an empty output")
-    # Measured with the installed build: these kernels compute wrongly from rank 8 on, even without
-    # broadcasting (elementwise.py's ADD and MUL are fine there when the shapes match).
+    # Measured with the installed build: these ops compute wrongly when they broadcast at rank 8 or more,
+    # and some (SUB, DIV, PRELU) even with equal shapes, where ADD and MUL are fine.
     require(
         len(y.shape) <= MAX_BROADCAST_RANK,
         op,
