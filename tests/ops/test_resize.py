@@ -84,6 +84,14 @@ def test_bilinear_halves_round_away_from_zero(flags):
     assert_bit_exact(resize_model("RESIZE_BILINEAR", (1, 2, 2, 3), (4, 4), flags), samples=32)
 
 
+@pytest.mark.parametrize(
+    "in_size, out_size, flags", [(26, 22, (False, False)), (14, 23, (True, False)), (6, 37, (False, True))]
+)
+def test_nearest_positions_are_float32(in_size, out_size, flags):
+    # Sizes where a position computed in double would land on another source pixel.
+    assert_bit_exact(resize_model("RESIZE_NEAREST_NEIGHBOR", (1, in_size, 2, 1), (out_size, 2), flags), samples=2)
+
+
 def test_bilinear_past_the_last_pixel_refused():
     # 1 -> 55 rows: the rounded step (19/1024) puts the last row at 1026/1024, past the only input row.
     with pytest.raises(TinygenError, match=r"op 0 \(RESIZE_BILINEAR\): resizing 1 to 55 makes tflite-micro read past"):
