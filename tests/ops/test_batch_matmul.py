@@ -211,13 +211,28 @@ def test_output_scale_too_small_refused():
     _refused(r"rescaling by .* overflows", (2, 4), (4, 3), out_quant={"scale": 1e-16, "zero_point": 0})
 
 
+def test_int16_large_rescale():
+    # An exponent of 8 to 14 (rescaling by 128 to 2^14): above what the source asserts, computed exactly.
+    rng = np.random.default_rng(4)
+    g = GraphBuilder()
+    x = g.tensor((1, 3, 4), "int16", scale=0.01, zero_point=0)
+    w = g.const(rng.integers(-2, 3, (4, 5)), "int16", scale=0.01, zero_point=0)
+    y = g.tensor((1, 3, 5), "int16", scale=1e-4 / 1999, zero_point=0)  # |sum| <= 16: fits
+    g.op("BATCH_MATMUL", [x, w], [y], adj_x=False, adj_y=False)
+    samples = [[rng.integers(-2, 3, (1, 3, 4)).astype(np.int16)] for _ in range(4)]
+    assert_bit_exact(g.build([x], [y]), inputs=samples)
+
+
 def test_int16_rescale_too_large_refused():
+    int16 = {"dtype": "int16", "scale": 0.01, "zero_point": 0}
     _refused(
-        r"int16 rescaling by .* is 2\^8 or more",
+        r"int16 rescaling by .* is 2\^14 or more",
         (2, 4),
         (4, 3),
         dtype="int16",
-        out_quant={"dtype": "int16", "scale": 1e-9, "zero_point": 0},
+        lhs_quant=int16,
+        rhs_quant=int16,
+        out_quant={**int16, "scale": 1e-9},
     )
 
 

@@ -23,10 +23,14 @@ from .record import ACTIVATION, OpDef, Options
 
 MIN_RANK, MAX_RANK = 2, 5  # tflite-micro's Prepare
 BATCH_RANK = MAX_RANK - 2  # the kernel walks three batch dimensions
-# int16: tflite-micro accumulates in int64 and asserts the sum stays within +-2^47 before its
-# requantization, which multiplies it by up to 2^15; every product is at most 2^30.
+# int16: tflite-micro accumulates in int64 and its requantization multiplies the sum by up to
+# 2^15; with products of at most 2^30, this depth keeps that within int64 (and near the +-2^47
+# the source asserts).
 INT16_MAX_DEPTH = 1 << 17
-INT16_MAX_SHIFT = 7  # that requantization asserts an exponent below 8
+# That requantization shifts right by 15 - shift after adding 2^(14 - shift), so it needs an
+# exponent of at most 14. (Its source asserts one below 8; the interpreter does not check it,
+# and computes larger ones exactly.)
+INT16_MAX_SHIFT = 14
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ def lower_batch_matmul(op: Op, graph: Graph) -> Layer:
     multiplier, shift = rescale_multiplier(op, real, f"{lhs.scale} * {rhs.scale} / {y.scale}")
     if lhs.dtype == "int16":
         require(depth <= INT16_MAX_DEPTH, op, f"int16 depth {depth} is above {INT16_MAX_DEPTH}")
-        require(shift <= INT16_MAX_SHIFT, op, f"int16 rescaling by {real} is 2^{INT16_MAX_SHIFT + 1} or more")
+        require(shift <= INT16_MAX_SHIFT, op, f"int16 rescaling by {real} is 2^{INT16_MAX_SHIFT} or more")
 
     dims, lhs_walk, rhs_walk = broadcast_walk(lhs.shape[:-2], rhs.shape[:-2], batch)
     lead = [0] * (BATCH_RANK - len(dims))
