@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygen.builder import GraphBuilder
+from tinygen.compiler.fold import fold_constants
 from tinygen.compiler.lower import lower
 from tinygen.errors import TinygenError
 from tinygen.frontends.tflite_writer import write_tflite
@@ -191,3 +192,21 @@ def test_on_board(qemu_ready, board_id, tmp_path):
     g.op("RESIZE_BILINEAR", [x, size1], [h], align_corners=True, half_pixel_centers=False)
     g.op("RESIZE_NEAREST_NEIGHBOR", [h, size2], [y], align_corners=False, half_pixel_centers=True)
     assert verify_on_board(g.build([x], [y]), board_id, tmp_path).bit_exact
+
+
+@pytest.mark.parametrize(
+    "kind, flags", [("RESIZE_BILINEAR", (False, True)), ("RESIZE_NEAREST_NEIGHBOR", (True, False))]
+)
+def test_constant_image_folds(kind, flags):
+    # A constant image resized at compile time, then added to the model's input.
+    rng = np.random.default_rng(7)
+    g = GraphBuilder()
+    q = {"scale": 0.03, "zero_point": -10}
+    image = g.const(rng.integers(-128, 128, (1, 3, 4, 2)), "int8", **q)
+    x, resized, y = g.tensor((1, 5, 7, 2), **q), g.tensor((1, 5, 7, 2), **q), g.tensor((1, 5, 7, 2), **q)
+    size = g.const(np.int32([5, 7]), "int32")
+    g.op(kind, [image, size], [resized], align_corners=flags[0], half_pixel_centers=flags[1])
+    g.op("ADD", [x, resized], [y], fused_activation_function="NONE")
+    graph = g.build([x], [y])
+    assert [layer.op.kind for layer in lower(fold_constants(graph)).layers] == ["ADD"]
+    assert_bit_exact(graph)

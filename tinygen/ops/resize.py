@@ -182,6 +182,57 @@ def lower_resize_nearest(op: Op, graph: Graph) -> Layer:
     return Layer(op, "tg_resize_nearest", params, args, consts)
 
 
+def _gather(op: Op, x: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Nearest neighbor on a batch-first NHWC array."""
+    align_corners, half_pixel = _flags(op)
+    rows = nearest_indices(x.shape[1], height, align_corners, half_pixel)
+    cols = nearest_indices(x.shape[2], width, align_corners, half_pixel)
+    return x[:, rows][:, :, cols]
+
+
+def _blend(op: Op, x: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear int8 on a batch-first NHWC array, as the kernel computes it."""
+    align_corners, half_pixel = _flags(op)
+    rows = bilinear_taps(op, x.shape[1], height, align_corners, half_pixel)
+    cols = bilinear_taps(op, x.shape[2], width, align_corners, half_pixel)
+    v = x.astype(np.int64)
+    fy, fx = rows[:, 2][None, :, None, None], cols[:, 2][None, None, :, None]
+
+    def tap(row: int, col: int) -> np.ndarray:
+        return v[:, rows[:, row]][:, :, cols[:, col]]
+
+    total = (
+        tap(0, 0) * (ONE - fy) * (ONE - fx)
+        + tap(1, 0) * fy * (ONE - fx)
+        + tap(0, 1) * (ONE - fy) * fx
+        + tap(1, 1) * fy * fx
+    )
+    rounded = total + np.where(total > 0, ONE * ONE // 2, -ONE * ONE // 2)
+    return np.sign(rounded) * (np.abs(rounded) // (ONE * ONE))  # C division truncates
+
+
+def _constant_image(inputs: list[Tensor | None], dtypes: tuple[str, ...]) -> tuple[np.ndarray, int, int] | None:
+    """(image, height, width) when a fold can run: a constant image of one of `dtypes` and a
+    valid constant size. None otherwise, and lowering checks the op (refusing what is wrong)."""
+    x, size = inputs[:2]
+    if x is None or size is None or not (x.is_constant and size.is_constant):
+        return None
+    if x.dtype not in dtypes or len(x.shape) != 4 or size.dtype != "int32" or size.shape != (2,):
+        return None
+    height, width = (int(v) for v in size.data)
+    return (x.data, height, width) if min(height, width) >= 1 else None
+
+
+def bilinear_fold(op: Op, inputs: list[Tensor | None]) -> list[np.ndarray] | None:
+    found = _constant_image(inputs, ("int8",))
+    return None if found is None or all(_flags(op)) else [_blend(op, *found)]
+
+
+def nearest_fold(op: Op, inputs: list[Tensor | None]) -> list[np.ndarray] | None:
+    found = _constant_image(inputs, NEAREST_DTYPES)
+    return None if found is None else [_gather(op, *found)]
+
+
 def _output_size(args: list) -> tuple[int, int]:
     height, width = (int(v) for v in np.asarray(args[1]).reshape(-1))
     return height, width
@@ -222,10 +273,7 @@ def bilinear_float(op: Op, args: list, out: Tensor) -> np.ndarray:
 def nearest_float(op: Op, args: list, out: Tensor) -> np.ndarray:
     x = np.asarray(args[0])
     height, width = _output_size(args)
-    align_corners, half_pixel = _flags(op)
-    rows = nearest_indices(x.shape[1], height, align_corners, half_pixel)
-    cols = nearest_indices(x.shape[2], width, align_corners, half_pixel)
-    return x[:, rows][:, :, cols]
+    return _gather(op, x, height, width)
 
 
 def resize_macs(op: Op, graph: Graph) -> int:
@@ -245,6 +293,7 @@ OPS = (
         macs=resize_macs,
         float_reference=bilinear_float,
         quantization=Quantization(shared="first"),
+        fold=bilinear_fold,
     ),
     OpDef(
         "RESIZE_NEAREST_NEIGHBOR",
@@ -254,5 +303,6 @@ OPS = (
         options=Options("ResizeNearestNeighborOptions", OPTIONS),
         float_reference=nearest_float,
         quantization=Quantization(shared="first"),
+        fold=nearest_fold,
     ),
 )
