@@ -67,14 +67,9 @@ def bilinear_scale(input_size: int, output_size: int, align_corners: bool) -> in
 def bilinear_taps(op: Op, input_size: int, output_size: int, align_corners: bool, half_pixel: bool) -> np.ndarray:
     """Per output index along one axis: (lower input index, upper input index, weight of the
     upper one in 1/1024), as tflite-micro's integer path computes them."""
-    require(
-        ONE * input_size + output_size <= INT32_MAX,
-        op,
-        f"resizing {input_size} to {output_size} overflows tflite-micro's int32 positions",
-    )
     scale = bilinear_scale(input_size, output_size, align_corners)
     require(
-        output_size * scale + ONE <= INT32_MAX,
+        max(ONE * input_size + output_size, output_size * scale + ONE) <= INT32_MAX,
         op,
         f"resizing {input_size} to {output_size} overflows tflite-micro's int32 positions",
     )
