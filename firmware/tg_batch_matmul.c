@@ -17,23 +17,26 @@ static int8_t requantize_s8(const tg_batch_matmul_params *p, int32_t acc)
     return tg_saturate_s8(tg_requantize(acc, p->output_multiplier, p->output_shift) + p->output_offset);
 }
 
-/*
- * One rows x cols product. With both depths contiguous, columns go in pairs through
- * tg_dot2_s8: sum (l + lo)(r + ro) = sum r (l + lo) + ro * sum (l + lo), the last sum taken
- * once per row. Otherwise every value is a strided dot product.
- */
-static void matmul_s8(const tg_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *out)
+/* One rows x cols product, each value a strided dot product. */
+static void matmul_strided_s8(const tg_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *out)
 {
-    const int32_t rows = p->rows, cols = p->cols, depth = p->depth;
-    const int contiguous = p->lhs_depth_stride == 1 && p->rhs_depth_stride == 1;
-    for (int32_t a = 0; a < rows; ++a) {
+    for (int32_t a = 0; a < p->rows; ++a) {
         const int8_t *lhs_row = lhs + (size_t)a * (size_t)p->lhs_row_stride;
-        if (!contiguous) {
-            for (int32_t c = 0; c < cols; ++c) {
-                *out++ = requantize_s8(p, dot_strided_s8(p, lhs_row, rhs + (size_t)c * (size_t)p->rhs_col_stride));
-            }
-            continue;
+        for (int32_t c = 0; c < p->cols; ++c) {
+            *out++ = requantize_s8(p, dot_strided_s8(p, lhs_row, rhs + (size_t)c * (size_t)p->rhs_col_stride));
         }
+    }
+}
+
+/*
+ * One rows x cols product with both depths contiguous: columns go in pairs through tg_dot2_s8,
+ * sum (l + lo)(r + ro) = sum r (l + lo) + ro * sum (l + lo), the last sum taken once per row.
+ */
+static void matmul_contiguous_s8(const tg_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *out)
+{
+    const int32_t cols = p->cols, depth = p->depth;
+    for (int32_t a = 0; a < p->rows; ++a) {
+        const int8_t *lhs_row = lhs + (size_t)a * (size_t)p->lhs_row_stride;
         int32_t row_sum = 0;
         for (int32_t k = 0; k < depth; ++k) {
             row_sum = tg_add_wrap(row_sum, (int32_t)lhs_row[k] + p->lhs_offset);
@@ -94,10 +97,16 @@ static void batch_offsets(const tg_batch_matmul_params *p, int32_t batch, size_t
 void tg_batch_matmul_s8(const tg_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *output)
 {
     const int32_t batches = p->batch0 * p->batch1 * p->batch2;
+    const int contiguous = p->lhs_depth_stride == 1 && p->rhs_depth_stride == 1;
     for (int32_t batch = 0; batch < batches; ++batch) {
         size_t l, r;
         batch_offsets(p, batch, &l, &r);
-        matmul_s8(p, lhs + l, rhs + r, output + (size_t)batch * (size_t)p->rows * (size_t)p->cols);
+        int8_t *out = output + (size_t)batch * (size_t)p->rows * (size_t)p->cols;
+        if (contiguous) {
+            matmul_contiguous_s8(p, lhs + l, rhs + r, out);
+        } else {
+            matmul_strided_s8(p, lhs + l, rhs + r, out);
+        }
     }
 }
 
