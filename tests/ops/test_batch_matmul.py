@@ -67,7 +67,7 @@ def matmul_model(lhs_shape, rhs_shape, adj_x=False, adj_y=False, constant="none"
     if out_shape is None:
         out_shape = (*np.broadcast_shapes(lhs_shape[:-2], rhs_shape[:-2]), lhs_shape[-2], rhs_shape[-1])
     y = g.tensor(out_shape, **qo)
-    g.op("BATCH_MATMUL", [lhs, rhs], [y], adj_x=adj_x, adj_y=adj_y, asymmetric_quantize_inputs=False)
+    g.op("BATCH_MATMUL", [lhs, rhs], [y], adj_x=adj_x, adj_y=adj_y)
     return g.build(inputs, [drain(g, y, qo)])
 
 
