@@ -6,6 +6,7 @@ model and options give byte-identical sources (no dates, no absolute paths).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ API_DTYPES = {
     "int64": "TG_INT64",
 }
 VALUES_PER_LINE = 16
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,18 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
 
 
 def runtime_sources(c_files: set[str]) -> dict[str, str]:
-    """The hand-written C runtime: every header, and the kernel sources (tg_conv.c, ...) the model calls."""
+    """The hand-written C runtime the model needs: the kernel sources it calls (tg_conv.c, ...), their
+    headers, the model API, and every runtime header those include."""
     firmware = resource_dir("firmware")
-    paths = [*firmware.glob("tg_*.h"), *(firmware / name for name in c_files)]
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(paths)}
+    wanted = ["tg_model_api.h", *sorted(c_files), *sorted(Path(name).with_suffix(".h").name for name in c_files)]
+    sources: dict[str, str] = {}
+    while wanted:
+        name = wanted.pop()
+        if name in sources or not (firmware / name).is_file():
+            continue  # system headers, and generated ones (model.h, tg_kernels.h)
+        sources[name] = (firmware / name).read_text(encoding="utf-8")
+        wanted += INCLUDE.findall(sources[name])
+    return dict(sorted(sources.items()))
 
 
 class _Storage:
@@ -101,7 +111,9 @@ class _Storage:
         return f"({C_TYPES[self.graph.tensor(tensor).dtype]} *)(tg_arena + {self.plan.tensor_offsets[tensor]}u)"
 
     def constants(self, model: LoweredModel) -> list[Tensor]:
-        used = {self.root(t).index for layer in model.layers for t in layer.tensor_refs()}
+        """The constants the kernel calls read, and those a model output is (a folded output)."""
+        refs = [t for layer in model.layers for t in layer.tensor_refs()] + list(self.graph.outputs)
+        used = {self.root(t).index for t in refs}
         return [self.graph.tensor(i) for i in sorted(used) if self.graph.tensor(i).is_constant]
 
 
@@ -186,7 +198,7 @@ def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
         _c_float(scale),
         str(t.zero_point if quantized else 0),
         f"{t.nbytes}u",
-        storage.pointer(t.index),
+        _io_pointer(t, storage),
     ]
     return {
         "role": role,
@@ -200,6 +212,13 @@ def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
         "bytes": t.nbytes,
         "initializer": "{" + ", ".join(fields) + "}",
     }
+
+
+def _io_pointer(t: Tensor, storage: _Storage) -> str:
+    """The tensor table's data pointer: into the arena, or (an output folded at compile time) a
+    const array, cast because the table's field is not const."""
+    pointer = storage.pointer(t.index)
+    return f"(void *){pointer}" if storage.root(t.index).is_constant else pointer
 
 
 def _c_values(values: np.ndarray, indent: str = "") -> str:

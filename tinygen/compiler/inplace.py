@@ -62,7 +62,12 @@ def _dying_input(model: LoweredModel, position: int, same_shape: bool) -> int | 
     roots = storage_roots(model)
     buffers = {t: b for b in collect_buffers(model).values() for t in b.tensors}
     for t in layer.op.inputs:
-        if t < 0 or graph.tensor(t).is_constant or layer.op.inputs.count(t) > 1:
+        if t < 0 or graph.tensor(t).is_constant:
+            continue
+        # Another input in the same storage (the same tensor twice, or a view of it) would be
+        # overwritten while the kernel still reads it.
+        others = [i for i in layer.op.inputs if i >= 0 and i != t] + [t] * (layer.op.inputs.count(t) - 1)
+        if any(roots.get(i, i) == roots.get(t, t) for i in others):
             continue
         tensor = graph.tensor(t)
         if tensor.dtype != output.dtype or tensor.nbytes < output.nbytes:
