@@ -11,18 +11,28 @@ void tg_abs_s8(const tg_abs_params *p, const int8_t *input, int8_t *output)
     }
 }
 
+/* The value of one element: the identity or the alpha branch, requantized (output offset not yet added). */
+static inline int32_t leaky_relu(const tg_leaky_relu_params *p, int32_t x)
+{
+    if (x >= 0) {
+        return tg_requantize(x, p->identity_multiplier, p->identity_shift);
+    }
+    const int32_t y = tg_requantize(x, p->alpha_multiplier, p->alpha_shift);
+    return p->alpha_negative ? tg_mul_wrap(y, -1) : y;
+}
+
 void tg_leaky_relu_s8(const tg_leaky_relu_params *p, const int8_t *input, int8_t *output)
 {
     for (int32_t i = 0; i < p->size; ++i) {
-        const int32_t x = (int32_t)input[i] + p->input_offset;
-        int32_t y;
-        if (x >= 0) {
-            y = tg_requantize(x, p->identity_multiplier, p->identity_shift);
-        } else {
-            y = tg_requantize(x, p->alpha_multiplier, p->alpha_shift);
-            y = p->alpha_negative ? tg_mul_wrap(y, -1) : y;
-        }
-        output[i] = tg_saturate_s8(tg_add_wrap(y, p->output_offset));
+        output[i] = tg_saturate_s8(tg_add_wrap(leaky_relu(p, (int32_t)input[i] + p->input_offset), p->output_offset));
+    }
+}
+
+void tg_leaky_relu_s16(const tg_leaky_relu_params *p, const int16_t *input, int16_t *output)
+{
+    for (int32_t i = 0; i < p->size; ++i) {
+        const int32_t y = tg_add_wrap(leaky_relu(p, (int32_t)input[i] + p->input_offset), p->output_offset);
+        output[i] = (int16_t)tg_clamp_i32(y, INT16_MIN, INT16_MAX);
     }
 }
 

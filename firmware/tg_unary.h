@@ -42,6 +42,7 @@ typedef struct {
 
 void tg_abs_s8(const tg_abs_params *p, const int8_t *input, int8_t *output);
 void tg_leaky_relu_s8(const tg_leaky_relu_params *p, const int8_t *input, int8_t *output);
+void tg_leaky_relu_s16(const tg_leaky_relu_params *p, const int16_t *input, int16_t *output);
 void tg_rsqrt_s8(const tg_rsqrt_params *p, const int8_t *input, int8_t *output);
 void tg_hard_swish_s8(const tg_hard_swish_params *p, const int8_t *input, int8_t *output);
 void tg_lookup_s8(const tg_lookup_params *p, const int8_t *table, const int8_t *input, int8_t *output);

@@ -79,7 +79,14 @@ def lower_abs(op: Op, graph: Graph) -> Layer:
 
 
 def lower_leaky_relu(op: Op, graph: Graph) -> Layer:
-    x, y = same_shape_io(op, graph)
+    x, y = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    if x.dtype == "int16" or y.dtype == "int16":  # tflite-micro's 16-bit variant: the same arithmetic
+        require(x.dtype == y.dtype == "int16", op, f"input {x.dtype} and output {y.dtype}: both must be int16")
+        require(x.shape == y.shape, op, f"input shape {x.shape} and output shape {y.shape} differ")
+        for t in (x, y):
+            require(t.quant is not None and not t.quant.per_channel, op, f"{t.name} needs per-tensor quantization")
+    else:
+        x, y = same_shape_io(op, graph)
     alpha = op.options.get("alpha", 0.0)  # the schema's default
     identity = float(f32(x.scale) / f32(y.scale))
     # tflite-micro quantizes the signed ratio; frexp and its rounding are symmetric, so the magnitude's
@@ -97,7 +104,8 @@ def lower_leaky_relu(op: Op, graph: Graph) -> Layer:
         alpha_shift=alpha_shift,
         alpha_negative=int(alpha_ratio < 0),
     )
-    return Layer(op, "tg_leaky_relu_s8", params, tensor_args(op.inputs[0], op.outputs[0]))
+    kernel = "tg_leaky_relu_s16" if x.dtype == "int16" else "tg_leaky_relu_s8"
+    return Layer(op, kernel, params, tensor_args(op.inputs[0], op.outputs[0]))
 
 
 def lower_rsqrt(op: Op, graph: Graph) -> Layer:
