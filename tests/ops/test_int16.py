@@ -17,6 +17,7 @@ from tinygen.compiler.pipeline import compile_model, load_model
 from tinygen.device.host import HostTarget
 from tinygen.errors import TinygenError
 from tinygen.frontends.tflite_writer import write_tflite
+from tinygen.ir import Quant
 from tinygen.ops import op_def
 from tinygen.quantize import CalibrationData, quantize
 from tinygen.quantize.float_exec import execute
@@ -44,6 +45,13 @@ def bias16(g: GraphBuilder, rng: np.random.Generator, channels: int, dtype: str,
     """A 16x8 bias (int64 or int32) at input scale x weight scale."""
     scale = (np.asarray(g.tensors[w].quant.scale) * g.tensors[x].quant.scale[0]).tolist()
     return g.const(rng.integers(-(2**22), 2**22, channels), dtype, scale=scale, zero_point=0)
+
+
+def sum_scale(g: GraphBuilder, x: int, w: int, taps: int) -> float:
+    """An output scale at which a layer's typical sums fill about a third of the int16 range: random
+    int16 inputs (about 18000 in magnitude) times int8 weights (about 70), over `taps` products."""
+    typical = 18000 * 70 * np.sqrt(taps) * g.tensors[x].quant.scale[0] * float(np.mean(g.tensors[w].quant.scale))
+    return float(typical / 10000)
 
 
 def test_seanet_corpus_is_complete():
@@ -75,14 +83,13 @@ def _conv_model(kind, seed, in_hw, channels, out_c, kernel, stride, dilation, pa
     else:
         w = weights(g, rng, (1, *kernel, out_c), axis=3, per_channel=bool(rng.integers(2)))
         options = {**window_options(padding, stride, dilation, activation(rng)), "depth_multiplier": out_c // channels}
-    # Output scales a decade either side of where the sums fill the int16 range.
     taps = kernel[0] * kernel[1] * (channels if kind == "CONV_2D" else 1)
-    typical = 10000 * 60 * np.sqrt(taps) * g.tensors[x].quant.scale[0] * float(np.mean(g.tensors[w].quant.scale))
     out_hw = [
         (n + s - 1) // s if padding == "SAME" else (n - (k - 1) * dilation - 1 + s) // s
         for n, k, s in zip(in_hw, kernel, (stride, stride))
     ]
-    y = g.tensor((1, *out_hw, out_c), **int16_quant(rng, typical / 10000 * 10 ** rng.uniform(-1, 1)))
+    # Output scales a decade either side of sum_scale: some outputs saturate, most do not.
+    y = g.tensor((1, *out_hw, out_c), **int16_quant(rng, sum_scale(g, x, w, taps) * 10 ** rng.uniform(-1, 1)))
     inputs = [x, w]
     if bias_kind in ("int64", "int32"):
         inputs.append(bias16(g, rng, out_c, bias_kind, x, w))
@@ -154,9 +161,10 @@ def test_fully_connected_s16(seed, in_shape, units, per_channel, bias_kind):
     depth = in_shape[-1]
     x = g.tensor(in_shape, **int16_quant(rng, zero_point=input_zero_point))
     w = weights(g, rng, (units, depth), axis=0, per_channel=per_channel)
-    typical = 10000 * 60 * np.sqrt(depth) * g.tensors[x].quant.scale[0] * float(np.mean(g.tensors[w].quant.scale))
+    if not per_channel:  # the per-tensor kernel applies a weight zero point too
+        g.tensors[w].quant = Quant(g.tensors[w].quant.scale, (int(rng.choice([0, 9])),))
     y = g.tensor(
-        (int(np.prod(in_shape)) // depth, units), **int16_quant(rng, typical / 10000 * 10 ** rng.uniform(-1, 1))
+        (int(np.prod(in_shape)) // depth, units), **int16_quant(rng, sum_scale(g, x, w, depth) * 10 ** rng.uniform(-1, 1))
     )
     inputs = [x, w] + ([bias16(g, rng, units, bias_kind, x, w)] if bias_kind in ("int64", "int32") else [])
     g.op(
@@ -171,6 +179,20 @@ def test_fully_connected_s16(seed, in_shape, units, per_channel, bias_kind):
     narrow = bias_kind.endswith("int32")
     assert lower(graph).kernels == ["tg_fully_connected_s16_acc32" if narrow else "tg_fully_connected_s16"]
     assert_bit_exact(graph, samples=4)
+
+
+def test_fully_connected_s16_per_tensor_multiplier_from_double_scales():
+    """tflite-micro's source multiplies per-tensor input and weight scales in float32, but the
+    interpreter's multipliers are those of the double product (as per channel). These scales give
+    multipliers 80 apart in 2^31, and the int32 sums of an int32 bias keep all 31 bits."""
+    rng = np.random.default_rng(1)
+    g = GraphBuilder()
+    x = g.tensor((1, 256), "int16", scale=0.00012096990394638851, zero_point=0)
+    w = g.const(rng.integers(-127, 128, (64, 256)), "int8", scale=0.01821961998939514, zero_point=0)
+    bias = g.const(rng.integers(-2000, 2000, 64), "int32", scale=0.00012096990394638851 * 0.01821961998939514)
+    y = g.tensor((1, 64), "int16", scale=0.0028238738887012005, zero_point=0)
+    g.op("FULLY_CONNECTED", [x, w, bias], [y], fused_activation_function="NONE", keep_num_dims=False)
+    assert_bit_exact(g.build([x], [y]), samples=64, sanitize=False)
 
 
 # --- int16 ADD, MUL ------------------------------------------------------------------------------
@@ -212,14 +234,11 @@ def test_add_mul_s16_rank7_alternating_broadcast(kind):
     q = int16_quant(rng, 1e-3)
     qo = int16_quant(rng, 1e-3 if kind == "ADD" else 3e-2)
     g = GraphBuilder()
-    a, b = g.tensor((1, 2, 1, 2, 1, 2, 1), **q), g.tensor((2, 1, 2, 1, 2, 1, 2), **q)
-    flat_a, flat_b = g.tensor((1, 8), **q), g.tensor((1, 64), **q)
-    y, flat_y = g.tensor((2,) * 7, **qo), g.tensor((1, 128), **qo)
-    g.op("RESHAPE", [flat_a], [a])
-    g.op("RESHAPE", [flat_b], [b])
+    in1, a = feed(g, (1, 2, 1, 2, 1, 2, 1), q)
+    in2, b = feed(g, (2, 1, 2, 1, 2, 1, 2), q)
+    y = g.tensor((2,) * 7, **qo)
     g.op(kind, [a, b], [y], fused_activation_function="NONE")
-    g.op("RESHAPE", [y], [flat_y])
-    assert_bit_exact(g.build([flat_a, flat_b], [flat_y]), samples=4)
+    assert_bit_exact(g.build([in1, in2], [drain(g, y, qo)]), samples=4)
 
 
 # --- int16 PAD, PADV2 ----------------------------------------------------------------------------
@@ -344,22 +363,26 @@ def test_pad_s16_zero_point_must_be_0():
 
 
 def _all_ops_model():
-    """PAD -> CONV_2D -> DEPTHWISE_CONV_2D -> ADD (residual) -> MUL -> FULLY_CONNECTED, all int16."""
+    """PAD -> CONV_2D -> DEPTHWISE_CONV_2D -> ADD (residual) -> MUL -> FULLY_CONNECTED, all int16, with
+    output scales that keep most values off the clamp."""
     rng = np.random.default_rng(11)
     g = GraphBuilder()
     q = int16_quant(rng, 1e-3)
-    x, p, c, d, s, m, f = (
-        g.tensor(shape, **q)
-        for shape in ((1, 4, 4, 2), (1, 6, 6, 2), (1, 4, 4, 4), (1, 4, 4, 4), (1, 4, 4, 4), (1, 4, 4, 4), (1, 5))
-    )
+    x, p = g.tensor((1, 4, 4, 2), **q), g.tensor((1, 6, 6, 2), **q)
     g.op("PAD", [x, g.const(np.array([[0, 0], [1, 1], [1, 1], [0, 0]]), "int32")], [p])
     w = weights(g, rng, (4, 3, 3, 2), axis=0)
+    c = g.tensor((1, 4, 4, 4), **int16_quant(rng, sum_scale(g, p, w, 18)))
     g.op("CONV_2D", [p, w, bias16(g, rng, 4, "int64", p, w)], [c], **window_options("VALID", activation="RELU"))
     w = weights(g, rng, (1, 3, 3, 4), axis=3)
+    d = g.tensor((1, 4, 4, 4), **int16_quant(rng, sum_scale(g, c, w, 9)))
     g.op("DEPTHWISE_CONV_2D", [c, w, bias16(g, rng, 4, "int64", c, w)], [d], **window_options(), depth_multiplier=1)
+    s = g.tensor((1, 4, 4, 4), **int16_quant(rng, 2 * max(g.tensors[c].quant.scale[0], g.tensors[d].quant.scale[0])))
     g.op("ADD", [c, d], [s], fused_activation_function="NONE")
-    g.op("MUL", [s, g.const(rng.integers(-32768, 32768, (4,)), **q)], [m], fused_activation_function="NONE")
+    k = g.const(rng.integers(-32768, 32768, (4,)), **int16_quant(rng, 1e-4))
+    m = g.tensor((1, 4, 4, 4), **int16_quant(rng, g.tensors[s].quant.scale[0] * 1e-4 * 8000))
+    g.op("MUL", [s, k], [m], fused_activation_function="NONE")
     w = weights(g, rng, (5, 64), axis=0, per_channel=False)
+    f = g.tensor((1, 5), **int16_quant(rng, sum_scale(g, m, w, 64)))
     g.op("FULLY_CONNECTED", [m, w, bias16(g, rng, 5, "int32", m, w)], [f], fused_activation_function="NONE")
     return g.build([x], [f])
 

@@ -9,7 +9,6 @@ import numpy as np
 
 from ..compiler.layer import Arg, Layer, tensor_args
 from ..ir import Graph, Op, Tensor
-from ..quantmath import f32, quantize_multiplier
 from .checks import channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
 from .conv import folded_bias
 from .int16 import (
@@ -89,23 +88,17 @@ def lower_fully_connected(op: Op, graph: Graph) -> Layer:
     )
 
 
-def _s16_multipliers(op: Op, x: Tensor, weights: Tensor, y: Tensor, bias: Tensor | None):
-    """Per channel as for int8. Per tensor as tflite-micro's Prepare does it there: it checks the
-    bias scale (0 when unquantized) against input scale x weight scale in double, then multiplies
-    the two scales in float32 and divides by the output scale in double."""
-    out_depth = weights.shape[0]
-    if weights.quant.per_channel:
-        return channel_multipliers(x.scale, weights, y.scale, out_depth)
-    w_scale = weights.quant.scale[0]
-    if bias is not None:
-        bias_scale = bias.quant.scale[0] if bias.quant is not None else 0.0
-        require(
-            abs(x.scale * w_scale - bias_scale) / y.scale <= 0.02,
-            op,
-            f"bias scale {bias_scale:g} is too far from input scale x weight scale; tflite-micro refuses it",
-        )
-    m, s = quantize_multiplier(float(f32(x.scale) * f32(w_scale)) / y.scale)
-    return np.full(out_depth, m, dtype=np.int32), np.full(out_depth, s, dtype=np.int32)
+def _check_bias_scale(op: Op, x: Tensor, weights: Tensor, y: Tensor, bias: Tensor | None) -> None:
+    """tflite-micro's Prepare for per-tensor weights: the bias scale (0 when unquantized) within 2% of
+    the output scale of input scale x weight scale."""
+    if bias is None or weights.quant.per_channel:
+        return
+    bias_scale = bias.quant.scale[0] if bias.quant is not None else 0.0
+    require(
+        abs(x.scale * weights.quant.scale[0] - bias_scale) / y.scale <= 0.02,
+        op,
+        f"bias scale {bias_scale:g} is too far from input scale x weight scale; tflite-micro refuses it",
+    )
 
 
 def lower_fully_connected_s16(op: Op, graph: Graph) -> Layer:
@@ -113,7 +106,8 @@ def lower_fully_connected_s16(op: Op, graph: Graph) -> Layer:
     (x,), y = int16_io(op, graph)
     weights, bias_index, bias, batches = _shapes(op, graph, x, y)
     check_bias_s16(op, bias, weights.shape[0], ("int64", "int32"))
-    multiplier, shift = _s16_multipliers(op, x, weights, y, bias)
+    _check_bias_scale(op, x, weights, y, bias)
+    multiplier, shift = channel_multipliers(x.scale, weights, y.scale, weights.shape[0])
     narrow = accumulates_in_int32(op, bias)
     if not narrow:
         require_wide_shifts(op, shift)
