@@ -163,9 +163,8 @@ def test_fully_connected_s16(seed, in_shape, units, per_channel, bias_kind):
     w = weights(g, rng, (units, depth), axis=0, per_channel=per_channel)
     if not per_channel:  # the per-tensor kernel applies a weight zero point too
         g.tensors[w].quant = Quant(g.tensors[w].quant.scale, (int(rng.choice([0, 9])),))
-    y = g.tensor(
-        (int(np.prod(in_shape)) // depth, units), **int16_quant(rng, sum_scale(g, x, w, depth) * 10 ** rng.uniform(-1, 1))
-    )
+    out_scale = sum_scale(g, x, w, depth) * 10 ** rng.uniform(-1, 1)
+    y = g.tensor((int(np.prod(in_shape)) // depth, units), **int16_quant(rng, out_scale))
     inputs = [x, w] + ([bias16(g, rng, units, bias_kind, x, w)] if bias_kind in ("int64", "int32") else [])
     g.op(
         "FULLY_CONNECTED",
