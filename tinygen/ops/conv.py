@@ -164,7 +164,9 @@ def lower_conv(op: Op, graph: Graph) -> Layer:
     return _layer(op, "tg_conv_s8", params, x, weights, bias_arg, y, {"folded_bias": folded})
 
 
-def _lower_conv_s16(op: Op, x: Tensor, weights: Tensor, bias: Tensor | None, bias_index: int, y: Tensor, common):
+def _lower_conv_s16(
+    op: Op, x: Tensor, weights: Tensor, bias: Tensor | None, bias_index: int, y: Tensor, common: dict
+) -> Layer:
     """16x8: int64 sums and requantization, or int32 ones where the bias is int32 (tflite-micro's choice)."""
     out_c = weights.shape[0]
     require(out_c == y.shape[3], op, "weights and output disagree on the channel count")
