@@ -96,3 +96,57 @@ void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *fil
         conv_row(p, rows, filter, bias, folded_bias, multiplier, shift, data + (size_t)oy * row);
     }
 }
+
+/*
+ * The 16x8 convolution, plainly: for each output the products over the window's valid taps
+ * (those in the zero padding add nothing), then tg_requantize_sum_s16 with the bias the model
+ * has. wide selects the int64 (bias64) or the int32 (bias32) arithmetic.
+ */
+static void conv_s16(const tg_conv_params *p, const int16_t *input, const int8_t *filter, int wide,
+                     const int64_t *bias64, const int32_t *bias32, const int32_t *multiplier, const int32_t *shift,
+                     int16_t *output)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c, f_w = p->filter.w;
+    const size_t f_size = (size_t)p->filter.h * f_w * in_c;
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int16_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
+        for (int32_t oy = 0; oy < p->output.h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            int32_t fy_lo, fy_hi;
+            tg_valid_taps(y0, p->dilation_h, p->filter.h, in_h, &fy_lo, &fy_hi);
+            for (int32_t ox = 0; ox < p->output.w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                int32_t fx_lo, fx_hi;
+                tg_valid_taps(x0, p->dilation_w, f_w, in_w, &fx_lo, &fx_hi);
+                for (int32_t oc = 0; oc < p->output.c; ++oc) {
+                    const int8_t *f = filter + (size_t)oc * f_size;
+                    int64_t sum = 0; /* each product fits 23 bits: the sum cannot overflow */
+                    for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
+                        const int16_t *row = in_batch + (size_t)(y0 + fy * p->dilation_h) * in_w * in_c;
+                        for (int32_t fx = fx_lo; fx < fx_hi; ++fx) {
+                            const int16_t *x = row + (size_t)(x0 + fx * p->dilation_w) * in_c;
+                            const int8_t *w = f + ((size_t)fy * f_w + fx) * in_c;
+                            for (int32_t ic = 0; ic < in_c; ++ic) {
+                                sum += (int32_t)x[ic] * w[ic];
+                            }
+                        }
+                    }
+                    const int32_t value = tg_requantize_sum_s16(sum, wide, bias64, bias32, oc, multiplier, shift);
+                    *output++ = (int16_t)tg_clamp_i32(value, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void tg_conv_s16(const tg_conv_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
+                 const int32_t *multiplier, const int32_t *shift, int16_t *output)
+{
+    conv_s16(p, input, filter, 1, bias, NULL, multiplier, shift, output);
+}
+
+void tg_conv_s16_acc32(const tg_conv_params *p, const int16_t *input, const int8_t *filter, const int32_t *bias,
+                       const int32_t *multiplier, const int32_t *shift, int16_t *output)
+{
+    conv_s16(p, input, filter, 0, NULL, bias, multiplier, shift, output);
+}

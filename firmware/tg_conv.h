@@ -1,10 +1,11 @@
-/* 2-D convolution, int8, per-channel requantization (TFLite CONV_2D). */
+/* 2-D convolution, int8 and 16x8 (int16 activations, int8 weights), per-channel requantization (TFLite CONV_2D). */
 #ifndef TG_CONV_H
 #define TG_CONV_H
 
 #include <string.h>
 
 #include "tg_common.h"
+#include "tg_int16.h"
 
 /* The tallest filter the kernels take (checked at compile time by tinygen). */
 #define TG_CONV_MAX_FILTER_H 16
@@ -16,9 +17,9 @@ typedef struct {
     int32_t stride_h, stride_w;
     int32_t dilation_h, dilation_w;
     int32_t pad_h, pad_w;     /* top/left padding; bottom/right is implied by the output size */
-    int32_t input_offset;     /* -input zero point, [-127, 128] */
-    int32_t output_offset;    /* output zero point */
-    int32_t act_min, act_max; /* fused activation clamp, in the output's int8 domain */
+    int32_t input_offset;     /* -input zero point, [-127, 128]; 0 for 16x8 */
+    int32_t output_offset;    /* output zero point; 0 for 16x8 */
+    int32_t act_min, act_max; /* fused activation clamp, in the output's int8 (int16) domain */
 } tg_conv_params;
 
 /*
@@ -38,5 +39,16 @@ void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filt
  */
 void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *filter, const int32_t *bias,
                         const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch);
+
+/*
+ * 16x8: int16 input and output (zero points 0), int8 weights, an int64 bias (may be NULL). The
+ * products are summed in int64 and requantized with tg_requantize_s64 (tg_int16.h).
+ */
+void tg_conv_s16(const tg_conv_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
+                 const int32_t *multiplier, const int32_t *shift, int16_t *output);
+
+/* 16x8 with an int32 bias (may be NULL): an int32 sum, wrapping, and the int8 kernels' requantization. */
+void tg_conv_s16_acc32(const tg_conv_params *p, const int16_t *input, const int8_t *filter, const int32_t *bias,
+                       const int32_t *multiplier, const int32_t *shift, int16_t *output);
 
 #endif /* TG_CONV_H */

@@ -142,3 +142,36 @@ void tg_depthwise_inplace_s8(const tg_depthwise_params *p, int8_t *data, const i
         }
     }
 }
+
+void tg_depthwise_s16(const tg_depthwise_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
+                      const int32_t *multiplier, const int32_t *shift, int16_t *output)
+{
+    const int32_t in_h = p->input.h, in_w = p->input.w, in_c = p->input.c;
+    const int32_t f_w = p->filter.w, out_c = p->output.c, dm = p->depth_multiplier;
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        const int16_t *in_batch = input + (size_t)b * in_h * in_w * in_c;
+        for (int32_t oy = 0; oy < p->output.h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            int32_t fy_lo, fy_hi; /* taps in the zero padding contribute nothing */
+            tg_valid_taps(y0, p->dilation_h, p->filter.h, in_h, &fy_lo, &fy_hi);
+            for (int32_t ox = 0; ox < p->output.w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                int32_t fx_lo, fx_hi;
+                tg_valid_taps(x0, p->dilation_w, f_w, in_w, &fx_lo, &fx_hi);
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    int64_t sum = 0;
+                    for (int32_t fy = fy_lo; fy < fy_hi; ++fy) {
+                        const int32_t y = y0 + fy * p->dilation_h;
+                        for (int32_t fx = fx_lo; fx < fx_hi; ++fx) {
+                            const int32_t x = x0 + fx * p->dilation_w;
+                            const int32_t value = in_batch[((size_t)y * in_w + x) * in_c + oc / dm];
+                            sum += value * filter[((size_t)fy * f_w + fx) * out_c + oc];
+                        }
+                    }
+                    const int32_t value = tg_requantize_sum_s16(sum, 1, bias, NULL, oc, multiplier, shift);
+                    *output++ = (int16_t)tg_clamp_i32(value, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}

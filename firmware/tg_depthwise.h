@@ -1,8 +1,9 @@
-/* Depthwise 2-D convolution, int8, any depth multiplier (TFLite DEPTHWISE_CONV_2D). */
+/* Depthwise 2-D convolution, int8 and 16x8, any depth multiplier (TFLite DEPTHWISE_CONV_2D). */
 #ifndef TG_DEPTHWISE_H
 #define TG_DEPTHWISE_H
 
 #include "tg_common.h"
+#include "tg_int16.h"
 
 typedef struct {
     tg_dims input;  /* n, h, w, c */
@@ -12,7 +13,7 @@ typedef struct {
     int32_t stride_h, stride_w;
     int32_t dilation_h, dilation_w;
     int32_t pad_h, pad_w;
-    int32_t input_offset, output_offset;
+    int32_t input_offset, output_offset; /* 0 for 16x8 */
     int32_t act_min, act_max;
 } tg_depthwise_params;
 
@@ -33,5 +34,12 @@ void tg_depthwise_s8(const tg_depthwise_params *p, const int8_t *input, const in
  */
 void tg_depthwise_inplace_s8(const tg_depthwise_params *p, int8_t *data, const int8_t *filter, const int32_t *bias,
                              const int32_t *multiplier, const int32_t *shift, int8_t *scratch);
+
+/*
+ * 16x8: int16 input and output (zero points 0), int8 weights, an int64 bias (may be NULL): sums
+ * in int64, requantized with tg_requantize_s64 (tg_int16.h). tflite-micro has no int32-bias variant.
+ */
+void tg_depthwise_s16(const tg_depthwise_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
+                      const int32_t *multiplier, const int32_t *shift, int16_t *output);
 
 #endif /* TG_DEPTHWISE_H */

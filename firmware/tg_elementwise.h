@@ -1,5 +1,5 @@
 /*
- * Element-wise ADD and MUL of two int8 tensors, with numpy broadcasting (TFLite ADD, MUL).
+ * Element-wise ADD and MUL of two int8 or two int16 tensors, with numpy broadcasting (TFLite ADD, MUL).
  *
  * The output is walked in row-major order over a compile-time shape of `rank`
  * dimensions; strides1/strides2 give each input's element step per dimension,
@@ -15,8 +15,8 @@
 typedef struct {
     int32_t rank, size;                                  /* walked shape's rank, output elements */
     int32_t input1_offset, input2_offset, output_offset; /* -zero points, output zero point */
-    int32_t left_shift;                                  /* inputs are lifted by 2^left_shift before rescaling */
-    int32_t input1_multiplier, input1_shift;             /* each input to a shared scale */
+    int32_t left_shift; /* inputs are lifted by 2^left_shift before rescaling: 20 for int8, 15 for int16 */
+    int32_t input1_multiplier, input1_shift; /* each input to a shared scale */
     int32_t input2_multiplier, input2_shift;
     int32_t output_multiplier, output_shift; /* the sum to the output scale */
     int32_t act_min, act_max;
@@ -33,5 +33,11 @@ void tg_add_s8(const tg_add_params *p, const int32_t *shape, const int32_t *stri
                const int8_t *input1, const int8_t *input2, int8_t *output);
 void tg_mul_s8(const tg_mul_params *p, const int32_t *shape, const int32_t *strides1, const int32_t *strides2,
                const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* The same arithmetic on int16 tensors (MUL's zero points are 0, as tflite-micro requires). */
+void tg_add_s16(const tg_add_params *p, const int32_t *shape, const int32_t *strides1, const int32_t *strides2,
+                const int16_t *input1, const int16_t *input2, int16_t *output);
+void tg_mul_s16(const tg_mul_params *p, const int32_t *shape, const int32_t *strides1, const int32_t *strides2,
+                const int16_t *input1, const int16_t *input2, int16_t *output);
 
 #endif /* TG_ELEMENTWISE_H */

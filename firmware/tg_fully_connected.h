@@ -1,8 +1,9 @@
-/* Fully connected layer, int8, per-tensor or per-channel weights (TFLite FULLY_CONNECTED). */
+/* Fully connected layer, int8 and 16x8, per-tensor or per-channel weights (TFLite FULLY_CONNECTED). */
 #ifndef TG_FULLY_CONNECTED_H
 #define TG_FULLY_CONNECTED_H
 
 #include "tg_common.h"
+#include "tg_int16.h"
 
 typedef struct {
     int32_t batches;       /* rows of the input: its size / input_depth */
@@ -18,5 +19,18 @@ typedef struct {
  * to int32 (tinygen/kernels/fully_connected.py). */
 void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *input, const int8_t *filter,
                            const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
+
+/*
+ * 16x8: int16 input and output, int8 weights, an int64 bias (may be NULL). Each product is
+ * (w + filter_offset) * (x + input_offset), summed in int64 and requantized with
+ * tg_requantize_s64 (tg_int16.h); output_offset is added after.
+ */
+void tg_fully_connected_s16(const tg_fully_connected_params *p, const int16_t *input, const int8_t *filter,
+                            const int64_t *bias, const int32_t *multiplier, const int32_t *shift, int16_t *output);
+
+/* 16x8 with an int32 bias (may be NULL): an int32 sum, wrapping, and the int8 kernels' requantization. */
+void tg_fully_connected_s16_acc32(const tg_fully_connected_params *p, const int16_t *input, const int8_t *filter,
+                                  const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
+                                  int16_t *output);
 
 #endif /* TG_FULLY_CONNECTED_H */

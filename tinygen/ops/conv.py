@@ -1,4 +1,5 @@
-"""CONV_2D and DEPTHWISE_CONV_2D -> tg_conv_s8, tg_depthwise_s8."""
+"""CONV_2D and DEPTHWISE_CONV_2D -> tg_conv_s8, tg_depthwise_s8; with int16 activations (16x8)
+tg_conv_s16 (tg_conv_s16_acc32 for an int32 bias) and tg_depthwise_s16."""
 
 from __future__ import annotations
 
@@ -10,9 +11,17 @@ import numpy as np
 from ..compiler.layer import Arg, Layer, View, tensor_args
 from ..errors import TinygenError
 from ..ir import Graph, Op, Tensor
-from .checks import channel_multipliers, check_bias, check_weights, fused_activation, int8_io, require
+from .checks import channel_multipliers, check_bias, check_weights, require
 from .cstruct import Dims
 from .geometry import float_windows, window_padding
+from .int16 import (
+    accumulates_in_int32,
+    activation_bounds,
+    activation_io,
+    check_bias_s16,
+    require_wide_shifts,
+    require_zero_points,
+)
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
 MAX_FILTER_H = 16  # TG_CONV_MAX_FILTER_H in firmware/tg_conv.h
@@ -88,7 +97,7 @@ def _windows_overlap_padding(p: ConvParams) -> bool:
 
 
 def _window(op: Op, graph: Graph):
-    (x,), y = int8_io(op, graph)
+    (x,), y = activation_io(op, graph)
     weights = graph.tensor(op.inputs[1])
     bias_index = op.inputs[2] if len(op.inputs) > 2 else -1
     bias = graph.tensor(bias_index) if bias_index >= 0 else None
@@ -96,7 +105,7 @@ def _window(op: Op, graph: Graph):
     o = op.options
     dilation = (o.get("dilation_h_factor", 1), o.get("dilation_w_factor", 1))
     pad_h, pad_w = window_padding(op, x.shape[1:3], weights.shape[1:3], y.shape[1:3], dilation)
-    act_min, act_max = fused_activation(op, y)
+    act_min, act_max = activation_bounds(op, y)
     common = dict(
         input=Dims.of(x.shape),
         filter=Dims.of(weights.shape),
@@ -129,10 +138,20 @@ def _layer(op, kernel, params, x, weights, bias_index, y, extra: dict[str, np.nd
     return Layer(op, kernel, params, args, consts={**extra, "multiplier": multiplier, "shift": shift})
 
 
+def _check_s16(op: Op, x: Tensor, weights: Tensor, y: Tensor) -> None:
+    """The 16x8 kernels ignore every zero point: tflite-micro computes as if they were 0."""
+    require_zero_points(op, [x, y], "tflite-micro's 16x8 convolution ignores it")
+    require(
+        all(z == 0 for z in weights.quant.zero_point), op, "16x8 weights need zero point 0 (tflite-micro ignores it)"
+    )
+
+
 def lower_conv(op: Op, graph: Graph) -> Layer:
     x, weights, bias, bias_index, y, common = _window(op, graph)
     out_c, _, _, f_c = weights.shape
     require(f_c == x.shape[3], op, "grouped convolution is not supported")
+    if x.dtype == "int16":
+        return _lower_conv_s16(op, x, weights, bias, bias_index, y, common)
     require(weights.shape[1] <= MAX_FILTER_H, op, f"filters taller than {MAX_FILTER_H} rows are not supported")
     require(out_c == y.shape[3], op, "weights and output disagree on the channel count")
     check_weights(op, weights, out_c, axis=0)
@@ -145,6 +164,24 @@ def lower_conv(op: Op, graph: Graph) -> Layer:
     return _layer(op, "tg_conv_s8", params, x, weights, bias_arg, y, {"folded_bias": folded})
 
 
+def _lower_conv_s16(
+    op: Op, x: Tensor, weights: Tensor, bias: Tensor | None, bias_index: int, y: Tensor, common: dict
+) -> Layer:
+    """16x8: int64 sums and requantization, or int32 ones where the bias is int32 (tflite-micro's choice)."""
+    out_c = weights.shape[0]
+    require(out_c == y.shape[3], op, "weights and output disagree on the channel count")
+    check_weights(op, weights, out_c, axis=0)
+    check_bias_s16(op, bias, out_c, ("int64", "int32"))
+    _check_s16(op, x, weights, y)
+    narrow = accumulates_in_int32(op, bias)
+    layer = _layer(
+        op, "tg_conv_s16_acc32" if narrow else "tg_conv_s16", ConvParams(**common), x, weights, bias_index, y
+    )
+    if not narrow:
+        require_wide_shifts(op, layer.consts["shift"])
+    return layer
+
+
 def lower_depthwise(op: Op, graph: Graph) -> Layer:
     x, weights, bias, bias_index, y, common = _window(op, graph)
     out_c = weights.shape[3]
@@ -154,15 +191,22 @@ def lower_depthwise(op: Op, graph: Graph) -> Layer:
         "depthwise weights must be [1, h, w, input channels * depth multiplier]",
     )
     check_weights(op, weights, out_c, axis=3)
-    check_bias(op, bias, out_c)
     params = DepthwiseParams(depth_multiplier=out_c // x.shape[3], **common)
+    if x.dtype == "int16":
+        # tflite-micro reads a 16x8 depthwise bias as int64 whatever its type: an int32 one it misreads.
+        check_bias_s16(op, bias, out_c, ("int64",))
+        _check_s16(op, x, weights, y)
+        layer = _layer(op, "tg_depthwise_s16", params, x, weights, bias_index, y)
+        require_wide_shifts(op, layer.consts["shift"])
+        return layer
+    check_bias(op, bias, out_c)
     return _layer(op, "tg_depthwise_s8", params, x, weights, bias_index, y)
 
 
 def conv_inplace_variant(layer: Layer) -> Layer | None:
-    """tg_conv_inplace_s8 for batch 1, stride 1, dilation 1 and equal input and output shapes."""
+    """tg_conv_inplace_s8 for batch 1, stride 1, dilation 1 and equal input and output shapes (int8 only)."""
     p = layer.params
-    if not (
+    if layer.kernel != "tg_conv_s8" or not (
         p.input == p.output and p.output.n == 1 and p.stride_h == p.stride_w == 1 and p.dilation_h == p.dilation_w == 1
     ):
         return None
@@ -170,9 +214,9 @@ def conv_inplace_variant(layer: Layer) -> Layer | None:
 
 
 def depthwise_inplace_variant(layer: Layer) -> Layer | None:
-    """tg_depthwise_inplace_s8 (MIT TinyEngine's trick) for batch 1 and depth multiplier 1."""
+    """tg_depthwise_inplace_s8 (MIT TinyEngine's trick) for batch 1 and depth multiplier 1 (int8 only)."""
     p = layer.params
-    if not (p.depth_multiplier == 1 and p.output.n == 1):
+    if layer.kernel != "tg_depthwise_s8" or not (p.depth_multiplier == 1 and p.output.n == 1):
         return None
     return _in_place(layer, "tg_depthwise_inplace_s8", depthwise_inplace_scratch_bytes(p))
 
@@ -237,9 +281,9 @@ OPS = (
     OpDef(
         "CONV_2D",
         lower_conv,
-        notes="stride, dilation, SAME/VALID, per-channel or per-tensor weights, optional bias",
+        notes="int8 and 16x8; stride, dilation, SAME/VALID, per-channel or per-tensor weights, optional bias",
         slots=(ACTIVATION, WEIGHTS, BIAS),
-        options=Options("Conv2DOptions", _WINDOW_FIELDS),
+        options=Options("Conv2DOptions", (*_WINDOW_FIELDS, "quantized_bias_type")),
         macs=conv_macs,
         float_reference=conv_float,
         quantization=Quantization(weight_axis=0),
@@ -248,7 +292,7 @@ OPS = (
     OpDef(
         "DEPTHWISE_CONV_2D",
         lower_depthwise,
-        notes="any depth multiplier; in place where that lowers the arena",
+        notes="int8 and 16x8; any depth multiplier; int8 in place where that lowers the arena",
         slots=(ACTIVATION, WEIGHTS, BIAS),
         options=Options(
             "DepthwiseConv2DOptions",

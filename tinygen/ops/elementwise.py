@@ -1,4 +1,4 @@
-"""ADD and MUL with numpy broadcasting -> tg_add_s8, tg_mul_s8.
+"""ADD and MUL with numpy broadcasting -> tg_add_s8, tg_mul_s8 (tg_add_s16, tg_mul_s16 on int16).
 
 Broadcasting is resolved here: the output shape is walked in row-major order, and
 each input gets one stride per dimension (0 where it is broadcast). Runs of
@@ -13,17 +13,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compiler.layer import Arg, Layer, tensor_args
-from ..ir import Graph, Op
+from ..ir import Graph, Op, Tensor
 from ..quantmath import quantize_multiplier
-from .checks import fused_activation, int8_io, require, rescale_multiplier
+from .checks import require, rescale_multiplier
+from .int16 import activation_bounds, activation_io, require_zero_points
 from .record import ACTIVATION, OpDef, Options
 
 # TFLM computes wrong results when it has to broadcast at rank 8 or more (measured
 # with the installed build); shapes that are equal up to leading 1s work at any rank,
 # and merge to one dimension. This is also the C walk's bound, TG_BROADCAST_MAX_RANK.
 MAX_BROADCAST_RANK = 7
-# ADD lifts both inputs by 2^20 before rescaling them to a common scale (TFLM's int8 choice).
+# ADD lifts both inputs by 2^20 before rescaling them to a common scale (TFLM's int8 choice);
+# int16 inputs by 2^15.
 ADD_LEFT_SHIFT = 20
+ADD_LEFT_SHIFT_S16 = 15
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def broadcast_walk(
 
 
 def _broadcast(op: Op, graph: Graph):
-    (a, b), y = int8_io(op, graph, n_inputs=2)
+    (a, b), y = activation_io(op, graph, n_inputs=2)
     try:
         expected = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
@@ -118,7 +121,7 @@ def _broadcast(op: Op, graph: Graph):
         Arg("const", "strides2"),
         *tensor_args(op.inputs[0], op.inputs[1], op.outputs[0]),
     )
-    act_min, act_max = fused_activation(op, y)
+    act_min, act_max = activation_bounds(op, y)
     common = dict(
         rank=len(dims),
         size=y.size,
@@ -131,17 +134,22 @@ def _broadcast(op: Op, graph: Graph):
     return a, b, y, common, args, consts
 
 
-def add_output_multiplier(scale1: float, scale2: float, output_scale: float) -> float:
+def add_output_multiplier(scale1: float, scale2: float, output_scale: float, left_shift: int = ADD_LEFT_SHIFT) -> float:
     """ADD's last rescale, from the inputs' shared scale (twice the larger) to the output's.
     TFLM aborts the process unless it is below 1."""
-    return 2.0 * max(scale1, scale2) / ((1 << ADD_LEFT_SHIFT) * output_scale)
+    return 2.0 * max(scale1, scale2) / ((1 << left_shift) * output_scale)
+
+
+def _add_left_shift(output: Tensor) -> int:
+    return ADD_LEFT_SHIFT_S16 if output.dtype == "int16" else ADD_LEFT_SHIFT
 
 
 def lower_add(op: Op, graph: Graph) -> Layer:
     a, b, y, common, args, consts = _broadcast(op, graph)
     # TFLM's Prepare, in double: both inputs go to a scale of twice the larger one, then to the output's.
     twice_max = 2.0 * max(a.scale, b.scale)
-    output_real = add_output_multiplier(a.scale, b.scale, y.scale)
+    left_shift = _add_left_shift(y)
+    output_real = add_output_multiplier(a.scale, b.scale, y.scale, left_shift)
     require(
         output_real < 1.0,
         op,
@@ -152,7 +160,7 @@ def lower_add(op: Op, graph: Graph) -> Layer:
     m2, s2 = quantize_multiplier(b.scale / twice_max)
     mo, so = quantize_multiplier(output_real)
     params = AddParams(
-        left_shift=ADD_LEFT_SHIFT,
+        left_shift=left_shift,
         input1_multiplier=m1,
         input1_shift=s1,
         input2_multiplier=m2,
@@ -161,14 +169,20 @@ def lower_add(op: Op, graph: Graph) -> Layer:
         output_shift=so,
         **common,
     )
-    return Layer(op, "tg_add_s8", params, args, consts)
+    return Layer(op, _kernel("tg_add", y), params, args, consts)
 
 
 def lower_mul(op: Op, graph: Graph) -> Layer:
     a, b, y, common, args, consts = _broadcast(op, graph)
+    if y.dtype == "int16":
+        require_zero_points(op, [a, b, y], "tflite-micro's int16 MUL requires it")
     multiplier, shift = rescale_multiplier(op, a.scale * b.scale / y.scale, f"{a.scale} * {b.scale} / {y.scale}")
     params = MulParams(output_multiplier=multiplier, output_shift=shift, **common)
-    return Layer(op, "tg_mul_s8", params, args, consts)
+    return Layer(op, _kernel("tg_mul", y), params, args, consts)
+
+
+def _kernel(name: str, output: Tensor) -> str:
+    return f"{name}_s16" if output.dtype == "int16" else f"{name}_s8"
 
 
 def elementwise_macs(op: Op, graph: Graph) -> int:
@@ -178,7 +192,9 @@ def elementwise_macs(op: Op, graph: Graph) -> int:
 def add_guard(op: Op, graph: Graph) -> str | None:
     """TFLM's ADD Prepare aborts unless its output multiplier is below 1."""
     tensors = [graph.tensor(i) for i in (*op.inputs[:2], op.outputs[0])]
-    if all(t.quant is not None for t in tensors) and add_output_multiplier(*(t.scale for t in tensors)) >= 1:
+    if not all(t.quant is not None for t in tensors):
+        return None
+    if add_output_multiplier(*(t.scale for t in tensors), _add_left_shift(tensors[2])) >= 1:
         return "has an output scale too small for its inputs' scales; tflite-micro aborts on that"
     return None
 
@@ -191,7 +207,7 @@ OPS = (
     OpDef(
         "ADD",
         lower_add,
-        notes="with TFLM's broadcasting (up to rank 7)",
+        notes="int8 and int16, with TFLM's broadcasting (up to rank 7)",
         slots=(ACTIVATION, ACTIVATION),
         options=Options("AddOptions", ("fused_activation_function",)),
         macs=elementwise_macs,
@@ -202,7 +218,7 @@ OPS = (
     OpDef(
         "MUL",
         lower_mul,
-        notes="with TFLM's broadcasting (up to rank 7)",
+        notes="int8 and int16, with TFLM's broadcasting (up to rank 7)",
         slots=(ACTIVATION, ACTIVATION),
         options=Options("MulOptions", ("fused_activation_function",)),
         macs=elementwise_macs,

@@ -1,8 +1,9 @@
-"""PAD and PADV2 -> tg_pad_s8: a raw copy into a buffer filled with the pad value.
+"""PAD and PADV2 -> tg_pad_s8 (tg_pad_s16 on int16): a raw copy into a buffer filled with the pad value.
 
-Nothing is rescaled. PAD pads with the output's zero point; PADV2 with the raw int8
-stored in its constant_values input (TFLM ignores that tensor's scale once it has
-checked it equals the output's).
+Nothing is rescaled. PAD pads with the output's zero point (int16: with 0, which TFLM
+writes whatever the zero point, so tinygen takes only zero point 0); PADV2 with the raw
+value stored in its constant_values input (TFLM ignores that tensor's scale once it has
+checked, for int8, that it equals the output's; tinygen asks the same of int16).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numpy as np
 from ..compiler.layer import Arg, Layer, tensor_args
 from ..errors import TinygenError
 from ..ir import Graph, Op, Tensor
-from .checks import int8_io, require
+from .checks import require
+from .int16 import activation_io, require_zero_points
 from .record import ACTIVATION, PARAM, OpDef, Options, Quantization
 
 # TFLM's reference Pad handles up to 5 dimensions; tinygen pads every shape to exactly that.
@@ -33,11 +35,13 @@ class PadParams:
 def _pad_value(op: Op, graph: Graph, output) -> int:
     values = graph.tensor(op.inputs[2]) if op.kind == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0 else None
     if values is None:
+        if output.dtype == "int16":
+            require_zero_points(op, [output], "tflite-micro pads int16 with 0 whatever the zero point")
         return output.zero_point
     require(
-        values.is_constant and values.dtype == "int8" and values.size == 1,
+        values.is_constant and values.dtype == output.dtype and values.size == 1,
         op,
-        "constant_values must be a constant int8 scalar",
+        f"constant_values must be a constant {output.dtype} scalar",
     )
     require(
         values.quant is not None and values.zero_point == output.zero_point and values.scale == output.scale,
@@ -48,7 +52,7 @@ def _pad_value(op: Op, graph: Graph, output) -> int:
 
 
 def lower_pad(op: Op, graph: Graph) -> Layer:
-    (x,), y = int8_io(op, graph)
+    (x,), y = activation_io(op, graph)
     paddings = graph.tensor(op.inputs[1])
     rank = len(x.shape)
     require(
@@ -75,7 +79,7 @@ def lower_pad(op: Op, graph: Graph) -> Layer:
         "output_strides": np.array(out_strides, dtype=np.int32),
     }
     args = (Arg("const", "input_shape"), Arg("const", "output_strides"), *tensor_args(op.inputs[0], op.outputs[0]))
-    return Layer(op, "tg_pad_s8", params, args, consts)
+    return Layer(op, "tg_pad_s16" if y.dtype == "int16" else "tg_pad_s8", params, args, consts)
 
 
 def pad_float(op: Op, args: list, out: Tensor) -> np.ndarray:
@@ -91,7 +95,7 @@ OPS = (
     OpDef(
         "PAD",
         lower_pad,
-        notes="up to rank 5, non-negative paddings",
+        notes="int8 and int16, up to rank 5, non-negative paddings",
         slots=(ACTIVATION, PARAM),
         options=Options("PadOptions"),
         float_reference=pad_float,
@@ -101,7 +105,7 @@ OPS = (
     OpDef(
         "PADV2",
         lower_pad,
-        notes="up to rank 5, non-negative paddings, a constant pad value",
+        notes="int8 and int16, up to rank 5, non-negative paddings, a constant pad value",
         slots=(ACTIVATION, PARAM, ACTIVATION),
         options=Options("PadV2Options"),
         float_reference=pad_float,
