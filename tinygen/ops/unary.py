@@ -88,10 +88,11 @@ def lower_leaky_relu(op: Op, graph: Graph) -> Layer:
     else:
         x, y = same_shape_io(op, graph)
     alpha = op.options.get("alpha", 0.0)  # the schema's default
-    identity = float(f32(x.scale) / f32(y.scale))
-    # tflite-micro quantizes the signed ratio; frexp and its rounding are symmetric, so the magnitude's
-    # multiplier with the sign kept apart is the same pair of integers.
-    alpha_ratio = float(f32(x.scale) * f32(alpha) / f32(y.scale))
+    # The pinned interpreter divides in double (its source at the mirror's head shows float32; the
+    # int16 seanet models tell them apart). tflite-micro quantizes the signed ratio; frexp and its
+    # rounding are symmetric, so the magnitude's multiplier with the sign kept apart is the same pair.
+    identity = x.scale / y.scale
+    alpha_ratio = x.scale * float(f32(alpha)) / y.scale
     identity_multiplier, identity_shift = rescale_multiplier(op, identity, f"{x.scale} / {y.scale}")
     alpha_multiplier, alpha_shift = rescale_multiplier(op, abs(alpha_ratio), f"{x.scale} * |alpha {alpha}| / {y.scale}")
     params = LeakyReluParams(
