@@ -395,40 +395,33 @@ def test_gather_out_of_range_indices_read_nothing(tmp_path):
 
 # --- other dtypes: uint8, int64 and bool, which only some ops move ---
 
-DTYPE_OPS = {"uint8": ("REVERSE_V2", "SQUEEZE"), "int64": ("REVERSE_V2", "PACK"), "bool": ("REVERSE_V2", "SLICE")}
 
-
-@pytest.mark.parametrize("dtype", sorted(DTYPE_OPS))
-def test_other_dtypes(dtype):
+def test_uint8_int64_and_bool():
     g = GraphBuilder()
-    x = g.tensor((1, 3, 4), dtype)
-    outputs = []
-    reversed_ = g.tensor((1, 3, 4), dtype)
-    g.op("REVERSE_V2", [x, _ints(g, [1, 2])], [reversed_])
-    outputs.append(reversed_)
-    if "SQUEEZE" in DTYPE_OPS[dtype]:
-        outputs.append(g.tensor((3, 4), dtype))
-        g.op("SQUEEZE", [reversed_], [outputs[-1]], squeeze_dims=[0])
-    if "PACK" in DTYPE_OPS[dtype]:
-        outputs.append(g.tensor((1, 2, 3, 4), dtype))
-        g.op("PACK", [x, reversed_], [outputs[-1]], values_count=2, axis=1)
-    if "SLICE" in DTYPE_OPS[dtype]:
-        outputs.append(g.tensor((1, 2, 2), dtype))
-        g.op("SLICE", [reversed_, _ints(g, [0, 1, 1]), _ints(g, [1, 2, 2])], [outputs[-1]])
-    graph = g.build([x], outputs)
+    inputs, outputs = [], []
+    for dtype in ("uint8", "int64", "bool"):
+        x = g.tensor((1, 3, 4), dtype)
+        reversed_ = g.tensor((1, 3, 4), dtype)
+        g.op("REVERSE_V2", [x, _ints(g, [1, 2])], [reversed_])
+        inputs.append(x)
+        outputs.append(reversed_)
+    outputs.append(g.tensor((3, 4), "uint8"))
+    g.op("SQUEEZE", [outputs[0]], [outputs[-1]], squeeze_dims=[0])
+    outputs.append(g.tensor((1, 2, 3, 4), "int64"))
+    g.op("PACK", [inputs[1], outputs[1]], [outputs[-1]], values_count=2, axis=1)
+    outputs.append(g.tensor((1, 2, 2), "bool"))
+    g.op("SLICE", [outputs[2], _ints(g, [0, 1, 1]), _ints(g, [1, 2, 2])], [outputs[-1]])
+    graph = g.build(inputs, outputs)
     rng = np.random.default_rng(3)
-    if dtype == "bool":
-        samples = [[rng.integers(0, 2, (1, 3, 4)).astype(bool)] for _ in range(3)]
-    else:
-        samples = random_samples(graph, 3, seed=3)
-    check(graph, samples)
+    samples = random_samples(g.build(inputs[:2], outputs[:2]), 3, seed=3)
+    check(graph, [[*sample, rng.integers(0, 2, (1, 3, 4)).astype(bool)] for sample in samples])
 
 
 # --- the SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE chain of Keras' Flatten, folded away ---
 
 
-@pytest.mark.parametrize("second", [-1, 24])
-def test_keras_flatten_chain_folds_away(second):
+def flatten_chain(second: int) -> Graph:
+    """x -> SHAPE -> STRIDED_SLICE (the batch) -> PACK with `second` -> RESHAPE of x -> FULLY_CONNECTED."""
     rng = np.random.default_rng(7)
     g = GraphBuilder()
     q = activation_quant(rng)
@@ -446,10 +439,18 @@ def test_keras_flatten_chain_folds_away(second):
     y = g.tensor((1, 5), **qy)
     w = g.tensor((5, 24), data=rng.integers(-127, 128, (5, 24)), scale=0.01, zero_point=0)
     g.op("FULLY_CONNECTED", [flat, w, -1], [y], fused_activation_function="NONE", keep_num_dims=False)
-    graph = g.build([x], [y])
+    return g.build([x], [y])
+
+
+@pytest.mark.parametrize("second", [-1, 24])
+def test_keras_flatten_chain_folds_away(second):
+    graph = flatten_chain(second)
     kinds = [layer.op.kind for layer in compile_model(loaded(graph, "flatten")).lowered.layers]
     assert kinds == ["RESHAPE", "FULLY_CONNECTED"]
-    assert_bit_exact(graph)
+
+
+def test_keras_flatten_chain_is_bit_exact():
+    assert_bit_exact(flatten_chain(-1))
 
 
 # --- the quantizer: a float graph through every op that moves float32, quantized and bit-exact ---
