@@ -100,6 +100,7 @@ def slice_cases(draw):
         "shape": shape,
         "begin": begin,
         "size": size,
+        "index_dtype": draw(st.sampled_from(["int32", "int64"])),  # SLICE takes either
         "strided": strided,
         "masks": masks,
         "shrink": shrink,
@@ -108,30 +109,33 @@ def slice_cases(draw):
 
 def _numpy_slices(shape, strided, masks, shrink):
     """STRIDED_SLICE's selection as numpy indexing: the independent oracle of its output shape. Shrunk
-    axes need an index inside the axis and a positive stride; empty axes are made whole with the masks."""
+    axes need an index inside the axis and a positive stride (one axis stays: no scalar outputs); empty
+    axes are made whole with the masks."""
     begin_mask, end_mask = masks
+    shrunk = [
+        bool(shrink >> axis & 1) and s > 0 and -d <= b < d and not begin_mask >> axis & 1
+        for axis, (d, (b, _, s)) in enumerate(zip(shape, strided))
+    ]
+    shrunk[-1] = shrunk[-1] and not all(shrunk)
     index = []
     for axis, (d, (b, e, s)) in enumerate(zip(shape, strided)):
-        if shrink >> axis & 1 and s > 0 and -d <= b < d and not begin_mask >> axis & 1:
+        if shrunk[axis]:
             index.append(b)
             continue
-        shrink &= ~(1 << axis)
         if len(range(d)[slice(b, e, s)]) == 0:
             begin_mask |= 1 << axis
             end_mask |= 1 << axis
         index.append(slice(None if begin_mask >> axis & 1 else b, None if end_mask >> axis & 1 else e, s))
-    if all(isinstance(i, int) for i in index):  # keep one axis: no scalar outputs
-        index[-1], shrink = slice(index[-1], index[-1] + 1), shrink & ~(1 << (len(shape) - 1))
-    return tuple(index), (begin_mask, end_mask), shrink
+    return tuple(index), (begin_mask, end_mask), sum(1 << axis for axis, k in enumerate(shrunk) if k)
 
 
-def _slice_model(seed, dtype, shape, begin, size, strided, masks, shrink):
+def _slice_model(seed, dtype, shape, begin, size, index_dtype, strided, masks, shrink):
     rng = np.random.default_rng(seed)
     g = GraphBuilder()
     q = _quant(rng, dtype)
     model_input, x = feed(g, shape, q)
     sliced = g.tensor(tuple(d - b if n == -1 else n for d, b, n in zip(shape, begin, size)), **q)
-    g.op("SLICE", [x, _ints(g, begin), _ints(g, size)], [sliced])
+    g.op("SLICE", [x, _ints(g, begin, index_dtype), _ints(g, size, index_dtype)], [sliced])
     index, (begin_mask, end_mask), shrink = _numpy_slices(shape, strided, masks, shrink)
     strided_out = g.tensor(np.empty(shape)[index].shape, **q)
     params = [_ints(g, [p[k] for p in strided]) for k in range(3)]

@@ -258,10 +258,13 @@ def lower_with(spec: Movement) -> Callable[[Op, Graph], Layer]:
 
 
 def fold_with(spec: Movement):
-    """Folding: the plan run on the constant inputs (None while any input is computed)."""
+    """Folding: the plan run on the constant inputs (None while any input is computed, or is of a type
+    tflite-micro does not move: lowering refuses that)."""
 
     def fold(op: Op, inputs: list[Tensor | None]) -> list[np.ndarray] | None:
         if any(t is None or not t.is_constant for t in inputs):
+            return None
+        if any(inputs[s].dtype not in spec.dtypes for s in spec.data_slots(op)):
             return None
         data = [inputs[s].data for s in spec.data_slots(op)]
         params = [inputs[slot].data for slot, _ in spec.params]

@@ -59,9 +59,16 @@ def same_values(op: Op, args: list, out: Tensor) -> np.ndarray:
     return args[0]  # the float executor gives every output its batched shape
 
 
-def fold_alias(op: Op, inputs: list[Tensor | None]) -> list[np.ndarray] | None:
+def fold_squeeze(op: Op, inputs: list[Tensor | None]) -> list[np.ndarray] | None:
     x = inputs[0]
-    return [x.data] if x.is_constant else None  # the fold pass gives it the output's shape
+    return [x.data.reshape(squeezed_shape(op, x.shape))] if x.is_constant else None
+
+
+def fold_expand_dims(op: Op, inputs: list[Tensor | None]) -> list[np.ndarray] | None:
+    x, axis = inputs[:2]
+    if not (x.is_constant and axis is not None and axis.is_constant) or x.dtype not in EXPAND_DIMS_DTYPES:
+        return None  # lowering names what is wrong
+    return [x.data.reshape(expanded_shape(op, x.shape, axis.data))]
 
 
 def lower_shape(op: Op, graph: Graph) -> Layer:
@@ -85,7 +92,7 @@ OPS = (
         options=Options("SqueezeOptions", vectors=("squeeze_dims",)),
         float_reference=same_values,
         quantization=Quantization(shared="first"),
-        fold=fold_alias,
+        fold=fold_squeeze,
     ),
     OpDef(
         "EXPAND_DIMS",
@@ -95,7 +102,7 @@ OPS = (
         options=Options("ExpandDimsOptions"),
         float_reference=same_values,
         quantization=Quantization(shared="first"),
-        fold=fold_alias,
+        fold=fold_expand_dims,
     ),
     OpDef(
         "SHAPE",

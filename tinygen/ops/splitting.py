@@ -25,7 +25,7 @@ def split_along(op: Op, shape: tuple[int, ...], axis: int, sizes: list[int], kee
     inner = int(np.prod(shape[axis + 1 :], dtype=np.int64))
     blocks, shapes, start, region = [], [], 0, 0
     for size in sizes:
-        require(size > 0, op, f"an output of size {size} along axis {axis}")
+        require(size > 0, op, f"an output would have size {size} along axis {axis}")
         blocks.append(gather_block((outer, size * inner), (shape[axis] * inner, 1), start * inner, region))
         shapes.append((*shape[:axis], *((size,) if keep_axis else ()), *shape[axis + 1 :]))
         start += size
