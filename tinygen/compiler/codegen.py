@@ -82,7 +82,12 @@ def runtime_sources(c_files: set[str]) -> dict[str, str]:
     """The hand-written C runtime the model needs: the kernel sources it calls (tg_conv.c, ...), their
     headers, the model API, and every runtime header those include."""
     firmware = resource_dir("firmware")
-    wanted = ["tg_model_api.h", "tg_common.h", *sorted(c_files), *sorted(Path(name).with_suffix(".h").name for name in c_files)]
+    wanted = [
+        "tg_model_api.h",
+        "tg_common.h",
+        *sorted(c_files),
+        *sorted(Path(name).with_suffix(".h").name for name in c_files),
+    ]
     sources: dict[str, str] = {}
     while wanted:
         name = wanted.pop()

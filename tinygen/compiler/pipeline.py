@@ -13,6 +13,7 @@ from ..ir import Graph
 from .codegen import GeneratedModel, generate
 from .fold import fold_constants
 from .inplace import apply_in_place
+from .islands import fuse_float_islands
 from .layer import LoweredModel
 from .lower import lower
 from .memory import MemoryPlan, plan_memory
@@ -55,6 +56,7 @@ def load_model(path: str | Path) -> LoadedModel:
 
 # The compiler's passes, in order: on the graph, then on its lowered layers.
 GRAPH_PASSES: tuple[tuple[str, Callable[[Graph], Graph]], ...] = (
+    ("float islands", fuse_float_islands),  # int8 -> float ops -> int8 chains become one table
     ("validate", validate),  # every op supported, in execution order; model-level limits
     ("fold constants", fold_constants),  # what the compiler can evaluate costs nothing on the device
 )

@@ -9,10 +9,7 @@ the interpreter calls (numpy's float32 exp rounds differently in the last bit fo
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
@@ -20,6 +17,7 @@ from ..compiler.layer import Arg, Layer, tensor_args
 from ..ir import Graph, Op, Tensor
 from ..quantmath import INT8_MAX, INT8_MIN, f32, round_half_away
 from .checks import require
+from .libm import apply, c_float_function
 from .record import OpDef
 from .unary import same_shape_io
 
@@ -33,24 +31,8 @@ class LookupParams:
     size: int
 
 
-@cache
-def _expf():
-    """The C library's expf, which tflite-micro's table uses (glibc's on Linux, where its wheels run);
-    numpy's float32 exp where no C library with expf can be loaded (it may differ in the last bit)."""
-    for name in ("m", "c", "ucrtbase", "msvcrt"):
-        path = ctypes.util.find_library(name)
-        try:
-            expf = ctypes.CDLL(path).expf if path else None
-        except (OSError, AttributeError):
-            continue
-        if expf is not None:
-            expf.argtypes, expf.restype = [ctypes.c_float], ctypes.c_float
-            return expf
-    return lambda x: float(np.exp(np.float32(x)))
-
-
 def elu_value(x: np.float32) -> np.float32:
-    return f32(_expf()(float(x))) - f32(1.0) if x < 0 else x
+    return f32(c_float_function("expf")(float(x))) - f32(1.0) if x < 0 else x
 
 
 def elu_table(x_scale: float, x_zero_point: int, y_scale: float, y_zero_point: int) -> np.ndarray | None:
@@ -87,6 +69,12 @@ def elu_float(op: Op, args: list, out: Tensor) -> np.ndarray:
     return np.where(x < 0, np.expm1(np.minimum(x, 0)), x)
 
 
+def elu_exact(x: np.ndarray) -> np.ndarray:
+    """tflite-micro's float ELU: x < 0 ? expm1f(x) : x."""
+    x = np.asarray(x, np.float32)
+    return np.where(x < 0, apply("expm1f", np.minimum(x, 0)), x).astype(np.float32)
+
+
 OPS = (
     OpDef(
         "ELU",
@@ -94,5 +82,6 @@ OPS = (
         notes="int8: TFLM's 256-entry table, computed at compile time",
         float_reference=elu_float,
         in_place=True,
+        float_exact=elu_exact,
     ),
 )

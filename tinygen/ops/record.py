@@ -17,6 +17,7 @@ instead of keeping a table of its own:
 | reference_guard   | verify: models known to crash the reference interpreter are refused |
 | notes             | the README's ops table (scripts/update-docs.py)                |
 | fold              | constant folding: the op evaluated exactly at compile time      |
+| float_exact       | float islands: tflite-micro's float kernel, reproduced bit for bit |
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class Quantization:
     fixed_output: tuple[float, int] | None = None
     weight_axis: int | None = None
     bias_required: bool = False
+    # The int8 graph computes the op as another: op -> (kind, inputs, options) (SQUARE as MUL(x, x)).
+    rewrite: Callable[[Op], tuple[str, tuple[int, ...], dict]] | None = None
 
 
 def no_macs(op: Op, graph: Graph) -> int:
@@ -96,6 +99,11 @@ class OpDef:
     # Where the values depend on the output tensor (its type, its quantization: QUANTIZE, CAST), an
     # output's entry may be a function of that tensor giving them.
     fold: Callable[[Op, list[Tensor | None]], list[np.ndarray] | None] | None = None
+    # tflite-micro's float32 kernel for the op, exactly (float32 in, float32 out, the same C library
+    # calls): where a converter left the op in float between a DEQUANTIZE and a QUANTIZE, tinygen
+    # computes that whole island as one int8 table (tinygen/compiler/islands.py).
+    float_exact: Callable[[np.ndarray], np.ndarray] | None = None
+    internal: bool = False  # a tinygen op that no .tflite file holds (made by a compiler pass)
 
     def __post_init__(self) -> None:
         unknown = set(self.slots) - set(ROLES)

@@ -153,6 +153,12 @@ def rsqrt_float(op: Op, args: list, out: Tensor) -> np.ndarray:
     return 1 / np.sqrt(args[0])
 
 
+def rsqrt_exact(x: np.ndarray) -> np.ndarray:
+    """tflite-micro's float RSQRT: 1.f / sqrtf(x), both IEEE-exact operations."""
+    with np.errstate(all="ignore"):
+        return (np.float32(1.0) / np.sqrt(np.asarray(x, np.float32))).astype(np.float32)
+
+
 OPS = (
     OpDef(
         "ABS",
@@ -160,11 +166,12 @@ OPS = (
         notes="int8: the magnitude of x - z_in, rescaled to the output's scale",
         float_reference=abs_float,
         in_place=True,
+        float_exact=lambda x: np.abs(np.asarray(x, np.float32)),
     ),
     OpDef(
         "LEAKY_RELU",
         lower_leaky_relu,
-        notes="int8: TFLM's identity and alpha multipliers (any alpha sign)",
+        notes="int8 and int16: TFLM's identity and alpha multipliers (any alpha sign)",
         options=Options("LeakyReluOptions", ("alpha",)),
         float_reference=leaky_relu_float,
         in_place=True,
@@ -175,5 +182,6 @@ OPS = (
         notes="int8: TFLM's fixed-point inverse square root; input zero point -128",
         float_reference=rsqrt_float,
         in_place=True,
+        float_exact=rsqrt_exact,
     ),
 )

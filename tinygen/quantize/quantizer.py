@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..builder import GraphBuilder
+from ..compiler.islands import fuse_float_islands
 from ..errors import TinygenError
 from ..ir import Graph, Op
 from ..ops import op_def
@@ -39,7 +40,9 @@ class QuantizedGraph:
 
 
 def is_float_graph(graph: Graph) -> bool:
-    """True when some op other than QUANTIZE/DEQUANTIZE computes in float32."""
+    """True when some op other than QUANTIZE/DEQUANTIZE computes in float32 (float islands in an
+    int8 model do not count: the compiler makes them tables)."""
+    graph = fuse_float_islands(graph)
     return any(
         graph.tensor(i).dtype == "float32"
         for op in graph.ops
@@ -171,7 +174,11 @@ class _Rewrite:
         bias_slot = record.slot_of(BIAS)
         if record.quantization.bias_required and (len(inputs) <= bias_slot or inputs[bias_slot] < 0):
             inputs = [*inputs[:bias_slot], *[-1] * (bias_slot - len(inputs)), self.bias(op)]  # zero: no change
-        self.b.op(op.kind, inputs, [self.activation(o) for o in op.outputs], **op.options)
+        kind, options = op.kind, op.options
+        if record.quantization.rewrite is not None:  # an op tflite-micro runs in int8 only as another
+            kind, float_inputs, options = record.quantization.rewrite(op)
+            inputs = [inputs[op.inputs.index(i)] for i in float_inputs]
+        self.b.op(kind, inputs, [self.activation(o) for o in op.outputs], **options)
 
     def weight_scales(self, op: Op) -> np.ndarray:
         """float32 scales per output channel (one when per tensor): max |w| / 127, raised where a

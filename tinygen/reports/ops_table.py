@@ -10,7 +10,7 @@ END = "<!-- end of ops table -->"
 
 def ops_table() -> str:
     rows = ["| op | notes |", "|---|---|"]
-    rows += [f"| {name} | {REGISTRY[name].notes} |" for name in sorted(REGISTRY)]
+    rows += [f"| {name} | {REGISTRY[name].notes} |" for name in sorted(REGISTRY) if not REGISTRY[name].internal]
     return "\n".join([BEGIN, *rows, END])
 
 
