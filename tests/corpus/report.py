@@ -39,5 +39,15 @@ def markdown() -> str:
     return "\n".join(lines)
 
 
+BEGIN = "<!-- corpus coverage: generated from tests/corpus/manifest.toml by scripts/update-docs.py -->"
+END = "<!-- end of corpus coverage -->"
+
+
+def with_coverage(readme: str) -> str:
+    """The README text with its coverage section replaced by the current one."""
+    start, end = readme.index(BEGIN), readme.index(END) + len(END)
+    return readme[:start] + "\n".join([BEGIN, markdown(), END]) + readme[end:]
+
+
 if __name__ == "__main__":
     print(markdown() if "--markdown" in sys.argv else coverage())
