@@ -188,7 +188,7 @@ def test_a_model_too_big_for_the_board_is_refused_with_numbers(model, tmp_path):
     """The autoencoder's 270 KB of weights do not fit the LM3S6965's 256 KB of flash."""
     code, out, _ = run_cli("plan", model, "--board", "lm3s6965evb", "--json")
     plan = json.loads(out)
-    assert code == 0 and plan["fits"] is False and plan["flash_headroom_bytes"] < 0
+    assert code == 1 and plan["fits"] is False and plan["flash_headroom_bytes"] < 0
     code, _, err = run_cli("build", model, "--board", "lm3s6965evb", "-o", tmp_path / "out", "--no-compile")
     assert code != 0 and not (tmp_path / "out").exists()
     assert f"over by {-plan['flash_headroom_bytes']:,} bytes" in err and "does not fit lm3s6965evb" in err
@@ -205,3 +205,16 @@ def test_build_for_a_real_board_writes_the_arduino_project(model, tmp_path, monk
     assert "#define TG_COUNTER_KIND 2" in (tmp_path / "p/lib/tinygen_hal/tg_board.h").read_text()  # DWT
     assert (tmp_path / "p" / "report.html").exists() and "pio run -d" in out
     assert "arduino_nano_33_ble.repl" in (tmp_path / "p" / "renode.resc").read_text()  # Renode models the nRF52840
+
+
+def test_exit_codes_tell_verdicts_usage_and_tool_failures_apart(model, tmp_path, monkeypatch):
+    # 1: a verdict on the user's model (here: it does not fit the board), also with --json
+    assert run_cli("plan", model, "--board", "lm3s6965evb")[0] == 1
+    assert run_cli("plan", model, "--board", "lm3s6965evb", "--json")[0] == 1
+    assert run_cli("plan", model, "--board", "mps2-an386")[0] == 0
+    # 2: the command line itself
+    assert run_cli("plan", model)[0] == 2
+    # 3: a tool is missing or fails (here the host C compiler)
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    code, _, err = run_cli("build", model, "--board", "host", "-o", tmp_path / "out")
+    assert code == 3 and err.startswith("tinygen: error: ") and err.count("\n") == 1

@@ -7,7 +7,7 @@ import signal
 
 import numpy as np
 
-from .errors import TinygenError
+from .errors import TinygenError, ToolError
 from .ir import Graph
 from .ops import op_def
 
@@ -21,7 +21,7 @@ def _runtime():
     try:
         from tflite_micro import runtime
     except ImportError as e:
-        raise TinygenError(INSTALL_HINT) from e
+        raise ToolError(INSTALL_HINT) from e
     return runtime
 
 
@@ -59,11 +59,11 @@ class Reference:
         try:
             if not receiver.poll(self.timeout_s):
                 child.kill()
-                raise TinygenError(f"tflite-micro did not finish {self.name} within {self.timeout_s:g} s")
+                raise ToolError(f"tflite-micro did not finish {self.name} within {self.timeout_s:g} s")
             status, *result = receiver.recv()
         except EOFError:  # the child died without a word: the interpreter crashed
             child.join()
-            raise TinygenError(
+            raise ToolError(
                 f"tflite-micro crashed on {self.name} ({_death(child.exitcode)}); tinygen cannot verify this model"
             ) from None
         finally:

@@ -23,6 +23,11 @@ from ..quantize.ranges import METHODS
 console = Console(markup=False, highlight=False, emoji=False)
 
 
+# Exit codes, documented in the README: 0 ok, 1 a verdict on the user's model or data (not bit-exact,
+# does not fit, refused), 2 command-line usage, 3 a tool or the environment failed (or a bug).
+EXIT_VERDICT, EXIT_USAGE, EXIT_TOOL = 1, 2, 3
+
+
 class TinygenGroup(click.Group):
     """Turns every failure into one `tinygen: error: ...` line and a non-zero exit (--debug re-raises)."""
 
@@ -32,18 +37,18 @@ class TinygenGroup(click.Group):
         except (click.exceptions.Exit, click.Abort):
             raise
         except click.UsageError as e:
-            _fail(ctx, e, f"{e.format_message()} (see tinygen {ctx.invoked_subcommand} --help)", code=2)
+            _fail(ctx, e, f"{e.format_message()} (see tinygen {ctx.invoked_subcommand} --help)", code=EXIT_USAGE)
         except TinygenError as e:
-            _fail(ctx, e, str(e))
+            _fail(ctx, e, str(e), code=e.exit_code)
         except OSError as e:  # a file or directory the user named: unreadable, unwritable, missing
             _fail(ctx, e, f"cannot access{f' {e.filename}' if e.filename else ''}: {e.strerror or e}")
         except click.ClickException:
             raise
         except Exception as e:  # a bug in tinygen: still one line
-            _fail(ctx, e, f"internal error: {type(e).__name__}: {e} (rerun with --debug)")
+            _fail(ctx, e, f"internal error: {type(e).__name__}: {e} (rerun with --debug)", code=EXIT_TOOL)
 
 
-def _fail(ctx: click.Context, error: Exception, message: str, code: int = 1):
+def _fail(ctx: click.Context, error: Exception, message: str, code: int = EXIT_VERDICT):
     if ctx.obj and ctx.obj.get("debug"):
         raise error
     click.echo(f"tinygen: error: {terminal_line(message)}", err=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -182,7 +183,7 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
         write_report(Path(report_dir), compiled, board)
     if as_json:
         print_json(summary)
-        return
+        sys.exit(0 if summary["fits"] else 1)
     table = Table("#", "op", "kernel", "output bytes", "live bytes", title=f"{show(model)} on {board.id}")
     for layer in summary["layers"]:
         table.add_row(
@@ -198,6 +199,7 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
     for region in (fit.flash, fit.ram):
         console.print(region.describe())
     console.print("fits" if fit.fits else f"does not fit {board.id}")
+    sys.exit(0 if fit.fits else 1)
 
 
 @main.command()

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..compiler.codegen import GeneratedModel
 from ..compiler.pipeline import CompiledModel
-from ..errors import TinygenError
+from ..errors import ToolError
 from ..ir import NUMPY_DTYPES, Graph
 from ..resources import resource_dir
 from . import processes
@@ -26,7 +26,7 @@ HARNESS = "tg_host_main.c"
 def host_compiler() -> str:
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if not cc:
-        raise TinygenError("no host C compiler found: install gcc or clang, or set CC")
+        raise ToolError("no host C compiler found: install gcc or clang, or set CC")
     return cc
 
 
@@ -53,7 +53,7 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace")
         first = next((line for line in stderr.splitlines() if "error" in line), stderr.strip())
-        raise TinygenError(f"host compile failed in {directory}: {first}")
+        raise ToolError(f"host compile failed in {directory}: {first}")
     return binary
 
 
@@ -91,7 +91,7 @@ class HostTarget(Target):
         result = processes.run(command, timeout_s, "the host model", input=bytes(payload))
         if result.returncode != 0:
             message = result.stderr.decode(errors="replace").strip().splitlines()
-            raise TinygenError(f"the host model failed (exit {result.returncode}): {message[0] if message else ''}")
+            raise ToolError(f"the host model failed (exit {result.returncode}): {message[0] if message else ''}")
         return self._parse(result.stdout, len(samples), trace)
 
     def _parse(self, data: bytes, count: int, trace: bool) -> tuple[list[Sample], list[list[np.ndarray]]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..boards import Board
-from ..errors import TinygenError
+from ..errors import TinygenError, ToolError
 from ..ir import NUMPY_DTYPES, Graph
 from . import qemu
 from .link.client import DeviceInfo, LinkClient
@@ -54,7 +54,7 @@ class LinkTarget(Target):
         except (serial.SerialException, ValueError) as e:
             if emulator:
                 emulator.close()
-            raise TinygenError(f"cannot open {url}: {e}") from None
+            raise ToolError(f"cannot open {url}: {e}") from None
         return cls(board, LinkClient(link, name, timeout_s=timeout_s), emulator, graph)
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 
-from ..errors import TinygenError
+from ..errors import ToolError
 
 
 def start(command: list[str], **kwargs) -> subprocess.Popen:
@@ -48,7 +48,7 @@ def run(
         stdout, stderr = process.communicate(input, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         stop(process)
-        raise TinygenError(f"{what} took longer than {timeout_s:g} s") from None
+        raise ToolError(f"{what} took longer than {timeout_s:g} s") from None
     except BaseException:
         stop(process)
         raise

@@ -11,7 +11,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from ..errors import TinygenError
+from ..errors import TinygenError, ToolError
 
 KERAS_SUFFIXES = (".keras", ".h5")
 INSTALL_HINT = "reading Keras models needs TensorFlow: pip install 'tinygen[keras]' (or convert to .tflite first)"
@@ -22,7 +22,7 @@ def keras_to_tflite(path: str | Path) -> bytes:
     try:
         import tensorflow as tf
     except ImportError as e:
-        raise TinygenError(f"{path}: {INSTALL_HINT}") from e
+        raise ToolError(f"{path}: {INSTALL_HINT}") from e
     try:
         model = tf.keras.models.load_model(path, compile=False)
     except (OSError, ValueError) as e:

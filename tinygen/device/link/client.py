@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from ...boards import CYCLE_COUNTERS
-from ...errors import TinygenError
+from ...errors import ToolError
 from .frame import ERROR, ERROR_CODES, MAX_PAYLOAD, REPLY, VERSION, Decoder, Frame, Msg, encode
 
 CHUNK = MAX_PAYLOAD - 5  # WRITE_INPUT carries index u8 + offset u32 before the data
@@ -27,7 +27,7 @@ MAX_RANK = 6  # TG_MAX_DIMS in firmware/tg_model_api.h
 INFO_LIMIT = 64 * 1024  # an info block is a few hundred bytes
 
 
-class LinkError(TinygenError):
+class LinkError(ToolError):
     """The device did not answer, or answered with something unusable."""
 
 

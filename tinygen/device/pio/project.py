@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ... import __version__
 from ...boards import CYCLE_COUNTERS, Board
-from ...errors import TinygenError
+from ...errors import ToolError
 from ...resources import render, resource_dir
 from .. import processes, qemu
 from . import core
@@ -184,12 +184,12 @@ def run_pio(project_dir: Path, env: str, timeout_s: float = 300, upload_port: st
     proc = done
     if proc.returncode != 0:
         if "HTTPClientError" in log or "InternetConnectionError" in log:
-            raise TinygenError(
+            raise ToolError(
                 f"PlatformIO could not reach its registry to download the platform for "
                 f"'{env}'; the project in {project_dir} is ready to build with `pio run` "
                 f"on a machine that is online"
             )
-        raise TinygenError(f"`pio run -e {env}` failed: {_first_error(log)} (full log: {log_path})")
+        raise ToolError(f"`pio run -e {env}` failed: {_first_error(log)} (full log: {log_path})")
     elf = project_dir / ".pio" / "build" / env / "firmware.elf"
     sections, text, data, bss = read_sizes(elf)
     return BuildResult(elf, sections, text, data, bss, log_path)
