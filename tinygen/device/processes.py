@@ -15,7 +15,10 @@ from ..errors import ToolError
 
 def start(command: list[str], **kwargs) -> subprocess.Popen:
     """Popen in a new process group (session), so stop() reaches everything it starts."""
-    return subprocess.Popen(command, start_new_session=True, **kwargs)
+    try:
+        return subprocess.Popen(command, start_new_session=True, **kwargs)
+    except OSError as e:  # the program is missing or not executable
+        raise ToolError(f"cannot run {command[0]}: {e.strerror or e}") from None
 
 
 def stop(process: subprocess.Popen) -> None:
