@@ -181,7 +181,7 @@ def test_plan_json_and_report(model, tmp_path):
     assert plan["lower_bound_bytes"] > 0 and plan["flash_bytes"] > plan["weights_bytes"]
     assert plan["ram_bytes"] > plan["arena_bytes"]
     page = (tmp_path / "report" / "report.html").read_text()
-    assert page.count("<svg") == 2 and "arena" in page and "lower bound" in page
+    assert page.count("<svg") == 3 and "arena" in page and "lower bound" in page
 
 
 def test_a_model_too_big_for_the_board_is_refused_with_numbers(model, tmp_path):

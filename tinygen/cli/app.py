@@ -37,7 +37,8 @@ class TinygenGroup(click.Group):
         except (click.exceptions.Exit, click.Abort):
             raise
         except click.UsageError as e:
-            _fail(ctx, e, f"{e.format_message()} (see tinygen {ctx.invoked_subcommand} --help)", code=EXIT_USAGE)
+            command = f"tinygen {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "tinygen"
+            _fail(ctx, e, f"{e.format_message()} (see {command} --help)", code=EXIT_USAGE)
         except TinygenError as e:
             _fail(ctx, e, str(e), code=e.exit_code)
         except OSError as e:  # a file or directory the user named: unreadable, unwritable, missing
