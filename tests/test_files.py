@@ -3,6 +3,7 @@ a second writer is locked out, an interrupted build leaves the old project, chil
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -125,3 +126,21 @@ def test_a_timeout_kills_the_whole_process_group(tmp_path):
     time.sleep(0.2)
     # Gone, or a zombie waiting for init to reap it: either way no longer running.
     assert not grandchild.exists() or "\nState:\tZ" in grandchild.read_text()
+
+
+def test_a_host_project_rebuilds_with_make(model, tmp_path):
+    """The host project carries a Makefile with tinygen's flags: `make` alone rebuilds the same program."""
+    if not shutil.which("make"):
+        pytest.skip("needs make")
+    out = tmp_path / "project"
+    assert build(model, out)[0] == 0
+    original = (out / "model_host").read_bytes()
+    (out / "model_host").unlink()
+    done = subprocess.run(["make"], cwd=out, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    sample = (bytes(range(256)) * 3)[:640]  # any bytes: the model's input is 640 int8 values
+    rebuilt = subprocess.run([out / "model_host"], input=sample, capture_output=True, timeout=30).stdout
+    reference = tmp_path / "reference_host"
+    reference.write_bytes(original)
+    reference.chmod(0o755)
+    assert rebuilt == subprocess.run([reference], input=sample, capture_output=True, timeout=30).stdout

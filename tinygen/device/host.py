@@ -13,7 +13,7 @@ from ..compiler.codegen import GeneratedModel
 from ..compiler.pipeline import CompiledModel
 from ..errors import ToolError
 from ..ir import NUMPY_DTYPES, Graph
-from ..resources import resource_dir
+from ..resources import render, resource_dir
 from . import processes
 from .target import Sample, Target
 
@@ -36,6 +36,8 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
     harness = resource_dir("firmware") / "host" / HARNESS
     shutil.copyfile(harness, directory / HARNESS)
     sources = sorted([*(n for n in {**generated.kernel_files, **generated.files} if n.endswith(".c")), HARNESS])
+    # The project rebuilds without tinygen too: `make` in it (the sources are tinygen's own names).
+    (directory / "Makefile").write_text(render("Makefile.j2", sources=sources), encoding="utf-8")
     binary = directory / ("model_host.exe" if os.name == "nt" else "model_host")
     command = [
         *shlex.split(host_compiler()),

@@ -6,8 +6,10 @@ Layout of a project:
     lib/tinygen_hal/        firmware/hal/ files this board needs + generated tg_board.h
     src/                    the firmware main (src_files)
     linker.ld, boards/      bare-metal (QEMU) boards only: memory map and PlatformIO board JSON
-Bare-metal boards build with tinygen's offline platform; real boards get their official
-platform, pinned, which PlatformIO downloads on the first online build.
+    pio/                    bare-metal boards only: tinygen's platform and PlatformIO's SCons shim
+Bare-metal boards build offline with what the project carries (see core.py), so `pio run` works
+in a copy of the project anywhere; real boards get their official platform, pinned, which
+PlatformIO downloads on the first online build. No generated file holds an absolute path.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from .. import processes, qemu
 from . import core
 
 MODEL_LIB = "tinygen_model"
+PLATFORM_SUBDIR = "pio/tinygen-platform"  # named apart: PlatformIO keys linked platforms by folder name
+PACKAGES_SUBDIR = "pio/packages"
 HAL_LIB = "tinygen_hal"
 ERROR_LINE = re.compile(r"error|overflowed|will not fit|undefined reference", re.IGNORECASE)
 
@@ -64,8 +68,7 @@ def _env_settings(board: Board) -> dict[str, str]:
     pio = board.platformio
     if pio.local:
         settings = {
-            "platform": f"symlink://{core.PLATFORM_DIR}",
-            "platform_packages": f"toolchain-gccarmnoneeabi@symlink://{core.toolchain_dir()}",
+            "platform": f"symlink://{PLATFORM_SUBDIR}",  # relative to the project
             "board": pio.board,
             "board_build.ldscript": "linker.ld",
             # Link the HAL (startup, vector table) even when src/ does not include tg_hal.h.
@@ -107,7 +110,7 @@ def _write(path: Path, content: str | bytes) -> None:
 def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes], src_files: dict[str, str]) -> Path:
     """Write the PlatformIO project for `board` into out_dir and return out_dir."""
     out_dir = Path(out_dir)
-    ini = render("platformio.ini.j2", board=board, settings=_env_settings(board))
+    ini = render("platformio.ini.j2", board=board, settings=_env_settings(board), packages_dir=PACKAGES_SUBDIR)
     _write(out_dir / "platformio.ini", ini)
     for name, content in lib_files.items():
         _write(out_dir / "lib" / MODEL_LIB / name, content)
@@ -128,6 +131,10 @@ def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes]
     if board.bare_metal:
         _write(out_dir / "linker.ld", render("linker.ld.j2", board=board))
         _write(out_dir / "boards" / f"{board.platformio.board}.json", _board_json(board))
+        for name, content in core.platform_files().items():
+            _write(out_dir / PLATFORM_SUBDIR / name, content)
+        for name, content in core.scons_package().items():
+            _write(out_dir / PACKAGES_SUBDIR / "tool-scons" / name, content)
     return out_dir
 
 

@@ -4,10 +4,20 @@ The board JSON (written per project by tinygen) gives build.cpu and build.fpu; t
 the linker script (board_build.ldscript) and, for `pio run -t upload`, an upload_command.
 """
 
+import sys
+
 from SCons.Script import COMMAND_LINE_TARGETS, AlwaysBuild, Builder, Default, DefaultEnvironment
 
 env = DefaultEnvironment()
 board = env.BoardConfig()
+
+# The toolchain is the system's (the platform's package is optional): say so plainly when it is missing.
+if not env.WhereIs("arm-none-eabi-gcc"):
+    sys.stderr.write(
+        "Error: arm-none-eabi-gcc is not on PATH: install the GNU Arm toolchain "
+        "(Debian/Ubuntu: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)\n"
+    )
+    env.Exit(1)
 
 cpu_flags = [f"-mcpu={board.get('build.cpu')}", "-mthumb"]
 fpu = board.get("build.fpu", "none")
