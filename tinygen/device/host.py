@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import activity
 from ..compiler.codegen import GeneratedModel
 from ..compiler.pipeline import CompiledModel
 from ..errors import ToolError
@@ -51,7 +52,8 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
         binary.name,
         "-lm",
     ]
-    result = processes.run(command, COMPILE_TIMEOUT_S, "the host compiler", cwd=directory)
+    with activity.step("compiling the model for the host") as step:
+        result = processes.run(command, COMPILE_TIMEOUT_S, "the host compiler", cwd=directory, on_line=step.note)
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace")
         first = next((line for line in stderr.splitlines() if "error" in line), stderr.strip())

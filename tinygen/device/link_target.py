@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import activity
 from ..boards import Board
 from ..errors import TinygenError, ToolError
 from ..ir import NUMPY_DTYPES, Graph
@@ -79,7 +80,8 @@ class LinkTarget(Target):
         return info
 
     def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
-        return [self.run_one(sample) for sample in _progress(samples, progress, self.name)]
+        shown = activity.counted(samples, len(samples), f"running on {self.name}") if progress else samples
+        return [self.run_one(sample) for sample in shown]
 
     def run_one(self, sample: Sample) -> Sample:
         """One inference: the sample's arrays (one per model input) in, the outputs out."""
@@ -107,8 +109,9 @@ class LinkTarget(Target):
         return result
 
     def profile(self, sample: Sample) -> Counts:
-        self.run_one(sample)
-        return self.counts(self.client.read_profile(self.info.layers))
+        with activity.step(f"profiling one inference on {self.name}"):
+            self.run_one(sample)
+            return self.counts(self.client.read_profile(self.info.layers))
 
     def counts(self, raw: list[int]) -> Counts:
         """The firmware's raw counter values in the unit they stand for on this device."""
@@ -118,12 +121,3 @@ class LinkTarget(Target):
         if self.emulator and counter == "systick":
             return Counts("instructions", [qemu.instructions_from_ticks(self.board, r, ICOUNT_SHIFT) for r in raw])
         return Counts("cycles", raw)  # DWT, or SysTick on the CPU clock of a real chip
-
-
-def _progress(items, enabled: bool, label: str):
-    if not enabled:
-        return items
-    from rich.console import Console
-    from rich.progress import track
-
-    return track(items, description=label, console=Console(stderr=True), transient=True)

@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ... import __version__
+from ... import __version__, activity
 from ...boards import CYCLE_COUNTERS, Board
 from ...errors import ToolError
 from ...resources import render, resource_dir
@@ -185,7 +185,10 @@ def run_pio(project_dir: Path, env: str, timeout_s: float = 300, upload_port: st
     cmd = [sys.executable, "-m", "platformio", "run", "-d", str(project_dir), "-e", env]
     if upload_port:
         cmd += ["-t", "upload", "--upload-port", upload_port]
-    done = processes.run(cmd, timeout_s, f"`pio run -e {env}` in {project_dir}", env=pio_environ())
+    doing = f"uploading to {env} on {upload_port}" if upload_port else f"building the firmware for {env} (PlatformIO)"
+    with activity.step(doing) as step:
+        what = f"`pio run -e {env}` in {project_dir}"
+        done = processes.run(cmd, timeout_s, what, env=pio_environ(), on_line=step.note)
     log = (done.stdout + done.stderr).decode("utf-8", errors="replace")
     log_path.write_text(log, encoding="utf-8")
     proc = done
