@@ -4,6 +4,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t rows;             /* product of all dims but the last */
     int32_t depth;            /* the last dim, the one normalized over */
@@ -13,5 +17,9 @@ typedef struct {
 } tg_softmax_params;
 
 void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_SOFTMAX_H */

@@ -135,7 +135,7 @@ def _constant(t: Tensor) -> dict:
         "ctype": C_TYPES[t.dtype],
         "count": t.size,
         "comment": f"{c_comment(t.name)}: {t.dtype} {list(t.shape)}{quant}",
-        "body": _c_values(t.data, indent="    "),
+        "body": c_values(t.data, indent="    "),
     }
 
 
@@ -155,7 +155,7 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
             "name": f"tg_layer{index}_{name}",
             "ctype": C_TYPES[_dtype_name(values)],
             "count": values.size,
-            "body": _c_values(values),
+            "body": c_values(values),
         }
         for name, values in layer.consts.items()
     ]
@@ -226,7 +226,8 @@ def _io_pointer(t: Tensor, storage: _Storage) -> str:
     return f"(void *){pointer}" if storage.root(t.index).is_constant else pointer
 
 
-def _c_values(values: np.ndarray, indent: str = "") -> str:
+def c_values(values: np.ndarray, indent: str = "", per_line: int = VALUES_PER_LINE) -> str:
+    """The values as the items of a C array initializer, per_line to a line."""
     flat = values.reshape(-1)
     if flat.dtype == np.float32:
         items = [_c_float(float(v)) for v in flat]
@@ -239,7 +240,7 @@ def _c_values(values: np.ndarray, indent: str = "") -> str:
         items = [str(int(v)) for v in flat.tolist()]
     else:
         items = [str(v) for v in flat.tolist()]
-    lines = [", ".join(items[i : i + VALUES_PER_LINE]) for i in range(0, len(items), VALUES_PER_LINE)]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return (",\n").join(indent + line for line in lines)
 
 

@@ -1,0 +1,12 @@
+"""`tinygen export`: a compiled model as sources for other build systems.
+
+An Arduino library (arduino.py), a CMake library target or plain C (sources.py), with every public
+name prefixed on request so that two models share a program (prefix.py), written as a folder or a
+zip (writer.py).
+"""
+
+from .arduino import BundledInput, read_labels
+from .sources import FORMATS, export_files
+from .writer import write_export
+
+__all__ = ["FORMATS", "BundledInput", "export_files", "read_labels", "write_export"]
