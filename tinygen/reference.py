@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import signal
 
@@ -82,6 +83,7 @@ def _death(exitcode: int | None) -> str:
 
 def _serve(sender, tflite_bytes: bytes, graph: Graph, samples, tensors) -> None:
     """In the child: run the samples and send back ("ok", outputs, tensors) or ("error", message)."""
+    faulthandler.disable()  # a crash here is expected and reported by the parent in one line
     runtime = _runtime()
     try:
         # Generous: with every tensor preserved, the arena holds all of them at once.
