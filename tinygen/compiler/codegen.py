@@ -200,7 +200,7 @@ def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
         API_DTYPES[t.dtype],
         str(len(t.shape)),
         f"{{{dims}}}",
-        _c_float(scale),
+        c_float(scale),
         str(t.zero_point if quantized else 0),
         f"{t.nbytes}u",
         _io_pointer(t, storage),
@@ -230,7 +230,7 @@ def c_values(values: np.ndarray, indent: str = "", per_line: int = VALUES_PER_LI
     """The values as the items of a C array initializer, per_line to a line."""
     flat = values.reshape(-1)
     if flat.dtype == np.float32:
-        items = [_c_float(float(v)) for v in flat]
+        items = [c_float(float(v)) for v in flat]
     elif flat.dtype == np.int32:
         # INT32_MIN has no literal in C; spell it as an expression.
         items = ["(-2147483647 - 1)" if v == -(2**31) else str(v) for v in flat.tolist()]
@@ -244,7 +244,7 @@ def c_values(values: np.ndarray, indent: str = "", per_line: int = VALUES_PER_LI
     return (",\n").join(indent + line for line in lines)
 
 
-def _c_float(x: float) -> str:
+def c_float(x: float) -> str:
     """A float literal that reads back as the same float32."""
     return f"{float(np.float32(x)):.9e}f" if np.isfinite(x) else "0.0f"  # %e: "0f" or "1f" would not be C
 
