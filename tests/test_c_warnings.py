@@ -2,16 +2,18 @@
 (tinygen/device/cflags.py), with the host compiler and with arm-none-eabi-gcc for every core the
 board profiles name.
 
-The runtime is every C file in firmware/: the kernels, the serial link server, the firmware mains
-(tg_main_arduino.cpp needs an Arduino core, so it is left out), the bare-metal HAL and the host
-harness. The models below together call every kernel the headers declare; each model.c is compiled
-for a few of the targets, so that every target sees several models and every model several targets.
+The runtime: every kernel source, and for each board what its firmware compiles besides the model,
+its main, the serial link server and its HAL (the host: the harness and the link server);
+tg_main_arduino.cpp needs an Arduino core, so it is left out. The models below together call every
+kernel the headers declare; each model.c is compiled for a few of the targets, so that every target
+sees several models and every model several targets.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -128,16 +130,12 @@ MODELS = {
 
 
 def _command(board: Board) -> list[str]:
-    return [host_compiler()] if board.native else ["arm-none-eabi-gcc", *arm_flags(board.core, board.fpu)]
-
-
-def _target(board: Board) -> str:
-    return "host" if board.native else f"{board.core}+{board.fpu}"
+    return shlex.split(host_compiler()) if board.native else ["arm-none-eabi-gcc", *arm_flags(board.core, board.fpu)]
 
 
 BOARDS = {board.id: board for board in list_boards()}
-# The host and each (core, FPU) the board profiles name -> its compiler command.
-TARGETS = {_target(board): _command(board) for board in BOARDS.values()}
+# The host and each (core, FPU) the board profiles name -> a board of it.
+TARGETS = {"host" if b.native else f"{b.core}+{b.fpu}": b for b in BOARDS.values()}
 
 
 @pytest.fixture(scope="module")
@@ -152,8 +150,10 @@ def generated(tmp_path_factory) -> dict[str, Path]:
     return folders
 
 
-def _compile(command: list[str], sources: list[Path], include: list[Path], workdir: Path) -> None:
-    """Compile with -c, the sources shared among one compiler process per CPU; fails on any diagnostic."""
+def _compile(board: Board, sources: list[Path], include: list[Path], workdir: Path) -> None:
+    """Compile for the board's core with -c, the sources shared among one compiler process per CPU;
+    fails on any diagnostic."""
+    command = _command(board)
     if shutil.which(command[0]) is None:
         pytest.skip(f"needs {command[0]}")
     includes = [f"-I{folder}" for folder in include]
@@ -198,7 +198,7 @@ def test_the_firmware_compiles_clean(board_id, generated, tmp_path):
         sources += [FIRMWARE / "hal" / name for name in hal_sources(board) if name.endswith(".c")]
     (tmp_path / "tg_board.h").write_text(board_header(board), encoding="utf-8")
     include = [tmp_path, FIRMWARE / "link", FIRMWARE / "hal", generated["ds_cnn"]]
-    _compile(_command(board), sources, include, tmp_path)
+    _compile(board, sources, include, tmp_path)
 
 
 @pytest.mark.parametrize("target", TARGETS)
