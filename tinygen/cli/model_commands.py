@@ -200,6 +200,9 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
     console.print(f"weights {fit.weights_bytes:,} bytes, code about {fit.code_estimate_bytes:,} bytes")
     for region in (fit.flash, fit.ram):
         console.print(region.describe())
+    console.print(fit.describe_stack())
+    if fit.stack:
+        console.print(f"inference stack on {fit.inference_stack.core}: {fit.inference_stack.describe()}")
     console.print("fits" if fit.fits else f"does not fit {board.id}")
     sys.exit(0 if fit.fits else 1)
 

@@ -46,6 +46,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 class GeneratedModel:
     files: dict[str, str]  # file name -> text (model.h, model.c, tg_kernels.h)
     kernel_files: dict[str, str]  # the C runtime files the model needs
+    layer_functions: tuple[str, ...]  # the functions the layer table points at (tg_model_layers[i].run)
 
     def write(self, directory: Path) -> list[Path]:
         directory.mkdir(parents=True, exist_ok=True)
@@ -75,7 +76,8 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
     context["layout_checks"] = [line for name in sorted(params_types) for line in layout_checks(params_types[name])]
     context["headers"] = sorted(Path(name).with_suffix(".h").name for name in c_files)
     files = {name: render(f"{name}.j2", **context) for name in ("model.h", "model.c", "tg_kernels.h")}
-    return GeneratedModel(files, runtime_sources(c_files))
+    functions = tuple(layer["function"] for layer in context["layers"] if layer["kernel"])
+    return GeneratedModel(files, runtime_sources(c_files), functions)
 
 
 def runtime_sources(c_files: set[str]) -> dict[str, str]:
@@ -143,6 +145,7 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
     output = layer.op.outputs[0]
     info = {
         "index": index,
+        "function": f"tg_layer{index}",
         "op": layer.op.kind,
         "kernel": layer.kernel,
         "output": storage.pointer(output),

@@ -16,9 +16,9 @@ from ..errors import ToolError
 from ..ir import NUMPY_DTYPES, Graph
 from ..resources import render, resource_dir
 from . import processes
+from .cflags import WARNINGS
 from .target import Sample, Target
 
-WARNINGS = ["-Wall", "-Wextra", "-Werror"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
 COMPILE_TIMEOUT_S = 600
 HARNESS = "tg_host_main.c"
