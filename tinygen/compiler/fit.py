@@ -27,9 +27,10 @@ CODE_BYTES_MODEL = 256  # init, the invoke loop, the tensor tables
 
 @dataclass(frozen=True)
 class Region:
-    name: str  # "flash" or "RAM"
+    name: str  # "flash", "RAM" or "stack"
     needed_bytes: int
     available_bytes: int
+    parts: tuple[tuple[str, int], ...] = ()  # what needed_bytes is made of, where it is a sum
 
     @property
     def fits(self) -> bool:
@@ -41,7 +42,11 @@ class Region:
 
     def describe(self) -> str:
         verdict = f"{self.headroom_bytes:,} bytes to spare" if self.fits else f"over by {-self.headroom_bytes:,} bytes"
-        return f"{self.name}: needs {self.needed_bytes:,} of {self.available_bytes:,} bytes ({verdict})"
+        parts = f": {' + '.join(f'{name} {size:,}' for name, size in self.parts if size)}" if self.parts else ""
+        return f"{self.name}: needs {self.needed_bytes:,} of {self.available_bytes:,} bytes ({verdict}){parts}"
+
+    def breakdown(self) -> dict[str, int]:
+        return {name.replace(" ", "_"): size for name, size in self.parts}
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class FitReport:
             "ram_bytes": self.ram.needed_bytes,
             "ram_available_bytes": self.ram.available_bytes,
             "ram_headroom_bytes": self.ram.headroom_bytes,
+            "flash_breakdown": self.flash.breakdown(),
+            "ram_breakdown": self.ram.breakdown(),
             "inference_stack_bytes": self.inference_stack.bytes,
             "inference_stack": self.inference_stack.as_json(),
             "firmware_stack_bytes": FIRMWARE_STACK_BYTES,
@@ -117,8 +124,15 @@ def estimate_fit(compiled: CompiledModel, board: Board) -> FitReport:
     c_files = {type(layer.params).C_FILE for layer in lowered.layers if layer.kernel}
     code = CODE_BYTES_MODEL + CODE_BYTES_PER_KERNEL_FILE * len(c_files) + CODE_BYTES_PER_LAYER * len(lowered.layers)
     arena = compiled.plan.arena_bytes
-    flash = Region("flash", weights + code + board.reserved.flash_bytes, board.flash.size_bytes)
-    ram = Region("RAM", arena + board.stack_bytes + board.heap_bytes + board.reserved.ram_bytes, board.ram.size_bytes)
+    flash_parts = (("weights", weights), ("code estimate", code), ("framework", board.reserved.flash_bytes))
+    flash = Region("flash", sum(size for _, size in flash_parts), board.flash.size_bytes, flash_parts)
+    ram_parts = (
+        ("arena", arena),
+        ("stack", board.stack_bytes),
+        ("heap", board.heap_bytes),
+        ("framework", board.reserved.ram_bytes),  # startup, drivers, an Arduino core: the board profile's reserve
+    )
+    ram = Region("RAM", sum(size for _, size in ram_parts), board.ram.size_bytes, ram_parts)
     usage = measure_stack(compiled.generated, board)
     stack = Region("stack", usage.bytes + FIRMWARE_STACK_BYTES, board.stack_bytes) if usage.bytes is not None else None
     return FitReport(board.id, weights, code, arena, flash, ram, usage, stack)
