@@ -26,6 +26,7 @@ from tinygen.boards import Board, list_boards
 from tinygen.builder import GraphBuilder
 from tinygen.compiler.pipeline import compile_model
 from tinygen.device.cflags import WARNINGS, arm_flags
+from tinygen.device.demo import Demo
 from tinygen.device.firmware import firmware_sources
 from tinygen.device.host import HARNESS, host_compiler
 from tinygen.device.pio.project import board_header, hal_sources
@@ -192,9 +193,14 @@ def test_the_firmware_compiles_clean(board_id, generated, tmp_path):
     if board.native:
         sources = [FIRMWARE / "host" / HARNESS, *(FIRMWARE / "link").glob("*.c")]
     else:
-        for name, text in firmware_sources(board).items():
+        # With a bundled input and labels: every line of the readable output's C is compiled.
+        compiled = compile_model(loaded(zoo.ds_cnn(), "ds_cnn"))
+        graph = compiled.model.graph
+        demo = Demo([bytes(graph.tensor(graph.inputs[0]).nbytes)], "zeros", [f"class {i}" for i in range(12)])
+        files = firmware_sources(board, compiled, demo)
+        for name, text in files.items():
             (tmp_path / name).write_text(text, encoding="utf-8")
-        sources = [tmp_path / name for name in firmware_sources(board) if name.endswith(".c")]
+        sources = [tmp_path / name for name in files if name.endswith(".c")]
         sources += [FIRMWARE / "hal" / name for name in hal_sources(board) if name.endswith(".c")]
     (tmp_path / "tg_board.h").write_text(board_header(board), encoding="utf-8")
     include = [tmp_path, FIRMWARE / "link", FIRMWARE / "hal", generated["ds_cnn"]]

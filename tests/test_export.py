@@ -195,7 +195,7 @@ def test_the_firmware_main_for_arduino_compiles_against_the_stand_in(tmp_path):
     toolchain = need(NANO33)
     main = ROOT / "firmware/main/tg_main_arduino.cpp"
     command = [toolchain.cxx, "-std=gnu++14", *toolchain.flags, "-Wall", "-Wextra", "-Werror"]
-    includes = [f"-I{ROOT / 'tests/fixtures/arduino'}", f"-I{ROOT / 'firmware/link'}"]
+    includes = [f"-I{ROOT / d}" for d in ("tests/fixtures/arduino", "firmware/link", "firmware/talk")]
     result = subprocess.run([*command, *includes, "-c", str(main), "-o", str(tmp_path / "main.o")], capture_output=True)
     assert result.returncode == 0, result.stderr.decode()
 

@@ -114,8 +114,9 @@ def test_mlperf_tiny_bit_exact(firmware, board_id):
     board = load_board(board_id)
     for name, build_graph in sorted(zoo.MLPERF_TINY.items()):
         model = loaded(build_graph(seed=1), name)
-        if (name, board_id) == ("autoencoder", "lm3s6965evb"):
-            # 270 KB of weights: the fit check refuses it on the 256 KB flash, with the numbers.
+        if board_id == "lm3s6965evb" and name in ("autoencoder", "mobilenet_v1_025"):
+            # 270 KB and 244 KB of weights with the firmware's 12 KB: the fit check refuses them on the
+            # 256 KB flash, with the numbers.
             assert not estimate_fit(compile_model(model), board).fits
             with pytest.raises(
                 TinygenError,

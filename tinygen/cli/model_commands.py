@@ -230,6 +230,19 @@ def _against_bound(summary: dict) -> str:
 )
 @click.option("--no-compile", is_flag=True, help="Write the sources only.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds files tinygen did not write (they stay).")
+@click.option(
+    "--demo-input",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The input the firmware runs on its own to print results on its serial port: .npy, or .npz with one "
+    "array per model input (the first sample) [default: the real value 0].",
+)
+@click.option(
+    "--labels",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Names of the first output's values, one per line (UTF-8): the firmware prints them with its results.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: the directory, the fit and, once built, sizes.")
 @quantizer_options
 def build(
@@ -238,16 +251,22 @@ def build(
     out_dir: str | None,
     no_compile: bool,
     force: bool,
+    demo_input: str | None,
+    labels: str | None,
     as_json: bool,
     quantizer: QuantizerOptions,
 ) -> None:
     """Compile MODEL into C sources for BOARD and build them (a float MODEL needs --calibration)."""
+    from ..device.demo import load_demo
     from ..device.firmware import build_project
 
     board = load_board(board_name)
     compiled = compile_model(quantizer.load(model))
+    if board.native and (demo_input or labels):
+        raise click.UsageError("--demo-input and --labels are for firmware; the host build has no serial port")
+    demo = load_demo(compiled.model.graph, demo_input, labels)
     directory = Path(out_dir or f"{Path(model).stem}-{board.id}")
-    project = build_project(compiled, board, directory, compile=not no_compile, force=force)
+    project = build_project(compiled, board, directory, compile=not no_compile, force=force, demo=demo)
     if as_json:
         print_json({"board": board.id, **project.as_json()})
     else:

@@ -59,6 +59,8 @@ class LinkTarget(Target):
         return cls(board, LinkClient(link, name, timeout_s=timeout_s), emulator, graph)
 
     def close(self) -> None:
+        if not self.emulator:  # a board stays on: let it talk to a Serial Monitor again
+            self.client.talk()
         self.client.port.close()
         if self.emulator:
             self.emulator.close()

@@ -5,7 +5,8 @@ name prefixed on request so that two models share a program (prefix.py), written
 zip (writer.py).
 """
 
-from .arduino import BundledInput, ImuNormalization, read_labels, read_normalization
+from ..labels import read_labels
+from .arduino import BundledInput, ImuNormalization, read_normalization
 from .sources import FORMATS, export_files
 from .writer import write_export
 

@@ -9,6 +9,7 @@ first input chunk, because the device may have reset and lost what was written.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import struct
 import time
@@ -186,6 +187,12 @@ class LinkClient:
     # --- messages -----------------------------------------------------------------------
     def echo(self, data: bytes) -> bytes:
         return self.request(Msg.ECHO, data)
+
+    def talk(self) -> None:
+        """Hand the port back: the firmware prints readable lines again (firmware/talk/tg_talk.h).
+        Firmware from before TALK refuses it: nothing to hand back then."""
+        with contextlib.suppress(LinkError):
+            self.request(Msg.TALK, timeout_s=min(self.timeout_s, 1.0), retry=False)
 
     def _read_all(self, kind: Msg, prefix: bytes = b"", expected: int | None = None, limit: int = 1 << 20) -> bytes:
         """Data the device sends in chunks: each reply is total u32 + the bytes at the offset asked.
