@@ -31,21 +31,21 @@ static void features(const tg_svdf_params *p, const int8_t *input, const int8_t 
  * one before, which its new feature then overwrites), the new features go in each filter's last
  * place, and scratch[b * filters + f] becomes the time-weighted sum of filter f's memory.
  */
-#define TG_SVDF_MEMORY(name, T)                                                                                      \
-    static void name(const tg_svdf_params *p, const T *weights_time, T *state, int32_t *scratch)                     \
-    {                                                                                                                \
-        const int32_t memory = p->memory, rows = p->batches * p->filters;                                            \
-        memmove(state, state + 1, ((size_t)rows * memory - 1) * sizeof(T));                                          \
-        for (int32_t r = 0; r < rows; ++r) {                                                                         \
-            T *history = state + (size_t)r * memory;                                                                 \
-            const T *w = weights_time + (size_t)(r % p->filters) * memory;                                           \
-            history[memory - 1] = (T)scratch[r];                                                                     \
-            int32_t sum = 0;                                                                                         \
-            for (int32_t j = 0; j < memory; ++j) {                                                                   \
-                sum = tg_add_wrap(sum, tg_mul_wrap(w[j], (int32_t)history[j] - p->state_zero_point));                \
-            }                                                                                                        \
-            scratch[r] = sum;                                                                                        \
-        }                                                                                                            \
+#define TG_SVDF_MEMORY(name, T)                                                                                        \
+    static void name(const tg_svdf_params *p, const T *weights_time, T *state, int32_t *scratch)                       \
+    {                                                                                                                  \
+        const int32_t memory = p->memory, rows = p->batches * p->filters;                                              \
+        memmove(state, state + 1, ((size_t)rows * memory - 1) * sizeof(T));                                            \
+        for (int32_t r = 0; r < rows; ++r) {                                                                           \
+            T *history = state + (size_t)r * memory;                                                                   \
+            const T *w = weights_time + (size_t)(r % p->filters) * memory;                                             \
+            history[memory - 1] = (T)scratch[r];                                                                       \
+            int32_t sum = 0;                                                                                           \
+            for (int32_t j = 0; j < memory; ++j) {                                                                     \
+                sum = tg_add_wrap(sum, tg_mul_wrap(w[j], (int32_t)history[j] - p->state_zero_point));                  \
+            }                                                                                                          \
+            scratch[r] = sum;                                                                                          \
+        }                                                                                                              \
     }
 
 TG_SVDF_MEMORY(memory_s16, int16_t)

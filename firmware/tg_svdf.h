@@ -15,7 +15,7 @@ typedef struct {
     int32_t input_size;
     int32_t filters; /* units * rank */
     int32_t rank;
-    int32_t memory; /* features kept per filter */
+    int32_t memory;                            /* features kept per filter */
     int32_t feature_multiplier, feature_shift; /* input scale * feature weight scale / state scale */
     int32_t state_zero_point;
     int32_t output_multiplier, output_shift; /* state scale * time weight scale / output scale */
