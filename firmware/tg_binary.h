@@ -12,6 +12,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TG_BINARY_MAX_RANK 7
 
 /* MAXIMUM, MINIMUM: raw values compared (inputs and output share one quantization). */
@@ -78,5 +82,9 @@ void tg_div_s8(TG_BINARY_ARGS(tg_div_params, int8_t, int8_t, int8_t));
 void tg_div_s32(TG_BINARY_ARGS(tg_int32_arith_params, int32_t, int32_t, int32_t));
 void tg_prelu_s8(TG_BINARY_ARGS(tg_prelu_params, int8_t, int8_t, int8_t));
 void tg_prelu_s16(TG_BINARY_ARGS(tg_prelu_params, int16_t, int8_t, int16_t));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_BINARY_H */

@@ -9,6 +9,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t size;
 } tg_cast_params;
@@ -36,5 +40,9 @@ void tg_cast_f32_b(const tg_cast_params *p, const float *input, uint8_t *output)
 void tg_cast_b_s16(const tg_cast_params *p, const uint8_t *input, int16_t *output);
 void tg_cast_b_s32(const tg_cast_params *p, const uint8_t *input, int32_t *output);
 void tg_cast_b_f32(const tg_cast_params *p, const uint8_t *input, float *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_CAST_H */

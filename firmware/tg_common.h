@@ -19,6 +19,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * The Armv7E-M/Armv8-M DSP instructions (SXTB16, SADD16, SMLAD, SMLABB, SMLATT) on
  * Cortex-M4/M7/M33. Little-endian only: the lane order of the packed loads assumes it.
@@ -251,5 +255,9 @@ static inline void tg_dot2_nooffset_s8(const int8_t *x, const int8_t *w0, const 
 }
 
 static inline int8_t tg_saturate_s8(int32_t x) { return (int8_t)tg_clamp_i32(x, INT8_MIN, INT8_MAX); }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_COMMON_H */

@@ -5,6 +5,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t outer_size; /* product of the dimensions before the axis */
     int32_t num_inputs;
@@ -12,5 +16,9 @@ typedef struct {
 
 /* inputs: num_inputs pointers; copy_sizes[i]: input i's elements per outer index. */
 void tg_concat_s8(const tg_concat_params *p, const int32_t *copy_sizes, const int8_t *const *inputs, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_CONCAT_H */

@@ -5,10 +5,18 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t bytes;
 } tg_copy_params;
 
 void tg_copy(const tg_copy_params *p, const void *input, void *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_COPY_H */

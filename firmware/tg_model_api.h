@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The codes the serial link reports (docs/protocol.md). */
 typedef enum {
     TG_INT8 = 0,
@@ -41,5 +45,9 @@ typedef struct {
 
 /* Called before (end = 0) and after (end = 1) each layer that runs. */
 typedef void (*tg_layer_hook)(void *ctx, int layer, int end);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_MODEL_API_H */

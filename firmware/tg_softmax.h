@@ -5,6 +5,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t rows;             /* product of all dims but the last */
     int32_t depth;            /* the last dim, the one normalized over */
@@ -15,5 +19,9 @@ typedef struct {
 
 void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input, int8_t *output);
 void tg_softmax_s8_s16(const tg_softmax_params *p, const int8_t *input, int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_SOFTMAX_H */

@@ -52,7 +52,7 @@ TG_SVDF_MEMORY(memory_s16, int16_t)
 TG_SVDF_MEMORY(memory_s8, int8_t)
 
 /* Each unit: its bias plus the sums of its `rank` filters, requantized to the int8 output. */
-static void units(const tg_svdf_params *p, const int32_t *bias, const int32_t *scratch, int8_t *output)
+static void unit_outputs(const tg_svdf_params *p, const int32_t *bias, const int32_t *scratch, int8_t *output)
 {
     const int32_t units = p->filters / p->rank;
     for (int32_t b = 0; b < p->batches; ++b) {
@@ -74,7 +74,7 @@ void tg_svdf_s8_s16(const tg_svdf_params *p, const int8_t *input, const int8_t *
 {
     features(p, input, weights_feature, feature_bias, INT16_MIN, INT16_MAX, scratch);
     memory_s16(p, weights_time, state, scratch);
-    units(p, bias, scratch, output);
+    unit_outputs(p, bias, scratch, output);
 }
 
 void tg_svdf_s8_s8(const tg_svdf_params *p, const int8_t *input, const int8_t *weights_feature,
@@ -83,5 +83,5 @@ void tg_svdf_s8_s8(const tg_svdf_params *p, const int8_t *input, const int8_t *w
 {
     features(p, input, weights_feature, feature_bias, INT8_MIN, INT8_MAX, scratch);
     memory_s8(p, weights_time, state, scratch);
-    units(p, bias, scratch, output);
+    unit_outputs(p, bias, scratch, output);
 }

@@ -10,6 +10,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t batches;
     int32_t input_size;
@@ -35,5 +39,9 @@ void tg_svdf_s8_s16(const tg_svdf_params *p, const int8_t *input, const int8_t *
 void tg_svdf_s8_s8(const tg_svdf_params *p, const int8_t *input, const int8_t *weights_feature,
                    const int32_t *feature_bias, const int8_t *weights_time, const int32_t *bias, int8_t *state,
                    int32_t *scratch, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_SVDF_H */

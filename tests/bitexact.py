@@ -25,8 +25,8 @@ def verify_graph(
     steps: int | None = None,
 ) -> VerifyResult:
     """Writes the graph as .tflite, reads it back (so the reader is exercised too), compiles
-    the C with -Wall -Wextra -Werror (and ASan/UBSan), and compares every output. The samples run
-    as one sequence, or (for a model with state) as sequences of `steps` consecutive invokes, each
+    the C with tinygen's warnings as errors (and ASan/UBSan), and compares every output. The samples
+    run as one sequence, or (for a model with state) as sequences of `steps` consecutive invokes, each
     from the initial state: the C resets it between them, the reference starts a new interpreter."""
     data = write_tflite(graph)
     model = LoadedModel(parse_tflite(data), data, "test.tflite")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tinygen.boards import load_board
-from tinygen.compiler.codegen import GeneratedModel, generate
+from tinygen.compiler.codegen import generate
 from tinygen.compiler.fit import estimate_fit
 from tinygen.compiler.layer import Arg, Layer, LoweredModel, StateBuffer
 from tinygen.compiler.memory import plan_memory
@@ -67,7 +67,8 @@ def compiled_state_model() -> CompiledModel:
     model = LoadedModel(lowered.graph, b"state fixture", "state.tflite")
     generated = generate(lowered, plan, model.source, model.model_hash)
     fixture = {p.name: p.read_text() for p in FIXTURE.iterdir()}
-    return CompiledModel(model, lowered, plan, GeneratedModel(generated.files, {**generated.kernel_files, **fixture}))
+    kernel_files = {**generated.kernel_files, **fixture}
+    return CompiledModel(model, lowered, plan, dataclasses.replace(generated, kernel_files=kernel_files))
 
 
 def expected(sequence: list[np.ndarray]) -> list[np.ndarray]:

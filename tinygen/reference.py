@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import signal
 
@@ -89,6 +90,7 @@ def _serve(sender, tflite_bytes: bytes, graph: Graph, sequences, tensors) -> Non
     """In the child: run each sequence in a new interpreter and send back ("ok", outputs per sequence,
     tensors after the last step) or ("error", message). A new interpreter rather than reset(): after
     reset(), tflite-micro does not run a CALL_ONCE initialisation again."""
+    faulthandler.disable()  # a crash here is expected and reported by the parent in one line
     runtime = _runtime()
     try:
         # Generous: with every tensor preserved, the arena holds all of them at once.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import click
 from rich.console import Console
 
-from .. import __version__
+from .. import __version__, activity
 from ..compiler.pipeline import load_or_quantize
 from ..errors import TinygenError
 from ..escape import terminal_line
@@ -59,10 +59,12 @@ def _fail(ctx: click.Context, error: Exception, message: str, code: int = EXIT_V
 @click.group(cls=TinygenGroup)
 @click.version_option(__version__, prog_name="tinygen")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or activity lines (errors and results only).")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
     """Compile neural networks into static C firmware for microcontrollers."""
     ctx.obj = {"debug": debug}
+    activity.set_quiet(quiet)
 
 
 def print_json(data) -> None:

@@ -157,12 +157,25 @@ def _described(outputs: list[np.ndarray], values: list[np.ndarray]) -> dict:
 @BOARD_OPTION
 @PORT_OPTION
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random input profiled.")
+@click.option(
+    "--clock-mhz",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Clock for the milliseconds [default: the board's], e.g. 64 to read an emulator run as a Nano 33 BLE.",
+)
 @JSON_OPTION
 @quantizer_options
 def profile_command(
-    model: str, board_name: str, port: str | None, seed: int, as_json: bool, quantizer: QuantizerOptions
+    model: str,
+    board_name: str,
+    port: str | None,
+    seed: int,
+    clock_mhz: float | None,
+    as_json: bool,
+    quantizer: QuantizerOptions,
 ) -> None:
-    """Per-layer cycles (a real board) or instructions (the emulator) of one inference of MODEL."""
+    """Per-layer cycles (a real board) or instructions (the emulator) of one inference of MODEL, with
+    milliseconds at the board's clock (measured on a board, estimated under the emulator)."""
     from ..reports.profile import build_profile
     from ..verify import random_samples
 
@@ -170,8 +183,9 @@ def profile_command(
     loaded = quantizer.load(model)
     compiled = compile_model(loaded)
     sample = random_samples(loaded.graph, 1, seed)[0]
+    clock_hz = round(clock_mhz * 1e6) if clock_mhz else board.clock_hz
     with open_target(compiled, board, port) as target:
-        result = build_profile(compiled, target.profile(sample))
+        result = build_profile(compiled, target.profile(sample), clock_hz)
     if as_json:
         print_json(result.as_json())
         return
@@ -183,6 +197,7 @@ def profile_command(
         result.unit,
         "share",
         f"MACs per {result.unit[:-1]}",
+        "ms",
         title=f"{show(model)} on {board.id} ({result.unit})",
     )
     for p in result.layers:
@@ -194,11 +209,20 @@ def profile_command(
             f"{p.count:,}",
             f"{p.count / max(result.total, 1):.1%}",
             f"{p.macs / p.count:.3f}" if p.count else "-",
+            f"{result.milliseconds(p.count):.3f}",
         )
     table.add_row(
-        "", "total", "", f"{result.macs:,}", f"{result.total:,}", "100.0%", f"{result.macs / max(result.total, 1):.3f}"
+        "",
+        "total",
+        "",
+        f"{result.macs:,}",
+        f"{result.total:,}",
+        "100.0%",
+        f"{result.macs / max(result.total, 1):.3f}",
+        f"{result.milliseconds(result.total):.3f}",
     )
     console.print(table)
+    console.print(f"ms at {clock_hz / 1e6:g} MHz: {result.basis}")
 
 
 @main.command("flash")

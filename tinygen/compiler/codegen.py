@@ -47,6 +47,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 class GeneratedModel:
     files: dict[str, str]  # file name -> text (model.h, model.c, tg_kernels.h)
     kernel_files: dict[str, str]  # the C runtime files the model needs
+    layer_functions: tuple[str, ...]  # the functions the layer table points at (tg_model_layers[i].run)
 
     def write(self, directory: Path) -> list[Path]:
         directory.mkdir(parents=True, exist_ok=True)
@@ -78,7 +79,8 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
     context["layout_checks"] = [line for name in sorted(params_types) for line in layout_checks(params_types[name])]
     context["headers"] = sorted(Path(name).with_suffix(".h").name for name in c_files)
     files = {name: render(f"{name}.j2", **context) for name in ("model.h", "model.c", "tg_kernels.h")}
-    return GeneratedModel(files, runtime_sources(c_files))
+    functions = tuple(layer["function"] for layer in context["layers"] if layer["kernel"])
+    return GeneratedModel(files, runtime_sources(c_files), functions)
 
 
 def runtime_sources(c_files: set[str]) -> dict[str, str]:
@@ -141,7 +143,7 @@ def _constant(t: Tensor) -> dict:
         "ctype": C_TYPES[t.dtype],
         "count": t.size,
         "comment": f"{c_comment(t.name)}: {t.dtype} {list(t.shape)}{quant}",
-        "body": _c_values(t.data, indent="    "),
+        "body": c_values(t.data, indent="    "),
     }
 
 
@@ -149,6 +151,7 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
     outputs = layer.op.outputs  # none for an op that only updates state (ASSIGN_VARIABLE)
     info = {
         "index": index,
+        "function": f"tg_layer{index}",
         "op": layer.op.kind,
         "kernel": layer.kernel,
         "output": storage.pointer(outputs[0]) if outputs else "NULL",
@@ -161,7 +164,7 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
             "name": f"tg_layer{index}_{name}",
             "ctype": C_TYPES[_dtype_name(values)],
             "count": values.size,
-            "body": _c_values(values),
+            "body": c_values(values),
         }
         for name, values in layer.consts.items()
     ]
@@ -205,7 +208,7 @@ def _state_slot(n: int, slot: StateSlot) -> dict:
     if isinstance(slot.reset, np.ndarray):
         values = slot.reset.reshape(-1)
         info.update(
-            array=f"tg_state{n}_reset", ctype=C_TYPES[_dtype_name(values)], count=values.size, body=_c_values(values)
+            array=f"tg_state{n}_reset", ctype=C_TYPES[_dtype_name(values)], count=values.size, body=c_values(values)
         )
     else:
         info["fill"] = int(slot.reset) & 0xFF
@@ -221,7 +224,7 @@ def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
         API_DTYPES[t.dtype],
         str(len(t.shape)),
         f"{{{dims}}}",
-        _c_float(scale),
+        c_float(scale),
         str(t.zero_point if quantized else 0),
         f"{t.nbytes}u",
         _io_pointer(t, storage),
@@ -247,10 +250,11 @@ def _io_pointer(t: Tensor, storage: _Storage) -> str:
     return f"(void *){pointer}" if storage.root(t.index).is_constant else pointer
 
 
-def _c_values(values: np.ndarray, indent: str = "") -> str:
+def c_values(values: np.ndarray, indent: str = "", per_line: int = VALUES_PER_LINE) -> str:
+    """The values as the items of a C array initializer, per_line to a line."""
     flat = values.reshape(-1)
     if flat.dtype == np.float32:
-        items = [_c_float(float(v)) for v in flat]
+        items = [c_float(float(v)) for v in flat]
     elif flat.dtype == np.int32:
         # INT32_MIN has no literal in C; spell it as an expression.
         items = ["(-2147483647 - 1)" if v == -(2**31) else str(v) for v in flat.tolist()]
@@ -260,11 +264,11 @@ def _c_values(values: np.ndarray, indent: str = "") -> str:
         items = [str(int(v)) for v in flat.tolist()]
     else:
         items = [str(v) for v in flat.tolist()]
-    lines = [", ".join(items[i : i + VALUES_PER_LINE]) for i in range(0, len(items), VALUES_PER_LINE)]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return (",\n").join(indent + line for line in lines)
 
 
-def _c_float(x: float) -> str:
+def c_float(x: float) -> str:
     """A float literal that reads back as the same float32."""
     return f"{float(np.float32(x)):.9e}f" if np.isfinite(x) else "0.0f"  # %e: "0f" or "1f" would not be C
 

@@ -3,7 +3,8 @@
 Flash: the model's constants (weights, biases, per-channel multipliers and shifts,
 layer parameters; exact) + code (an estimate, see CODE_BYTES_*) + the board's framework
 reserve. RAM: the planned arena (exact) + the state kept between invokes (exact) + stack + heap +
-the framework reserve.
+the framework reserve. Stack: one inference's worst case on the board's core (measured,
+tinygen/compiler/stack.py) + the firmware's own frames, within the board's stack_bytes.
 The estimate is checked before anything is built; the ELF's real sizes come after.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from ..boards import Board
 from ..errors import TinygenError
 from .pipeline import CompiledModel
+from .stack import FIRMWARE_STACK_BYTES, UNBOUNDED, StackUsage, measure_stack
 
 # Measured with arm-none-eabi-gcc 12 -O2 for Cortex-M3/M4: every kernel source is under 1,500
 # bytes of code, and a layer's call wrapper and table entry about 40; rounded up.
@@ -51,10 +53,27 @@ class FitReport:
     state_bytes: int  # the persistent region: variable tensors, kernels' own state
     flash: Region
     ram: Region
+    inference_stack: StackUsage
+    stack: Region | None  # inference + firmware frames against stack_bytes; None when not measured
 
     @property
     def fits(self) -> bool:
-        return self.flash.fits and self.ram.fits
+        stack_fits = self.stack.fits if self.stack else self.inference_stack.status != UNBOUNDED
+        return self.flash.fits and self.ram.fits and stack_fits
+
+    def problems(self) -> list[str]:
+        """What does not fit, with the numbers, one item per region."""
+        problems = [region.describe() for region in (self.flash, self.ram) if not region.fits]
+        if (self.stack and not self.stack.fits) or self.inference_stack.status == UNBOUNDED:
+            problems.append(self.describe_stack())
+        return problems
+
+    def describe_stack(self) -> str:
+        """The stack needed against the board's, or why the inference's was not measured."""
+        usage = self.inference_stack
+        if self.stack is None:
+            return f"stack: inference {usage.describe()}"
+        return f"{self.stack.describe()}: inference {usage.bytes:,} + firmware {FIRMWARE_STACK_BYTES:,}"
 
     def as_json(self) -> dict:
         return {
@@ -70,6 +89,12 @@ class FitReport:
             "ram_bytes": self.ram.needed_bytes,
             "ram_available_bytes": self.ram.available_bytes,
             "ram_headroom_bytes": self.ram.headroom_bytes,
+            "inference_stack_bytes": self.inference_stack.bytes,
+            "inference_stack": self.inference_stack.as_json(),
+            "firmware_stack_bytes": FIRMWARE_STACK_BYTES,
+            "stack_bytes": self.stack.needed_bytes if self.stack else None,
+            "stack_available_bytes": self.stack.available_bytes if self.stack else None,
+            "stack_headroom_bytes": self.stack.headroom_bytes if self.stack else None,
         }
 
 
@@ -98,15 +123,16 @@ def estimate_fit(compiled: CompiledModel, board: Board) -> FitReport:
     flash = Region("flash", weights + code + board.reserved.flash_bytes, board.flash.size_bytes)
     ram_needed = arena + state + board.stack_bytes + board.heap_bytes + board.reserved.ram_bytes
     ram = Region("RAM", ram_needed, board.ram.size_bytes)
-    return FitReport(board.id, weights, code, arena, state, flash, ram)
+    usage = measure_stack(compiled.generated, board)
+    stack = Region("stack", usage.bytes + FIRMWARE_STACK_BYTES, board.stack_bytes) if usage.bytes is not None else None
+    return FitReport(board.id, weights, code, arena, state, flash, ram, usage, stack)
 
 
 def check_fit(compiled: CompiledModel, board: Board) -> FitReport:
     """The fit report; raises a TinygenError with the numbers when the model does not fit."""
     report = estimate_fit(compiled, board)
     if not report.fits:
-        short = "; ".join(r.describe() for r in (report.flash, report.ram) if not r.fits)
-        raise TinygenError(f"the model does not fit {board.id}: {short}")
+        raise TinygenError(f"the model does not fit {board.id}: {'; '.join(report.problems())}")
     return report
 
 

@@ -26,6 +26,12 @@ from .renode import write_resc
 MAINS = {"": ("tg_main_baremetal.c", "main.c"), "arduino": ("tg_main_arduino.cpp", "main.cpp")}
 LINK_FILES = ("tg_link.h", "tg_link_frame.c", "tg_link_server.c")
 BUILD_TIMEOUT_S = 600
+# A real board's first build downloads its platform, toolchain and Arduino core (hundreds of MB).
+FIRST_DOWNLOAD_TIMEOUT_S = 3600
+
+
+def build_timeout_s(board: Board) -> float:
+    return BUILD_TIMEOUT_S if board.bare_metal else FIRST_DOWNLOAD_TIMEOUT_S
 
 
 @dataclass(frozen=True)
@@ -60,13 +66,13 @@ def firmware_sources(board: Board) -> dict[str, str]:
 
 
 def build_firmware(
-    compiled: CompiledModel, board: Board, out_dir: Path, compile: bool = True, timeout_s: float = BUILD_TIMEOUT_S
+    compiled: CompiledModel, board: Board, out_dir: Path, compile: bool = True, timeout_s: float | None = None
 ) -> Firmware:
     """Check the fit, write the project and (unless compile=False) build it with `pio run`."""
     fit = check_fit(compiled, board)
     lib = {**compiled.generated.kernel_files, **compiled.generated.files}
     project = write_project(board, Path(out_dir), lib, firmware_sources(board))
-    build = run_pio(project, board.id, timeout_s=timeout_s) if compile else None
+    build = run_pio(project, board.id, timeout_s=timeout_s or build_timeout_s(board)) if compile else None
     if board.emulator and board.emulator.renode_platform:  # boards Renode models and QEMU does not
         write_resc(
             board,
@@ -139,7 +145,7 @@ def build_project(
     return Project(target, fit, firmware=Firmware(target, fit, build))
 
 
-def flash(board: Board, project: Path, port: str | None = None, timeout_s: float = BUILD_TIMEOUT_S) -> str:
+def flash(board: Board, project: Path, port: str | None = None, timeout_s: float | None = None) -> str:
     """Build and upload a firmware project with PlatformIO (the board profile's upload protocol: for
     the Nano 33 BLE a 1200-baud touch, then bossac). Returns the port used."""
     if board.bare_metal:
@@ -150,5 +156,5 @@ def flash(board: Board, project: Path, port: str | None = None, timeout_s: float
     if not (Path(project) / "platformio.ini").is_file():
         raise TinygenError(f"{project} is not a PlatformIO project (no platformio.ini): run tinygen build first")
     port = port or detect_port(board)
-    run_pio(Path(project), board.id, timeout_s=timeout_s, upload_port=port)
+    run_pio(Path(project), board.id, timeout_s=timeout_s or build_timeout_s(board), upload_port=port)
     return port

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import activity
 from ..compiler.codegen import GeneratedModel
 from ..compiler.pipeline import CompiledModel
 from ..errors import ToolError
 from ..ir import NUMPY_DTYPES, Graph
-from ..resources import resource_dir
+from ..resources import render, resource_dir
 from . import processes
+from .cflags import WARNINGS
 from .target import Sample, Target
 
-WARNINGS = ["-Wall", "-Wextra", "-Werror"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
 COMPILE_TIMEOUT_S = 600
 HARNESS = "tg_host_main.c"
@@ -36,6 +37,10 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
     harness = resource_dir("firmware") / "host" / HARNESS
     shutil.copyfile(harness, directory / HARNESS)
     sources = sorted([*(n for n in {**generated.kernel_files, **generated.files} if n.endswith(".c")), HARNESS])
+    # The project rebuilds without tinygen too: `make` in it (the sources are tinygen's own names). No
+    # -Werror there: another compiler's new warning should not stop a user's build.
+    warnings = [flag for flag in WARNINGS if flag != "-Werror"]
+    (directory / "Makefile").write_text(render("Makefile.j2", sources=sources, warnings=warnings), encoding="utf-8")
     binary = directory / ("model_host.exe" if os.name == "nt" else "model_host")
     command = [
         *shlex.split(host_compiler()),
@@ -49,7 +54,8 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
         binary.name,
         "-lm",
     ]
-    result = processes.run(command, COMPILE_TIMEOUT_S, "the host compiler", cwd=directory)
+    with activity.step("compiling the model for the host") as step:
+        result = processes.run(command, COMPILE_TIMEOUT_S, "the host compiler", cwd=directory, on_line=step.note)
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace")
         first = next((line for line in stderr.splitlines() if "error" in line), stderr.strip())

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import activity
 from ..boards import Board
 from ..errors import TinygenError, ToolError
 from ..ir import NUMPY_DTYPES, Graph
@@ -89,18 +90,21 @@ class LinkTarget(Target):
 
     def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
         if not self.stateful:
-            return [self.run_one(sample) for sample in _progress(samples, progress, self.name)]
+            return [self.run_one(sample) for sample in self._shown(samples, progress)]
         # A lost step leaves the state unknown: the whole sequence goes again, from a reset.
         retries = self.client.retries
         while True:
             try:
                 self.reset()
-                return [self.run_one(sample, retry=False) for sample in _progress(samples, progress, self.name)]
+                return [self.run_one(sample, retry=False) for sample in self._shown(samples, progress)]
             except LinkError as e:
                 if not retries or not self.client.step_lost(e):
                     raise
                 retries -= 1
                 self.client.resync()
+
+    def _shown(self, samples: list[Sample], progress: bool):
+        return activity.counted(samples, len(samples), f"running on {self.name}") if progress else samples
 
     def reset(self) -> None:
         """The model's state back as tg_model_init() left it (a RESET request)."""
@@ -132,8 +136,9 @@ class LinkTarget(Target):
         return result
 
     def profile(self, sample: Sample) -> Counts:
-        self.run_one(sample)
-        return self.counts(self.client.read_profile(self.info.layers))
+        with activity.step(f"profiling one inference on {self.name}"):
+            self.run_one(sample)
+            return self.counts(self.client.read_profile(self.info.layers))
 
     def counts(self, raw: list[int]) -> Counts:
         """The firmware's raw counter values in the unit they stand for on this device."""
@@ -143,12 +148,3 @@ class LinkTarget(Target):
         if self.emulator and counter == "systick":
             return Counts("instructions", [qemu.instructions_from_ticks(self.board, r, ICOUNT_SHIFT) for r in raw])
         return Counts("cycles", raw)  # DWT, or SysTick on the CPU clock of a real chip
-
-
-def _progress(items, enabled: bool, label: str):
-    if not enabled:
-        return items
-    from rich.console import Console
-    from rich.progress import track
-
-    return track(items, description=label, console=Console(stderr=True), transient=True)

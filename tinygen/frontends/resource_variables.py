@@ -31,7 +31,9 @@ USES = ("READ_VARIABLE", "ASSIGN_VARIABLE")
 
 
 def has_resource_variables(graph: Graph) -> bool:
-    return any(op.kind in RESOLVED + USES for op in graph.ops)
+    """Handles to resolve. (READ_VARIABLE and ASSIGN_VARIABLE on a variable tensor are what resolution
+    leaves, as tinygen's writer writes a resolved graph back.)"""
+    return any(op.kind in RESOLVED for op in graph.ops)
 
 
 def _key(op: Op) -> str:
