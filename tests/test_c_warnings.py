@@ -30,6 +30,7 @@ from tinygen.device.demo import Demo
 from tinygen.device.firmware import firmware_sources
 from tinygen.device.host import HARNESS, host_compiler
 from tinygen.device.pio.project import board_header, hal_sources
+from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.resources import resource_dir
 
 from .helpers import loaded
@@ -42,8 +43,10 @@ from .ops.test_movement import board_model
 from .ops.test_quantize import every_conversion
 from .ops.test_reduce import _combined_model
 from .ops.test_resize import resize_model
+from .ops.test_svdf import CORPUS, stacked_svdf_model
 from .ops.test_transpose_conv import _upsampler, single_model
 from .ops.test_unary import _chain
+from .resource_models import running_sum
 
 FIRMWARE = resource_dir("firmware")
 FLAGS = ["-std=c99", "-O2", *WARNINGS, "-fdiagnostics-color=never"]
@@ -127,6 +130,10 @@ MODELS = {
     "matmul_int16": lambda: matmul_model((1, 2, 3), (1, 3, 2), dtype="int16"),
     "resize_nearest": lambda: resize_model("RESIZE_NEAREST_NEIGHBOR", (1, 2, 2, 1), (4, 4), (False, False)),
     "leftovers": _leftovers,
+    # SVDF with an int16 memory and the int16 softmax after it; both SVDF memories; resource variables
+    "keyword_scrambled": lambda: parse_tflite((CORPUS / "keyword_scrambled.tflite").read_bytes()),
+    "svdf": stacked_svdf_model,
+    "resource_variables": lambda: parse_tflite(running_sum(np.ones((1, 6)))),
 }
 
 

@@ -17,7 +17,7 @@ typedef struct {
 } line_t;
 
 static line_t talk_line; /* static, not on the stack: the model's invoke runs below tg_talk_invoke's frame */
-static int talking; /* 0 until the banner is out, and again while a tool uses the link */
+static int talking;      /* 0 until the banner is out, and again while a tool uses the link */
 static uint32_t next_result_ms;
 
 static void put(line_t *line, const char *text)
@@ -107,10 +107,14 @@ static uint32_t element_bytes(tg_dtype dtype)
 {
     switch (dtype) {
     case TG_INT32:
-    case TG_FLOAT32: return 4u;
-    case TG_INT16: return 2u;
-    case TG_INT64: return 8u;
-    default: return 1u;
+    case TG_FLOAT32:
+        return 4u;
+    case TG_INT16:
+        return 2u;
+    case TG_INT64:
+        return 8u;
+    default:
+        return 1u;
     }
 }
 
@@ -119,9 +123,11 @@ static float raw(const tg_tensor_info *t, uint32_t i)
 {
     const uint8_t *p = (const uint8_t *)t->data + i * element_bytes(t->dtype);
     switch (t->dtype) {
-    case TG_INT8: return (float)*(const int8_t *)p;
+    case TG_INT8:
+        return (float)*(const int8_t *)p;
     case TG_UINT8:
-    case TG_BOOL: return (float)*p;
+    case TG_BOOL:
+        return (float)*p;
     case TG_INT16: {
         int16_t v;
         memcpy(&v, p, sizeof v);
@@ -151,10 +157,14 @@ static float raw(const tg_tensor_info *t, uint32_t i)
 static int saturated(tg_dtype dtype, float v)
 {
     switch (dtype) {
-    case TG_INT8: return v <= -128.0f || v >= 127.0f;
-    case TG_UINT8: return v <= 0.0f || v >= 255.0f;
-    case TG_INT16: return v <= -32768.0f || v >= 32767.0f;
-    default: return 0;
+    case TG_INT8:
+        return v <= -128.0f || v >= 127.0f;
+    case TG_UINT8:
+        return v <= 0.0f || v >= 255.0f;
+    case TG_INT16:
+        return v <= -32768.0f || v >= 32767.0f;
+    default:
+        return 0;
     }
 }
 
@@ -234,7 +244,8 @@ void tg_talk_invoke(int demo_input)
     for (uint32_t i = 1; i < values; ++i) {
         top = raw(out, i) > raw(out, top) ? i : top;
     }
-    const float score = out->dtype == TG_FLOAT32 ? raw(out, top) : out->scale * (raw(out, top) - (float)out->zero_point);
+    const float score =
+        out->dtype == TG_FLOAT32 ? raw(out, top) : out->scale * (raw(out, top) - (float)out->zero_point);
 
     talk_line.used = 0u;
     put(&talk_line, "result top=");

@@ -197,6 +197,10 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
     console.print(table)
     fit = estimate_fit(compiled, board)
     console.print(f"arena {summary['arena_bytes']:,} bytes ({summary['strategy']}); {_against_bound(summary)}")
+    if summary["state"]:
+        console.print(f"state kept between invokes {summary['state_bytes']:,} bytes, apart from the arena:")
+        for slot in summary["state"]:
+            console.print(f"  {show(slot['what'])}: {slot['bytes']:,} bytes", markup=False)
     for region in (fit.flash, fit.ram):
         console.print(region.describe())
     console.print(fit.describe_stack())

@@ -2,9 +2,9 @@
 
 Flash: the model's constants (weights, biases, per-channel multipliers and shifts,
 layer parameters; exact) + code (an estimate, see CODE_BYTES_*) + the board's framework
-reserve. RAM: the planned arena (exact) + stack + heap + the framework reserve. Stack: one
-inference's worst case on the board's core (measured, tinygen/compiler/stack.py) + the firmware's
-own frames, within the board's stack_bytes.
+reserve. RAM: the planned arena (exact) + the state kept between invokes (exact) + stack + heap +
+the framework reserve. Stack: one inference's worst case on the board's core (measured,
+tinygen/compiler/stack.py) + the firmware's own frames, within the board's stack_bytes.
 The estimate is checked before anything is built; the ELF's real sizes come after.
 """
 
@@ -55,6 +55,7 @@ class FitReport:
     weights_bytes: int  # constant tensors and per-layer constant arrays in flash
     code_estimate_bytes: int
     arena_bytes: int
+    state_bytes: int  # the persistent region: variable tensors, kernels' own state
     flash: Region
     ram: Region
     inference_stack: StackUsage
@@ -86,6 +87,7 @@ class FitReport:
             "weights_bytes": self.weights_bytes,
             "code_estimate_bytes": self.code_estimate_bytes,
             "arena_bytes": self.arena_bytes,
+            "state_bytes": self.state_bytes,
             "flash_bytes": self.flash.needed_bytes,
             "flash_available_bytes": self.flash.available_bytes,
             "flash_headroom_bytes": self.flash.headroom_bytes,
@@ -114,6 +116,7 @@ def layer_flash_bytes(compiled: CompiledModel) -> list[int]:
         counted |= new
         size = sum(graph.tensor(t).nbytes for t in new if graph.tensor(t).is_constant)
         size += sum(v.nbytes for v in layer.consts.values())
+        size += sum(b.reset.nbytes for b in layer.state if not isinstance(b.reset, int))  # reset images
         sizes.append(size + (4 * _int_fields(layer.params) if layer.kernel else 0))
     return sizes
 
@@ -123,11 +126,12 @@ def estimate_fit(compiled: CompiledModel, board: Board) -> FitReport:
     weights = sum(layer_flash_bytes(compiled))
     c_files = {type(layer.params).C_FILE for layer in lowered.layers if layer.kernel}
     code = CODE_BYTES_MODEL + CODE_BYTES_PER_KERNEL_FILE * len(c_files) + CODE_BYTES_PER_LAYER * len(lowered.layers)
-    arena = compiled.plan.arena_bytes
+    arena, state = compiled.plan.arena_bytes, compiled.plan.state_bytes
     flash_parts = (("weights", weights), ("code estimate", code), ("framework", board.reserved.flash_bytes))
     flash = Region("flash", sum(size for _, size in flash_parts), board.flash.size_bytes, flash_parts)
     ram_parts = (
         ("arena", arena),
+        ("state", state),  # what outlives an inference: variables, kernels' own state (compiler/state.py)
         ("stack", board.stack_bytes),
         ("heap", board.heap_bytes),
         ("framework", board.reserved.ram_bytes),  # startup, drivers, an Arduino core: the board profile's reserve
@@ -135,7 +139,7 @@ def estimate_fit(compiled: CompiledModel, board: Board) -> FitReport:
     ram = Region("RAM", sum(size for _, size in ram_parts), board.ram.size_bytes, ram_parts)
     usage = measure_stack(compiled.generated, board)
     stack = Region("stack", usage.bytes + FIRMWARE_STACK_BYTES, board.stack_bytes) if usage.bytes is not None else None
-    return FitReport(board.id, weights, code, arena, flash, ram, usage, stack)
+    return FitReport(board.id, weights, code, arena, state, flash, ram, usage, stack)
 
 
 def check_fit(compiled: CompiledModel, board: Board) -> FitReport:

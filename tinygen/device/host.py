@@ -64,36 +64,49 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
 
 
 class HostTarget(Target):
-    """A compiled host binary: all samples go through one process, and layers can be traced."""
+    """A compiled host binary: all samples go through one process (started afresh for each run, so
+    from the initial state), and layers can be traced."""
 
     name = "host"
 
     def __init__(self, binary: Path, graph: Graph, traced_layers: list[int] | None = None) -> None:
         self.binary = binary
         self.graph = graph
-        self.traced_layers = traced_layers or []  # op indices of the layers that run, in execution order
+        # op indices of the layers that run and have an output, in execution order (an ASSIGN_VARIABLE
+        # has none: the harness writes nothing for it)
+        self.traced_layers = traced_layers or []
 
     @classmethod
     def build(cls, compiled: CompiledModel, directory: Path, sanitize: bool = False) -> HostTarget:
         """Compile the model for the host in directory; every layer that runs can be traced."""
         binary = build_host(compiled.generated, directory, sanitize=sanitize)
-        return cls(binary, compiled.model.graph, [layer.op.index for layer in compiled.lowered.layers if layer.kernel])
+        traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel and layer.op.outputs]
+        return cls(binary, compiled.model.graph, traced)
 
     def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
         return self._run(samples, trace=False)[0]
 
-    def trace(self, sample: Sample) -> list[np.ndarray] | None:
+    def run_sequences(self, sequences: list[list[Sample]], progress: bool = False) -> list[list[Sample]]:
+        """Sequences of one length go through one process, which resets the state between them."""
+        steps = {len(sequence) for sequence in sequences}
+        if len(steps) != 1 or not min(steps):
+            return super().run_sequences(sequences, progress)
+        (length,) = steps
+        outputs = self._run([sample for sequence in sequences for sample in sequence], trace=False, steps=length)[0]
+        return [outputs[i : i + length] for i in range(0, len(outputs), length)]
+
+    def trace(self, samples: list[Sample]) -> list[np.ndarray] | None:
         if not self.traced_layers:
             return None
-        return self._run([sample], trace=True)[1][0]
+        return self._run(samples, trace=True)[1][-1]
 
-    def _run(self, samples: list[Sample], trace: bool, timeout_s: float = 600):
+    def _run(self, samples: list[Sample], trace: bool, steps: int | None = None, timeout_s: float = 600):
         inputs = [self.graph.tensor(i) for i in self.graph.inputs]
         payload = bytearray()
         for sample in samples:
             for tensor, value in zip(inputs, sample):
                 payload += np.ascontiguousarray(value, dtype=NUMPY_DTYPES[tensor.dtype]).tobytes()
-        command = [str(self.binary), *(["--trace"] if trace else [])]
+        command = [str(self.binary), *(["--trace"] if trace else []), *(["--steps", str(steps)] if steps else [])]
         result = processes.run(command, timeout_s, "the host model", input=bytes(payload))
         if result.returncode != 0:
             message = result.stderr.decode(errors="replace").strip().splitlines()
@@ -112,6 +125,6 @@ class HostTarget(Target):
 
         for _ in range(count):
             if trace:
-                traces.append([take(self.graph.ops[layer].outputs[0]) for layer in self.traced_layers])
+                traces.append([take(self.graph.op_by_index(layer).outputs[0]) for layer in self.traced_layers])
             outputs.append([take(i) for i in self.graph.outputs])
         return outputs, traces

@@ -18,6 +18,7 @@ TENSOR_TYPES = {
     tflite.TensorType.INT16: "int16",
     tflite.TensorType.INT8: "int8",
     tflite.TensorType.BOOL: "bool",
+    tflite.TensorType.RESOURCE: "resource",
 }
 TENSOR_TYPE_CODES = {name: code for code, name in TENSOR_TYPES.items()}
 # Every type the schema names, for messages about the ones tinygen does not hold.

@@ -30,13 +30,14 @@ def plan_summary(compiled: CompiledModel, board: Board) -> dict:
         "strategy": plan.strategy,
         "in_place_layers": [i for i, layer in enumerate(layers) if layer.in_place],
         **fit.as_json(),
+        "state": plan.state.as_json(),  # the slots of the persistent region (state_bytes in all)
         "layers": [
             {
                 "index": i,
                 "op": layer.op.kind,
                 "kernel": layer.kernel or "(alias)",
                 "live_bytes": plan.live_bytes(i),
-                "output_bytes": compiled.model.graph.tensor(layer.op.outputs[0]).nbytes,
+                "output_bytes": sum(compiled.model.graph.tensor(t).nbytes for t in layer.op.outputs[:1]),
             }
             for i, layer in enumerate(layers)
         ],
