@@ -16,7 +16,8 @@ import tflite
 
 from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph, Op, Quant, Tensor
-from .tflite_schema import ENUM_FIELDS, TENSOR_TYPES, camel, op_options, type_name
+from .custom_options import read_custom_options
+from .tflite_schema import CUSTOM_PREFIX, ENUM_FIELDS, TENSOR_TYPES, camel, op_options, type_name
 
 TFLITE_IDENTIFIER = b"TFL3"
 
@@ -87,16 +88,19 @@ def _read_op(model, op, index: int) -> Op:
     code = model.OperatorCodes(op.OpcodeIndex())
     builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
     if builtin == tflite.BuiltinOperator.CUSTOM:
-        kind = "CUSTOM:" + (code.CustomCode() or b"?").decode("utf-8", "replace")
+        kind = CUSTOM_PREFIX + (code.CustomCode() or b"?").decode("utf-8", "replace")
     else:
         kind = tflite.utils.BUILTIN_OPCODE2NAME.get(builtin, f"BUILTIN_{builtin}")
     inputs = tuple(int(i) for i in op.InputsAsNumpy()) if op.InputsLength() else ()
     outputs = tuple(int(i) for i in op.OutputsAsNumpy()) if op.OutputsLength() else ()
-    return Op(index=index, kind=kind, inputs=inputs, outputs=outputs, options=_read_options(kind, op))
+    return Op(index=index, kind=kind, inputs=inputs, outputs=outputs, options=_read_options(kind, op, index))
 
 
-def _read_options(kind: str, op) -> dict:
+def _read_options(kind: str, op, index: int) -> dict:
     spec = op_options(kind)
+    if spec.flexbuffer:
+        raw = op.CustomOptionsAsNumpy().tobytes() if op.CustomOptionsLength() else b""
+        return read_custom_options(raw, spec.flexbuffer, f"op {index} ({kind})")
     if not (spec.fields or spec.vectors):
         return {}
     table = op.BuiltinOptions()
