@@ -1,4 +1,5 @@
-/* Softmax over the last axis, int8 in, int8 out with scale 1/256 and zero point -128 (TFLite SOFTMAX). */
+/* Softmax over the last axis, int8 in; int8 out with scale 1/256 and zero point -128, or int16 out with
+ * scale 1/65536 and zero point -32768 (TFLite SOFTMAX). */
 #ifndef TG_SOFTMAX_H
 #define TG_SOFTMAX_H
 
@@ -13,5 +14,6 @@ typedef struct {
 } tg_softmax_params;
 
 void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input, int8_t *output);
+void tg_softmax_s8_s16(const tg_softmax_params *p, const int8_t *input, int16_t *output);
 
 #endif /* TG_SOFTMAX_H */

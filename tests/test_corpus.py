@@ -14,7 +14,7 @@ from tinygen.device.host import HostTarget
 from tinygen.device.target import open_target
 from tinygen.errors import TinygenError
 from tinygen.quantize import CalibrationData, is_float_graph, quantize
-from tinygen.verify import random_samples, verify
+from tinygen.verify import random_samples, verify, verify_sequences
 
 from .corpus.manifest import load
 
@@ -65,8 +65,8 @@ def test_corpus_model(model, tmp_path):
         return
     loaded, compiled = compiled_corpus_model(path)
     with HostTarget.build(compiled, tmp_path) as target:
-        result = verify(target, compiled, random_samples(loaded.graph, SAMPLES, seed=1))
-    assert result.bit_exact and result.samples == SAMPLES, result.summary()
+        result = _verify(target, loaded, compiled, SAMPLES)
+    assert result.bit_exact, result.summary()
 
 
 @pytest.mark.parametrize(
@@ -76,5 +76,18 @@ def test_corpus_model_on_qemu(model, board_id, qemu_ready, tmp_path):
     path = _present(model)
     loaded, compiled = compiled_corpus_model(path)
     with open_target(compiled, load_board(board_id), workdir=tmp_path) as target:
-        result = verify(target, compiled, random_samples(loaded.graph, 2, seed=1))
-    assert result.bit_exact and result.samples == 2, result.summary()
+        result = _verify(target, loaded, compiled, 2)
+    assert result.bit_exact, result.summary()
+
+
+def _verify(target, loaded, compiled, steps: int):
+    """`steps` random samples; for a model that keeps state between invokes, two sequences of `steps`
+    consecutive invokes, each from a reset."""
+    if not compiled.plan.state_bytes:
+        result = verify(target, compiled, random_samples(loaded.graph, steps, seed=1))
+        assert result.samples == steps
+        return result
+    samples = random_samples(loaded.graph, 2 * steps, seed=1)
+    result = verify_sequences(target, compiled, [samples[:steps], samples[steps:]])
+    assert result.sequences == [steps, steps] and result.samples == 2 * steps
+    return result

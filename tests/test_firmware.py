@@ -24,7 +24,7 @@ from tinygen.device.link.frame import Frame, Msg, encode
 from tinygen.device.link_target import LinkTarget
 from tinygen.errors import TinygenError
 from tinygen.frontends.tflite_reader import parse_tflite
-from tinygen.verify import random_samples
+from tinygen.verify import random_samples, verify_sequences
 from tinygen.verify import verify as verify_model
 
 from .helpers import QEMU_BOARDS, loaded, run_cli
@@ -97,6 +97,21 @@ def test_every_op_bit_exact(firmware, board_id):
         model = LoadedModel(result.graph, result.tflite_bytes, f"{name}.tflite")
         outcome = verify(firmware, model, board_id, samples=3)
         assert outcome.bit_exact, (name, outcome.summary())
+
+
+@pytest.mark.parametrize("board_id", QEMU_BOARDS)
+def test_svdf_sequences_bit_exact(firmware, board_id):
+    """Both SVDF memory types over consecutive invokes, each sequence from a RESET: the state region,
+    reset over the link, and the kernels' DSP and portable paths on every core."""
+    from .ops.test_svdf import stacked_svdf_model
+
+    model = loaded(stacked_svdf_model(), "svdf")
+    compiled, elf = firmware(model, board_id)
+    samples = random_samples(model.graph, 8, seed=5)
+    with LinkTarget.open(load_board(board_id), model.graph, elf=elf, stateful=True) as target:
+        target.check_model(model.model_hash)
+        result = verify_sequences(target, compiled, [samples[:4], samples[4:]])
+    assert result.bit_exact and result.samples == 8, result.summary()
 
 
 @pytest.mark.parametrize("fixture", ["digits_cnn_int8", "basic_motions_int8"])

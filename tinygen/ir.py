@@ -54,6 +54,9 @@ class Tensor:
     dtype: str
     quant: Quant | None = None
     data: np.ndarray | None = None  # constant contents, None for activations
+    # State that outlives one inference (TFLite's is_variable): an op updates it in place, and it lives
+    # in the persistent state region, not the arena (tinygen/compiler/state.py).
+    is_variable: bool = False
 
     @property
     def is_constant(self) -> bool:

@@ -38,22 +38,27 @@ class Reference:
         return self.run_many([sample])[0]
 
     def run_many(self, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
-        """The outputs for each sample."""
-        outputs, _ = self._in_child(samples, tensors=())
+        """The outputs for each sample, run as one sequence by a fresh interpreter (a model with state
+        carries it from one sample to the next)."""
+        return self.run_sequences([samples])[0]
+
+    def run_sequences(self, sequences: list[list[list[np.ndarray]]]) -> list[list[list[np.ndarray]]]:
+        """The outputs of every step of each sequence, each sequence from a fresh interpreter."""
+        outputs, _ = self._in_child(sequences, tensors=())
         return outputs
 
-    def tensors(self, sample: list[np.ndarray], indices: list[int]) -> dict[int, np.ndarray]:
-        """Intermediate tensors after running one sample (every tensor preserved)."""
+    def tensors(self, samples: list[list[np.ndarray]], indices: list[int]) -> dict[int, np.ndarray]:
+        """Intermediate tensors after running the samples as one sequence (every tensor preserved)."""
         for index in indices:
             if not 0 <= index < len(self.graph.tensors):
                 raise IndexError(index)  # an out-of-range index crashes the interpreter
-        _, values = self._in_child([sample], tensors=tuple(indices))
+        _, values = self._in_child([samples], tensors=tuple(indices))
         return values
 
-    def _in_child(self, samples, tensors):
+    def _in_child(self, sequences, tensors):
         context = multiprocessing.get_context("fork")  # tflite-micro has Linux wheels only
         receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=_serve, args=(sender, self.tflite_bytes, self.graph, samples, tensors))
+        child = context.Process(target=_serve, args=(sender, self.tflite_bytes, self.graph, sequences, tensors))
         child.start()
         sender.close()
         try:
@@ -80,8 +85,10 @@ def _death(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
-def _serve(sender, tflite_bytes: bytes, graph: Graph, samples, tensors) -> None:
-    """In the child: run the samples and send back ("ok", outputs, tensors) or ("error", message)."""
+def _serve(sender, tflite_bytes: bytes, graph: Graph, sequences, tensors) -> None:
+    """In the child: run each sequence in a new interpreter and send back ("ok", outputs per sequence,
+    tensors after the last step) or ("error", message). A new interpreter rather than reset(): after
+    reset(), tflite-micro does not run a CALL_ONCE initialisation again."""
     runtime = _runtime()
     try:
         # Generous: with every tensor preserved, the arena holds all of them at once.
@@ -89,13 +96,16 @@ def _serve(sender, tflite_bytes: bytes, graph: Graph, samples, tensors) -> None:
         config = (
             runtime.InterpreterConfig.kPreserveAllTensors if tensors else runtime.InterpreterConfig.kAllocationRecording
         )
-        interpreter = runtime.Interpreter.from_bytes(tflite_bytes, arena_size=arena, intrepreter_config=config)
         outputs = []
-        for sample in samples:
-            for i, (index, value) in enumerate(zip(graph.inputs, sample)):
-                interpreter.set_input(np.asarray(value).reshape(graph.tensor(index).shape), i)
-            interpreter.invoke()
-            outputs.append([np.array(interpreter.get_output(i)) for i in range(len(graph.outputs))])
+        for samples in sequences:
+            interpreter = runtime.Interpreter.from_bytes(tflite_bytes, arena_size=arena, intrepreter_config=config)
+            steps = []
+            for sample in samples:
+                for i, (index, value) in enumerate(zip(graph.inputs, sample)):
+                    interpreter.set_input(np.asarray(value).reshape(graph.tensor(index).shape), i)
+                interpreter.invoke()
+                steps.append([np.array(interpreter.get_output(i)) for i in range(len(graph.outputs))])
+            outputs.append(steps)
         values = {i: np.array(interpreter.GetTensor(i, 0)["tensor_data"]) for i in tensors}
         sender.send(("ok", outputs, values))
     except (RuntimeError, ValueError) as e:

@@ -30,6 +30,7 @@ enum {
     TG_MSG_INVOKE = 0x04,
     TG_MSG_READ_OUTPUT = 0x05,
     TG_MSG_READ_PROFILE = 0x06,
+    TG_MSG_RESET = 0x07, /* tg_model_reset_state(): the state kept between invokes, as at start */
 };
 #define TG_LINK_REPLY 0x80u
 #define TG_LINK_ERROR 0xFFu

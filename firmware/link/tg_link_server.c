@@ -199,6 +199,11 @@ static void handle(uint8_t type, uint8_t seq, const uint8_t *payload, size_t len
         /* u64 counts per layer, little-endian like the Cortex-M itself. */
         reply_chunk(type, seq, layer_counts, sizeof layer_counts, get_u32(payload));
         return;
+    case TG_MSG_RESET:
+        if (length != 0) break;
+        tg_model_reset_state();
+        tg_link_send(type | TG_LINK_REPLY, seq, NULL, 0, NULL, 0);
+        return;
     default:
         reply_error(type, seq, TG_ERR_TYPE);
         return;

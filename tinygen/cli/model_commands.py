@@ -192,6 +192,10 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
     console.print(table)
     fit = estimate_fit(compiled, board)
     console.print(f"arena {summary['arena_bytes']:,} bytes ({summary['strategy']}); {_against_bound(summary)}")
+    if summary["state"]:
+        console.print(f"state kept between invokes {summary['state_bytes']:,} bytes, apart from the arena:")
+        for slot in summary["state"]:
+            console.print(f"  {show(slot['what'])}: {slot['bytes']:,} bytes", markup=False)
     console.print(f"weights {fit.weights_bytes:,} bytes, code about {fit.code_estimate_bytes:,} bytes")
     for region in (fit.flash, fit.ram):
         console.print(region.describe())

@@ -27,7 +27,9 @@ from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, conso
     "--data",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Inputs instead of random ones: .npy, or .npz with x (or one array per model input) and labels y.",
+    help="Inputs instead of random ones: .npy, or .npz with x (or one array per model input) and labels y. "
+    "For a model that keeps state between invokes, an array's first axis is time (T, *input shape): one "
+    "sequence, fed step by step; (N, T, *input shape) is N sequences, each from a reset.",
 )
 @PORT_OPTION
 @JSON_OPTION
@@ -42,22 +44,26 @@ def verify(
     as_json: bool,
     quantizer: QuantizerOptions,
 ) -> None:
-    """Run MODEL compiled for BOARD and tflite-micro on the same inputs; exit 0 only if bit-exact."""
-    from ..verify import random_samples
-    from ..verify import verify as verify_model
+    """Run MODEL compiled for BOARD and tflite-micro on the same inputs; exit 0 only if bit-exact.
+
+    A model that keeps state between invokes runs its inputs as sequences, each from a reset on both
+    sides, and every step's outputs are compared: random inputs make one sequence of --samples steps."""
+    from ..verify import random_samples, verify_sequences
 
     board = load_board(board_name)
     loaded = quantizer.load(model)
     compiled = compile_model(loaded)
     labels = None
     if data:
-        from ..values import load_samples
+        from ..values import load_sequences
 
-        inputs, labels = load_samples(data, loaded.graph)
+        sequences, labels = load_sequences(data, loaded.graph)
     else:
-        inputs = random_samples(loaded.graph, samples, seed)
+        sequences = [random_samples(loaded.graph, samples, seed)]
+    if not compiled.plan.state_bytes:  # independent samples: however the file groups them
+        sequences = [[sample for sequence in sequences for sample in sequence]]
     with open_target(compiled, board, port) as target:
-        result = verify_model(target, compiled, inputs, labels, progress=not as_json)
+        result = verify_sequences(target, compiled, sequences, labels, progress=not as_json)
     if as_json:
         click.echo(json.dumps(result.as_json()))
     else:
@@ -73,17 +79,25 @@ def verify(
     "input_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="The input: .npy, or .npz with one array per model input; real values are quantized.",
+    help="The input: .npy, or .npz with one array per model input; real values are quantized. "
+    "An array whose first axis is time, (T, *input shape), is a sequence: fed step by step from the "
+    "initial state, every step's outputs shown.",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Write the outputs as float32: .npy (the first output) or .npz (every output, by name).",
+    help="Write the outputs as float32: .npy (the first output) or .npz (every output, by name); "
+    "for a sequence, each stacked along a first axis of time.",
 )
 @PORT_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: each output's shape, raw values and real values.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: each output's shape, raw values and real values (for a sequence, under steps: one entry each).",
+)
 @quantizer_options
 def invoke_command(
     model: str,
@@ -94,39 +108,48 @@ def invoke_command(
     as_json: bool,
     quantizer: QuantizerOptions,
 ) -> None:
-    """Run MODEL once on BOARD (the host, an emulator, or the board on --port) and print the outputs."""
-    from ..values import dequantize, load_samples
+    """Run MODEL on BOARD (the host, an emulator, or the board on --port) and print the outputs: once,
+    or for each step of a sequence."""
+    from ..values import dequantize, load_sequences
 
     board = load_board(board_name)
     loaded = quantizer.load(model)
     graph = loaded.graph
-    samples, _ = load_samples(input_path, graph)
-    if len(samples) != 1:
-        raise TinygenError(f"{input_path} holds {len(samples)} samples; invoke runs one (verify --data runs many)")
-    sample = samples[0]
+    sequences, _ = load_sequences(input_path, graph)
+    if len(sequences) != 1:
+        raise TinygenError(f"{input_path} holds {len(sequences)} sequences; invoke runs one (verify --data runs many)")
     compiled = compile_model(loaded)
     with open_target(compiled, board, port) as target:
-        outputs = target.run([sample])[0]
-    values = [dequantize(graph.tensor(i), q) for i, q in zip(graph.outputs, outputs)]
-    if output and output.endswith(".npz"):
-        np.savez(output, **{graph.tensor(i).name: v for i, v in zip(graph.outputs, values)})
-    elif output:
-        np.save(output, values[0])
+        steps = target.run(sequences[0])
+    values = [[dequantize(graph.tensor(i), q) for i, q in zip(graph.outputs, outputs)] for outputs in steps]
+    if output:
+        # One step as it is; a sequence stacked along a first axis of time.
+        stacked = [v[0] if len(values) == 1 else np.stack(v) for v in zip(*values)]
+        if output.endswith(".npz"):
+            np.savez(output, **{graph.tensor(i).name: v for i, v in zip(graph.outputs, stacked)})
+        else:
+            np.save(output, stacked[0])
     if as_json:
-        print_json(
-            {
-                "outputs": [
-                    {"shape": list(q.shape), "raw": q.reshape(-1).tolist(), "values": v.reshape(-1).tolist()}
-                    for q, v in zip(outputs, values)
-                ]
-            }
-        )
+        described = [_described(outputs, step_values) for outputs, step_values in zip(steps, values)]
+        print_json(described[0] if len(described) == 1 else {"steps": described})
         return
-    for i, (q, v) in enumerate(zip(outputs, values)):
-        click.echo(f"output {i} {list(q.shape)}: raw {q.reshape(-1).tolist()}")
-        click.echo(f"output {i} values: {[float(f'{a:.6g}') for a in v.reshape(-1)]}")
+    for step, (outputs, step_values) in enumerate(zip(steps, values)):
+        prefix = f"step {step} " if len(steps) > 1 else ""
+        for i, (q, v) in enumerate(zip(outputs, step_values)):
+            click.echo(f"{prefix}output {i} {list(q.shape)}: raw {q.reshape(-1).tolist()}")
+            click.echo(f"{prefix}output {i} values: {[float(f'{a:.6g}') for a in v.reshape(-1)]}")
     if output:
         click.echo(f"wrote {output}")
+
+
+def _described(outputs: list[np.ndarray], values: list[np.ndarray]) -> dict:
+    """One invoke's outputs for --json: shape, raw values and real values of each."""
+    return {
+        "outputs": [
+            {"shape": list(q.shape), "raw": q.reshape(-1).tolist(), "values": v.reshape(-1).tolist()}
+            for q, v in zip(outputs, values)
+        ]
+    }
 
 
 @main.command("profile")

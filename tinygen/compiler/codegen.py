@@ -19,6 +19,7 @@ from ..ops.cstruct import initializer, layout_checks
 from ..resources import render, resource_dir
 from .layer import Arg, Layer, LoweredModel
 from .memory import MemoryPlan
+from .state import StateSlot
 
 C_TYPES = {
     "int8": "int8_t",
@@ -69,6 +70,8 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
         "source": c_comment(Path(source).name),
         "model_hash": model_hash,
         "arena_bytes": max(plan.arena_bytes, 16),  # C has no zero-length arrays
+        "state_bytes": plan.state_bytes,
+        "state": [_state_slot(n, slot) for n, slot in enumerate(plan.state.slots)],
         "constants": [_constant(t) for t in storage.constants(model)],
         "layers": [_layer(i, layer, storage) for i, layer in enumerate(model.layers)],
         "inputs": [_io("input", n, graph.tensor(t), storage) for n, t in enumerate(graph.inputs)],
@@ -113,6 +116,9 @@ class _Storage:
 
     def pointer(self, tensor: int) -> str:
         t = self.root(tensor)
+        if t.is_variable:
+            offset = self.plan.state.tensor_offsets[t.index] + self.plan.views.get(tensor, (tensor, 0))[1]
+            return f"({C_TYPES[self.graph.tensor(tensor).dtype]} *)(tg_state + {offset}u)"
         if t.is_constant:
             offset = self.plan.views.get(tensor, (tensor, 0))[1]
             itemsize = t.data.dtype.itemsize
@@ -192,7 +198,22 @@ def _arg(arg: Arg, layer_index: int, position: int, storage: _Storage) -> str:
         return f"tg_layer{layer_index}_pointers{position}"
     if arg.kind == "scratch":
         return f"(void *)(tg_arena + {storage.plan.scratch_offsets[layer_index]}u)"
+    if arg.kind == "state":
+        return f"(void *)(tg_state + {storage.plan.state.layer_offsets[(layer_index, arg.ref)]}u)"
     return "NULL"
+
+
+def _state_slot(n: int, slot: StateSlot) -> dict:
+    """How tg_model_reset_state() sets one slot: a memset, or a memcpy from a constant in flash."""
+    info = {"offset": slot.offset, "bytes": slot.nbytes, "comment": c_comment(slot.what), "array": None}
+    if isinstance(slot.reset, np.ndarray):
+        values = slot.reset.reshape(-1)
+        info.update(
+            array=f"tg_state{n}_reset", ctype=C_TYPES[_dtype_name(values)], count=values.size, body=_c_values(values)
+        )
+    else:
+        info["fill"] = int(slot.reset) & 0xFF
+    return info
 
 
 def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:

@@ -2,7 +2,8 @@
 
 Flash: the model's constants (weights, biases, per-channel multipliers and shifts,
 layer parameters; exact) + code (an estimate, see CODE_BYTES_*) + the board's framework
-reserve. RAM: the planned arena (exact) + stack + heap + the framework reserve.
+reserve. RAM: the planned arena (exact) + the state kept between invokes (exact) + stack + heap +
+the framework reserve.
 The estimate is checked before anything is built; the ELF's real sizes come after.
 """
 
@@ -47,6 +48,7 @@ class FitReport:
     weights_bytes: int  # constant tensors and per-layer constant arrays in flash
     code_estimate_bytes: int
     arena_bytes: int
+    state_bytes: int  # the persistent region: variable tensors, kernels' own state
     flash: Region
     ram: Region
 
@@ -61,6 +63,7 @@ class FitReport:
             "weights_bytes": self.weights_bytes,
             "code_estimate_bytes": self.code_estimate_bytes,
             "arena_bytes": self.arena_bytes,
+            "state_bytes": self.state_bytes,
             "flash_bytes": self.flash.needed_bytes,
             "flash_available_bytes": self.flash.available_bytes,
             "flash_headroom_bytes": self.flash.headroom_bytes,
@@ -81,6 +84,7 @@ def layer_flash_bytes(compiled: CompiledModel) -> list[int]:
         counted |= new
         size = sum(graph.tensor(t).nbytes for t in new if graph.tensor(t).is_constant)
         size += sum(v.nbytes for v in layer.consts.values())
+        size += sum(b.reset.nbytes for b in layer.state if not isinstance(b.reset, int))  # reset images
         sizes.append(size + (4 * _int_fields(layer.params) if layer.kernel else 0))
     return sizes
 
@@ -90,10 +94,11 @@ def estimate_fit(compiled: CompiledModel, board: Board) -> FitReport:
     weights = sum(layer_flash_bytes(compiled))
     c_files = {type(layer.params).C_FILE for layer in lowered.layers if layer.kernel}
     code = CODE_BYTES_MODEL + CODE_BYTES_PER_KERNEL_FILE * len(c_files) + CODE_BYTES_PER_LAYER * len(lowered.layers)
-    arena = compiled.plan.arena_bytes
+    arena, state = compiled.plan.arena_bytes, compiled.plan.state_bytes
     flash = Region("flash", weights + code + board.reserved.flash_bytes, board.flash.size_bytes)
-    ram = Region("RAM", arena + board.stack_bytes + board.heap_bytes + board.reserved.ram_bytes, board.ram.size_bytes)
-    return FitReport(board.id, weights, code, arena, flash, ram)
+    ram_needed = arena + state + board.stack_bytes + board.heap_bytes + board.reserved.ram_bytes
+    ram = Region("RAM", ram_needed, board.ram.size_bytes)
+    return FitReport(board.id, weights, code, arena, state, flash, ram)
 
 
 def check_fit(compiled: CompiledModel, board: Board) -> FitReport:

@@ -24,7 +24,9 @@ def validate(graph: Graph) -> Graph:
         t = graph.tensor(i)
         if len(t.shape) >= 2 and t.shape[0] != 1:
             raise TinygenError(f"tensor {t.name} has batch size {t.shape[0]}; tinygen compiles batch 1")
-    available = set(graph.inputs) | {t.index for t in graph.tensors if t.is_constant}
+    _check_variables(graph)
+    # Constants exist from the start, and so do variables: they hold the state the last invoke left.
+    available = set(graph.inputs) | {t.index for t in graph.tensors if t.is_constant or t.is_variable}
     for op in graph.ops:
         for i in op.inputs:
             if i >= 0 and i not in available:
@@ -37,3 +39,18 @@ def validate(graph: Graph) -> Graph:
         if i not in available:
             raise TinygenError(f"output tensor {graph.tensor(i).name} is never computed")
     return graph
+
+
+def _check_variables(graph: Graph) -> None:
+    """Variable tensors are state an op updates in place: tinygen keeps them only as op inputs."""
+    for i in (*graph.inputs, *graph.outputs):
+        if graph.tensor(i).is_variable:
+            name = graph.tensor(i).name
+            raise TinygenError(f"model input/output {name} is a variable tensor; tinygen does not support that")
+    for op in graph.ops:
+        for i in op.outputs:
+            if graph.tensor(i).is_variable:
+                raise TinygenError(
+                    f"op {op.index} ({op.kind}) writes variable tensor {graph.tensor(i).name} as an output; "
+                    "tinygen supports variables only as inputs that an op updates in place"
+                )

@@ -58,7 +58,8 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
 
 
 class HostTarget(Target):
-    """A compiled host binary: all samples go through one process, and layers can be traced."""
+    """A compiled host binary: all samples go through one process (started afresh for each run, so
+    from the initial state), and layers can be traced."""
 
     name = "host"
 
@@ -76,18 +77,27 @@ class HostTarget(Target):
     def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
         return self._run(samples, trace=False)[0]
 
-    def trace(self, sample: Sample) -> list[np.ndarray] | None:
+    def run_sequences(self, sequences: list[list[Sample]], progress: bool = False) -> list[list[Sample]]:
+        """Sequences of one length go through one process, which resets the state between them."""
+        steps = {len(sequence) for sequence in sequences}
+        if len(steps) != 1 or not min(steps):
+            return super().run_sequences(sequences, progress)
+        (length,) = steps
+        outputs = self._run([sample for sequence in sequences for sample in sequence], trace=False, steps=length)[0]
+        return [outputs[i : i + length] for i in range(0, len(outputs), length)]
+
+    def trace(self, samples: list[Sample]) -> list[np.ndarray] | None:
         if not self.traced_layers:
             return None
-        return self._run([sample], trace=True)[1][0]
+        return self._run(samples, trace=True)[1][-1]
 
-    def _run(self, samples: list[Sample], trace: bool, timeout_s: float = 600):
+    def _run(self, samples: list[Sample], trace: bool, steps: int | None = None, timeout_s: float = 600):
         inputs = [self.graph.tensor(i) for i in self.graph.inputs]
         payload = bytearray()
         for sample in samples:
             for tensor, value in zip(inputs, sample):
                 payload += np.ascontiguousarray(value, dtype=NUMPY_DTYPES[tensor.dtype]).tobytes()
-        command = [str(self.binary), *(["--trace"] if trace else [])]
+        command = [str(self.binary), *(["--trace"] if trace else []), *(["--steps", str(steps)] if steps else [])]
         result = processes.run(command, timeout_s, "the host model", input=bytes(payload))
         if result.returncode != 0:
             message = result.stderr.decode(errors="replace").strip().splitlines()

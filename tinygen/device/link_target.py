@@ -16,7 +16,7 @@ from ..boards import Board
 from ..errors import TinygenError, ToolError
 from ..ir import NUMPY_DTYPES, Graph
 from . import qemu
-from .link.client import DeviceInfo, LinkClient
+from .link.client import DeviceInfo, LinkClient, LinkError
 from .target import Counts, Sample, Target
 
 BAUD = 115200
@@ -26,17 +26,26 @@ ICOUNT_SHIFT = 6  # 64 ns per instruction: counts repeatable and within one inst
 class LinkTarget(Target):
     """Open with LinkTarget.open(); closing closes the port and stops QEMU."""
 
-    def __init__(self, board: Board, client: LinkClient, emulator: qemu.QemuSerial | None, graph: Graph) -> None:
+    def __init__(
+        self, board: Board, client: LinkClient, emulator: qemu.QemuSerial | None, graph: Graph, stateful: bool = False
+    ) -> None:
         self.board = board
         self.client = client
         self.emulator = emulator
         self.graph = graph
+        self.stateful = stateful  # the model keeps state between invokes: runs start with a RESET
         self.name = client.name
         self._info: DeviceInfo | None = None
 
     @classmethod
     def open(
-        cls, board: Board, graph: Graph, port: str | None = None, elf: Path | None = None, timeout_s: float = 2.0
+        cls,
+        board: Board,
+        graph: Graph,
+        port: str | None = None,
+        elf: Path | None = None,
+        timeout_s: float = 2.0,
+        stateful: bool = False,
     ) -> LinkTarget:
         """A real board on `port`, or (without one) `elf` running in the board's QEMU machine."""
         import serial
@@ -55,7 +64,7 @@ class LinkTarget(Target):
             if emulator:
                 emulator.close()
             raise ToolError(f"cannot open {url}: {e}") from None
-        return cls(board, LinkClient(link, name, timeout_s=timeout_s), emulator, graph)
+        return cls(board, LinkClient(link, name, timeout_s=timeout_s), emulator, graph, stateful)
 
     def close(self) -> None:
         self.client.port.close()
@@ -79,9 +88,25 @@ class LinkTarget(Target):
         return info
 
     def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
-        return [self.run_one(sample) for sample in _progress(samples, progress, self.name)]
+        if not self.stateful:
+            return [self.run_one(sample) for sample in _progress(samples, progress, self.name)]
+        # A lost step leaves the state unknown: the whole sequence goes again, from a reset.
+        retries = self.client.retries
+        while True:
+            try:
+                self.reset()
+                return [self.run_one(sample, retry=False) for sample in _progress(samples, progress, self.name)]
+            except LinkError as e:
+                if not retries or not self.client.step_lost(e):
+                    raise
+                retries -= 1
+                self.client.resync()
 
-    def run_one(self, sample: Sample) -> Sample:
+    def reset(self) -> None:
+        """The model's state back as tg_model_init() left it (a RESET request)."""
+        self.client.reset()
+
+    def run_one(self, sample: Sample, retry: bool = True) -> Sample:
         """One inference: the sample's arrays (one per model input) in, the outputs out."""
         graph = self.graph
         if not len(sample) == len(graph.inputs) == len(self.info.inputs):
@@ -99,7 +124,7 @@ class LinkTarget(Target):
                     f"({spec.dtype} {list(spec.shape)})"
                 )
             inputs.append(data)
-        outputs, _ = self.client.run(inputs, [graph.tensor(i).nbytes for i in graph.outputs])
+        outputs, _ = self.client.run(inputs, [graph.tensor(i).nbytes for i in graph.outputs], retry=retry)
         result = []
         for index, data in zip(graph.outputs, outputs):
             t = graph.tensor(index)

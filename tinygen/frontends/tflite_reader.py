@@ -69,11 +69,15 @@ def _read_tensor(model, t, index: int) -> Tensor:
     if dtype is None:
         raise TinygenError(f"tensor {index} ({name}) has type {type_name(t.Type())}, which tinygen does not support")
     data = None
+    variable = bool(t.IsVariable())
     buffer = model.Buffers(t.Buffer())
-    if buffer is not None and buffer.DataLength() > 0:
+    # A variable's buffer is not its initial value: tflite-micro gives it fresh memory, set to its
+    # zero point (int8) or 0 when the interpreter starts and on every reset.
+    if buffer is not None and buffer.DataLength() > 0 and not variable:
         raw = buffer.DataAsNumpy().tobytes()
         data = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(shape).copy()
-    return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=_read_quant(t.Quantization()), data=data)
+    quant = _read_quant(t.Quantization())
+    return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, data=data, is_variable=variable)
 
 
 def _read_quant(q) -> Quant | None:

@@ -96,6 +96,7 @@ def _write_tensor(b: flatbuffers.Builder, t: Tensor, buffer_index: int) -> int:
     _Tensor.TensorAddType(b, TENSOR_TYPE_CODES[t.dtype])
     _Tensor.TensorAddBuffer(b, buffer_index if t.data is not None else 0)
     _Tensor.TensorAddName(b, name)
+    _Tensor.TensorAddIsVariable(b, t.is_variable)
     if quant is not None:
         _Tensor.TensorAddQuantization(b, quant)
     return _Tensor.TensorEnd(b)

@@ -185,6 +185,7 @@ def flash_svg(fit: FitReport, compiled: CompiledModel) -> str:
 def ram_svg(fit: FitReport, board: Board) -> str:
     segments = [
         ("arena", fit.arena_bytes, PALETTE[0]),
+        ("state", fit.state_bytes, PALETTE[6]),
         ("stack", board.stack_bytes, PALETTE[1]),
         ("heap", board.heap_bytes, PALETTE[4]),
         ("framework", board.reserved.ram_bytes, "#999"),

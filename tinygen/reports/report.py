@@ -30,6 +30,7 @@ def plan_summary(compiled: CompiledModel, board: Board) -> dict:
         "strategy": plan.strategy,
         "in_place_layers": [i for i, layer in enumerate(layers) if layer.in_place],
         **fit.as_json(),
+        "state": plan.state.as_json(),  # the slots of the persistent region (state_bytes in all)
         "layers": [
             {
                 "index": i,

@@ -239,6 +239,10 @@ class LinkClient:
             raise LinkError(f"{self.name} sent an INVOKE reply of {len(reply)} bytes; expected 8")
         return struct.unpack("<Q", reply)[0]
 
+    def reset(self) -> None:
+        """Puts the model's state (what it keeps between invokes) back as at start. Idempotent."""
+        self.request(Msg.RESET)
+
     def read_output(self, index: int, expected: int | None = None) -> bytes:
         return self._read_all(Msg.READ_OUTPUT, struct.pack("<B", index), expected)
 
@@ -246,21 +250,19 @@ class LinkClient:
         data = self._read_all(Msg.READ_PROFILE, expected=None if layers is None else 8 * layers)
         return list(struct.unpack(f"<{len(data) // 8}Q", data))
 
-    def run(self, inputs: list[bytes], outputs: list[int]) -> tuple[list[bytes], int]:
+    def run(self, inputs: list[bytes], outputs: list[int], retry: bool = True) -> tuple[list[bytes], int]:
         """One inference: write every input, invoke, read every output (of the byte sizes given).
         Returns (outputs, count).
         Retried from the start when the device lost its state (it reset) or an INVOKE reply was lost
-        (INVOKE itself is not repeated alone: it consumes the inputs)."""
-        for _ in range(self.retries):
+        (INVOKE itself is not repeated alone: it consumes the inputs). Not with retry=False: a model
+        that keeps state between invokes cannot repeat one step (see step_lost)."""
+        for _ in range(self.retries if retry else 0):
             try:
                 return self._run_once(inputs, outputs)
-            except DeviceError as e:
-                if e.code not in STATE_LOST:
+            except LinkError as e:
+                if not self.step_lost(e):
                     raise
-            except NoReply as e:
-                if e.request != Msg.INVOKE:
-                    raise
-            self._resync()
+            self.resync()
         return self._run_once(inputs, outputs)
 
     def _run_once(self, inputs: list[bytes], outputs: list[int]) -> tuple[list[bytes], int]:
@@ -269,7 +271,15 @@ class LinkClient:
         count = self.invoke()
         return [self.read_output(i, size) for i, size in enumerate(outputs)], count
 
-    def _resync(self) -> None:
+    @staticmethod
+    def step_lost(error: LinkError) -> bool:
+        """The inference failed in a way a retry from the start can mend: the device reset, or an
+        INVOKE reply was lost (the model may or may not have run)."""
+        if isinstance(error, DeviceError):
+            return error.code in STATE_LOST
+        return isinstance(error, NoReply) and error.request == Msg.INVOKE
+
+    def resync(self) -> None:
         """Forget bytes in flight before starting over."""
         time.sleep(0.05)
         self.port.reset_input_buffer()

@@ -27,6 +27,7 @@ class Msg(IntEnum):
     INVOKE = 0x04
     READ_OUTPUT = 0x05
     READ_PROFILE = 0x06
+    RESET = 0x07
 
 
 ERROR_CODES = {
