@@ -129,6 +129,33 @@ void tg_signal_filter_bank_sqrt(const tg_signal_filter_bank_sqrt_params *p, cons
     }
 }
 
+void tg_signal_spectral_subtraction(const tg_signal_spectral_subtraction_params *p, const uint32_t *input,
+                                    uint32_t *output, uint32_t *noise_estimate, void *state)
+{
+    uint32_t *estimate = (uint32_t *)state;
+    for (int32_t c = 0; c < p->channels; ++c) {
+        const int odd = c & 1;
+        const uint32_t smoothing = (uint32_t)(odd ? p->alternate_smoothing : p->smoothing);
+        const uint32_t keep = (uint32_t)(odd ? p->alternate_one_minus_smoothing : p->one_minus_smoothing);
+        const uint32_t x = input[c];
+        const uint32_t scaled = x << p->smoothing_bits;
+        estimate[c] =
+            (uint32_t)(((uint64_t)scaled * smoothing + (uint64_t)estimate[c] * keep) >> p->spectral_subtraction_bits);
+        uint32_t subtrahend = estimate[c];
+        if (subtrahend > scaled) {
+            subtrahend = scaled;
+            if (p->clamping) {
+                estimate[c] = scaled;
+            }
+        }
+        const uint32_t floor =
+            (uint32_t)(((uint64_t)x * (uint32_t)p->min_signal_remaining) >> p->spectral_subtraction_bits);
+        const uint32_t subtracted = (scaled - subtrahend) >> p->smoothing_bits;
+        output[c] = subtracted > floor ? subtracted : floor;
+        noise_estimate[c] = estimate[c];
+    }
+}
+
 /* PCAN's gain for a noise estimate x: a quadratic in the top 10 bits below x's leading one, with
  * coefficients lut[4 * bits - 6 ...] for x of `bits` bits (x <= 2: lut[x] itself), as int16. */
 static int32_t pcan_gain(uint32_t x, const int16_t *lut)

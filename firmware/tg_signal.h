@@ -34,6 +34,21 @@ typedef struct {
     int32_t channels;
 } tg_signal_filter_bank_sqrt_params;
 
+/*
+ * Spectral subtraction: per channel, the noise estimate (the kernel's state, kept between invokes)
+ * becomes (input << smoothing_bits) * smoothing + estimate * (1 - smoothing), in Q(spectral_subtraction_bits);
+ * odd channels use the alternate coefficients. The output is the input less the estimate, at least
+ * input * min_signal_remaining. With clamping, an estimate above the input is cut to it.
+ */
+typedef struct {
+    int32_t channels;
+    int32_t smoothing, one_minus_smoothing;                     /* even channels */
+    int32_t alternate_smoothing, alternate_one_minus_smoothing; /* odd channels */
+    int32_t min_signal_remaining;
+    int32_t smoothing_bits, spectral_subtraction_bits;
+    int32_t clamping;
+} tg_signal_spectral_subtraction_params;
+
 /* Per-channel automatic gain control: a gain from the noise estimate through a 125-entry table. */
 typedef struct {
     int32_t channels, snr_shift;
@@ -55,6 +70,9 @@ void tg_signal_filter_bank(const tg_signal_filter_bank_params *p, const uint32_t
                            const int16_t *widths, uint64_t *output);
 void tg_signal_filter_bank_sqrt(const tg_signal_filter_bank_sqrt_params *p, const uint64_t *input,
                                 const int32_t *scale_bits, uint32_t *output);
+/* state: channels uint32 noise estimates; noise_estimate receives them after the update. */
+void tg_signal_spectral_subtraction(const tg_signal_spectral_subtraction_params *p, const uint32_t *input,
+                                    uint32_t *output, uint32_t *noise_estimate, void *state);
 void tg_signal_pcan(const tg_signal_pcan_params *p, const uint32_t *input, const uint32_t *noise_estimate,
                     const int16_t *gain_lut, uint32_t *output);
 /* log_lut: 129 corrections of the linear log2 between powers of two (tinygen/ops/filter_bank.py). */

@@ -168,3 +168,67 @@ def test_refusals(build, message):
     inputs = [t.index for t in g.tensors if not t.is_constant and t.index != y]
     with pytest.raises(TinygenError, match=message):
         lower(g.build(inputs, [y]))
+
+
+def spectral_subtraction_model(channels: int, **options):
+    g = GraphBuilder()
+    x = g.tensor((channels,), "uint32")
+    y, noise = g.tensor((channels,), "uint32"), g.tensor((channels,), "uint32")
+    g.op("CUSTOM:SignalFilterBankSpectralSubtraction", [x], [y, noise], num_channels=channels, **options)
+    return g.build([x], [y, noise])
+
+
+PREPROCESSOR_SUBTRACTION = {
+    "smoothing": 409,
+    "one_minus_smoothing": 15975,
+    "alternate_smoothing": 983,
+    "alternate_one_minus_smoothing": 15401,
+    "min_signal_remaining": 819,
+    "smoothing_bits": 10,
+    "spectral_subtraction_bits": 14,
+}
+
+
+@SETTINGS
+@given(
+    seed=st.integers(0, 2**31),
+    channels=st.integers(1, 40),
+    clamping=st.booleans(),
+    smoothing_bits=st.integers(0, 31),
+    subtraction_bits=st.integers(0, 63),
+)
+def test_spectral_subtraction_carries_its_noise_estimate(seed, channels, clamping, smoothing_bits, subtraction_bits):
+    """Sequences of invokes: each step's outputs depend on the estimate the steps before left."""
+    rng = np.random.default_rng(seed)
+    coefficients = {k: int(rng.integers(0, 2**31)) >> int(rng.integers(0, 31)) for k in PREPROCESSOR_SUBTRACTION}
+    coefficients.update(smoothing_bits=smoothing_bits, spectral_subtraction_bits=subtraction_bits)
+    graph = spectral_subtraction_model(channels, clamping=clamping, **coefficients)
+    samples = [[uint32_values(rng, channels) >> np.uint32(rng.integers(0, 32))] for _ in range(12)]
+    assert_bit_exact(graph, inputs=samples, steps=6)
+
+
+@pytest.mark.parametrize("clamping", [False, True])
+def test_spectral_subtraction_with_the_preprocessors_settings(clamping):
+    rng = np.random.default_rng(5)
+    graph = spectral_subtraction_model(40, clamping=clamping, **PREPROCESSOR_SUBTRACTION)
+    # Quiet, then loud, then quiet again: the estimate rises above the signal, which clamping cuts.
+    levels = [4] * 6 + [16] * 6 + [2] * 8
+    samples = [[rng.integers(0, 2**level, 40).astype(np.uint32)] for level in levels]
+    assert_bit_exact(graph, inputs=samples, steps=len(levels))
+
+
+def test_spectral_subtraction_refusals():
+    for options, message in [
+        ({"num_channels": 41}, r"option num_channels is 41; it must be in 1\.\.40"),
+        ({"smoothing_bits": 32}, r"option smoothing_bits is 32; it must be in 0\.\.31"),
+        ({"spectral_subtraction_bits": 64}, r"option spectral_subtraction_bits is 64; it must be in 0\.\.63"),
+        ({"smoothing": -1}, r"option smoothing is -1; it must be in 0\.\.2147483647"),
+    ]:
+        settings_ = {**PREPROCESSOR_SUBTRACTION, "clamping": False, **options}
+        channels = settings_.pop("num_channels", 40)
+        g = GraphBuilder()
+        x = g.tensor((40,), "uint32")
+        y, noise = g.tensor((40,), "uint32"), g.tensor((40,), "uint32")
+        g.op("CUSTOM:SignalFilterBankSpectralSubtraction", [x], [y, noise], num_channels=channels, **settings_)
+        with pytest.raises(TinygenError, match=message):
+            lower(g.build([x], [y, noise]))
