@@ -1,7 +1,13 @@
 """Real-ish int16 audio for the audio front end's tests: a tone sweep with noise, at a level that
-changes from frame to frame (so the FFT's auto scale takes many shifts), plus the edge cases."""
+changes from frame to frame (so the FFT's auto scale takes many shifts), plus the edge cases; and a
+spoken word from espeak-ng."""
 
 from __future__ import annotations
+
+import shutil
+import subprocess
+import wave
+from pathlib import Path
 
 import numpy as np
 
@@ -42,3 +48,25 @@ def uint32_values(rng: np.random.Generator, size: int) -> np.ndarray:
     values = rng.integers(0, 2**32, size, dtype=np.uint64) >> rng.integers(0, 32, size).astype(np.uint64)
     values[: min(size, 4)] = [0, 1, 2, 2**32 - 1][: min(size, 4)]
     return values.astype(np.uint32)
+
+
+def spoken_word(word: str, directory) -> np.ndarray | None:
+    """`word` spoken by Debian's espeak-ng (scripts/install-deps.sh installs it), resampled from its
+    22,050 Hz to 16 kHz by linear interpolation, int16; None without espeak-ng."""
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        return None
+    path = Path(directory) / "word.wav"
+    subprocess.run([espeak, "-w", str(path), word], check=True, capture_output=True, timeout=60)
+    with wave.open(str(path)) as wav:
+        assert wav.getnchannels() == 1 and wav.getsampwidth() == 2, "espeak-ng writes 16-bit mono"
+        rate = wav.getframerate()
+        audio = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
+    times = np.arange(int(len(audio) * SAMPLE_RATE / rate)) / SAMPLE_RATE
+    return np.round(np.interp(times, np.arange(len(audio)) / rate, audio)).astype(np.int16)
+
+
+def framed(audio: np.ndarray, length: int, hop: int, shape: tuple[int, ...]) -> list[list[np.ndarray]]:
+    """The audio cut into frames of `length` samples every `hop` (zero-padded at the end), one per sample."""
+    padded = np.concatenate([audio, np.zeros(length, np.int16)])
+    return [[padded[start : start + length].reshape(shape)] for start in range(0, len(audio), hop)]
