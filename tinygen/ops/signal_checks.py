@@ -37,6 +37,7 @@ def typed(op: Op, t: Tensor, dtype: str, rank: int | None = None) -> Tensor:
 
 def option(op: Op, key: str, low: int, high: int, why: str = "") -> int:
     """An integer custom option, checked to lie in [low, high]."""
+    require(key in op.options, op, f"has no option {key}")
     value = int(op.options[key])
     require(
         low <= value <= high,

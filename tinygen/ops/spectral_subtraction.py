@@ -68,7 +68,7 @@ def lower_spectral_subtraction(op: Op, graph: Graph) -> Layer:
         **coefficients,
         smoothing_bits=option(op, "smoothing_bits", 0, 31, "it shifts a 32-bit value"),
         spectral_subtraction_bits=option(op, "spectral_subtraction_bits", 0, 63, "it shifts a 64-bit value"),
-        clamping=int(bool(op.options["clamping"])),
+        clamping=option(op, "clamping", 0, 1),
     )
     state = (StateBuffer("noise_estimate", 4 * channels, 0),)
     args = (*tensor_args(*op.inputs, *op.outputs), Arg("state", 0))
