@@ -37,7 +37,7 @@ typedef struct {
 typedef struct {
     const char *op;     /* TFLite op name */
     void (*run)(void);  /* NULL for ops that run nothing (RESHAPE aliases) */
-    const void *output; /* the layer's output, valid right after it runs */
+    const void *output; /* the layer's output, valid right after it runs; NULL if it only updates state */
     uint32_t output_bytes;
 } tg_layer_info;
 

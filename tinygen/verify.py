@@ -160,7 +160,7 @@ def verify_sequences(
         run = _prefix(sequences, result.first_bad_sample)  # the bad step and the steps before it
         traces = target.trace(run)
         if traces is not None:
-            traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel]
+            traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel and layer.op.outputs]
             result.first_bad_layer = first_differing_layer(graph, model.tflite_bytes, run, traced, traces)
     if labels is not None:
         truth = labels.argmax(axis=-1) if labels.ndim > 1 else labels
@@ -188,10 +188,10 @@ def first_differing_layer(
 ) -> str | None:
     """The first layer (in execution order) whose output differs from the reference's intermediate,
     in the last of the samples (run as a sequence). traced_layers are op indices, in execution order."""
-    wanted = {layer: graph.ops[layer].outputs[0] for layer in traced_layers}
+    wanted = {layer: graph.op_by_index(layer).outputs[0] for layer in traced_layers}
     intermediates = Reference(tflite_bytes, graph).tensors(samples, sorted(set(wanted.values())))
     for layer, got in zip(traced_layers, traces):
-        op = graph.ops[layer]
+        op = graph.op_by_index(layer)
         want = intermediates[wanted[layer]]
         if not np.array_equal(want.reshape(-1).view(np.uint8), np.asarray(got).reshape(-1).view(np.uint8)):
             return f"layer {layer} ({op.kind})"

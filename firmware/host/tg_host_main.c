@@ -17,7 +17,7 @@
 static void write_layer_output(void *ctx, int layer, int end)
 {
     (void)ctx;
-    if (end) {
+    if (end && tg_model_layers[layer].output != NULL) { /* an ASSIGN_VARIABLE has no output */
         fwrite(tg_model_layers[layer].output, 1, tg_model_layers[layer].output_bytes, stdout);
     }
 }

@@ -163,3 +163,51 @@ def test_keyword_spotting_test_models_layer_by_layer(name, tmp_path):
         got = host.trace(sequence[:step])
         for t, values in zip(traced, got):
             assert np.array_equal(want[t].reshape(-1), np.asarray(values).reshape(-1)), (name, step, t)
+
+
+def float_svdf(rng: np.random.Generator, input_size: int = 10, units: int = 4, rank: int = 2, memory: int = 6):
+    """A float SVDF (with a RELU, as keyword spotters have) for the quantizer."""
+    g = GraphBuilder()
+    filters = units * rank
+    x = g.tensor((1, input_size), "float32")
+    wf = g.const(rng.normal(0, 0.3, (filters, input_size)).astype(np.float32), "float32")
+    wt = g.const(rng.normal(0, 0.5, (filters, memory)).astype(np.float32), "float32")
+    bias = g.const(rng.normal(0, 0.1, units).astype(np.float32), "float32")
+    state = g.tensor((1, memory * filters), "float32", variable=True)
+    y = g.tensor((1, units), "float32")
+    g.op("SVDF", [x, wf, wt, bias, state], [y], rank=rank, fused_activation_function="RELU")
+    return g.build([x], [y])
+
+
+def test_a_float_svdf_quantizes_to_tflite_micros_layout():
+    from tinygen.quantize import CalibrationData, quantize
+    from tinygen.quantize.float_exec import execute
+
+    rng = np.random.default_rng(5)
+    graph = float_svdf(rng)
+    stream = rng.normal(0, 1, (40, 10)).astype(np.float32)  # consecutive steps
+    result = quantize(graph, CalibrationData(stream))
+    q = result.graph
+    svdf = q.ops[0]
+    weights_feature, weights_time, bias, state = (q.tensor(i) for i in svdf.inputs[1:])
+    assert (weights_feature.dtype, weights_time.dtype, state.dtype, bias.dtype) == ("int8", "int16", "int16", "int32")
+    assert state.is_variable and state.zero_point == 0 and weights_time.zero_point == 0
+    assert bias.scale == float(np.float32(state.scale) * np.float32(weights_time.scale))
+    # The memory's range is the features': the largest feature lands near the int16 limit.
+    features = stream @ graph.tensor(graph.ops[0].inputs[1]).data.T
+    assert 0.99 < np.abs(features).max() / (state.scale * 32767) <= 1.0
+    assert_bit_exact(q, inputs=result_int8_inputs(q, stream[:12]), steps=6)
+    # The int8 model follows the float one over a sequence, carried memory included.
+    want = execute(graph, [stream[:20]])[graph.outputs[0]]
+    x_t = q.tensor(q.inputs[0])
+    got = Reference(result.tflite_bytes, q).run_many(result_int8_inputs(q, stream[:20]))
+    y_t = q.tensor(q.outputs[0])
+    real = np.array([(o[0].astype(np.float64) - y_t.zero_point) * y_t.scale for o in got]).reshape(want.shape)
+    assert x_t.dtype == "int8" and np.abs(real - want).max() < 4 * y_t.scale
+
+
+def result_int8_inputs(q, stream: np.ndarray) -> list[list[np.ndarray]]:
+    from tinygen.values import quantize_input
+
+    t = q.tensor(q.inputs[0])
+    return [[quantize_input(t, s)] for s in stream]

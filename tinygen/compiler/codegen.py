@@ -150,13 +150,13 @@ def _constant(t: Tensor) -> dict:
 
 
 def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
-    output = layer.op.outputs[0]
+    outputs = layer.op.outputs  # none for an op that only updates state (ASSIGN_VARIABLE)
     info = {
         "index": index,
         "op": layer.op.kind,
         "kernel": layer.kernel,
-        "output": storage.pointer(output),
-        "output_bytes": storage.graph.tensor(output).nbytes,
+        "output": storage.pointer(outputs[0]) if outputs else "NULL",
+        "output_bytes": storage.graph.tensor(outputs[0]).nbytes if outputs else 0,
     }
     if not layer.kernel:
         return info
@@ -278,4 +278,4 @@ def _c_float(x: float) -> str:
 
 
 def _dtype_name(values: np.ndarray) -> str:
-    return {np.dtype(numpy_type): name for name, numpy_type in NUMPY_DTYPES.items()}[values.dtype]
+    return next(name for name, numpy_type in NUMPY_DTYPES.items() if np.dtype(numpy_type) == values.dtype)

@@ -46,9 +46,14 @@ class StatePlan:
         return [{"name": s.name, "bytes": s.nbytes, "offset": s.offset, "what": s.what} for s in self.slots]
 
 
-def variable_reset(t: Tensor) -> int:
-    """The byte tflite-micro fills a variable tensor with (MicroInterpreterGraph::ResetTensorData):
-    an int8 tensor's zero point, 0 for every other type."""
+def variable_reset(t: Tensor) -> int | np.ndarray:
+    """What a variable starts from and returns to on reset: its `initial` value where it has one (a
+    resource variable; a fill byte where all its bytes are one), else the byte tflite-micro fills an
+    is_variable tensor with (MicroInterpreterGraph::ResetTensorData): an int8 tensor's zero point, 0
+    for every other type."""
+    if t.initial is not None:
+        raw = np.ascontiguousarray(t.initial).reshape(-1).view(np.uint8)
+        return int(raw[0]) if raw.size and (raw == raw[0]).all() else t.initial
     if t.dtype == "int8" and t.quant is not None:
         return t.zero_point & 0xFF
     return 0

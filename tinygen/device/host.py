@@ -66,13 +66,16 @@ class HostTarget(Target):
     def __init__(self, binary: Path, graph: Graph, traced_layers: list[int] | None = None) -> None:
         self.binary = binary
         self.graph = graph
-        self.traced_layers = traced_layers or []  # op indices of the layers that run, in execution order
+        # op indices of the layers that run and have an output, in execution order (an ASSIGN_VARIABLE
+        # has none: the harness writes nothing for it)
+        self.traced_layers = traced_layers or []
 
     @classmethod
     def build(cls, compiled: CompiledModel, directory: Path, sanitize: bool = False) -> HostTarget:
         """Compile the model for the host in directory; every layer that runs can be traced."""
         binary = build_host(compiled.generated, directory, sanitize=sanitize)
-        return cls(binary, compiled.model.graph, [layer.op.index for layer in compiled.lowered.layers if layer.kernel])
+        traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel and layer.op.outputs]
+        return cls(binary, compiled.model.graph, traced)
 
     def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
         return self._run(samples, trace=False)[0]
@@ -116,6 +119,6 @@ class HostTarget(Target):
 
         for _ in range(count):
             if trace:
-                traces.append([take(self.graph.ops[layer].outputs[0]) for layer in self.traced_layers])
+                traces.append([take(self.graph.op_by_index(layer).outputs[0]) for layer in self.traced_layers])
             outputs.append([take(i) for i in self.graph.outputs])
         return outputs, traces

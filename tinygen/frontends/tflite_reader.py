@@ -17,6 +17,7 @@ import tflite
 from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph, Op, Quant, Tensor
 from .custom_options import read_custom_options
+from .resource_variables import has_resource_variables, resolve_resource_variables
 from .tflite_schema import CUSTOM_PREFIX, ENUM_FIELDS, TENSOR_TYPES, camel, op_options, type_name
 
 TFLITE_IDENTIFIER = b"TFL3"
@@ -28,13 +29,32 @@ def parse_tflite(buf: bytes, name: str = "model") -> Graph:
     try:
         model = tflite.Model.GetRootAsModel(buf, 0)
         subgraph_count = model.SubgraphsLength()
-        if subgraph_count != 1:
-            raise TinygenError(f"{name} has {subgraph_count} subgraphs; tinygen compiles single-subgraph models")
-        return _read_subgraph(model, model.Subgraphs(0), buf)
+        init = _init_subgraphs(model) if subgraph_count > 1 else []
+        if subgraph_count < 1 or sorted(init) != list(range(1, subgraph_count)):
+            raise TinygenError(
+                f"{name} has {subgraph_count} subgraphs; tinygen compiles single-subgraph models "
+                "(with CALL_ONCE initialisation subgraphs)"
+            )
+        graph = _read_subgraph(model, model.Subgraphs(0), buf)
+        if not has_resource_variables(graph):
+            return graph
+        return resolve_resource_variables(graph, {i: _read_subgraph(model, model.Subgraphs(i), buf) for i in init})
     except TinygenError:
         raise
     except Exception as e:  # flatbuffers raises bare IndexError/struct.error on damaged files
         raise TinygenError(f"{name} is a corrupt or truncated TFLite file") from e
+
+
+def _init_subgraphs(model) -> list[int]:
+    """The subgraphs the main subgraph's CALL_ONCE ops run, each once."""
+    main, found = model.Subgraphs(0), []
+    for i in range(main.OperatorsLength()):
+        op = main.Operators(i)
+        code = model.OperatorCodes(op.OpcodeIndex())
+        if max(code.BuiltinCode(), code.DeprecatedBuiltinCode()) == tflite.BuiltinOperator.CALL_ONCE:
+            options = _read_options("CALL_ONCE", op)
+            found.append(int(options["init_subgraph_index"]))
+    return sorted(set(found))
 
 
 def _read_subgraph(model, subgraph, buf: bytes) -> Graph:

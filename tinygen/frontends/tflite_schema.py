@@ -20,6 +20,7 @@ TENSOR_TYPES = {
     tflite.TensorType.BOOL: "bool",
     tflite.TensorType.UINT32: "uint32",
     tflite.TensorType.UINT64: "uint64",
+    tflite.TensorType.RESOURCE: "resource",
 }
 TENSOR_TYPE_CODES = {name: code for code, name in TENSOR_TYPES.items()}
 # Every type the schema names, for messages about the ones tinygen does not hold.

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -71,6 +71,10 @@ class Quantization:
     bias_required: bool = False
     # The int8 graph computes the op as another: op -> (kind, inputs, options) (SQUARE as MUL(x, x)).
     rewrite: Callable[[Op], tuple[str, tuple[int, ...], dict]] | None = None
+    # The int8 op's inputs, for an op whose operands follow rules of their own (SVDF's int16 memory and
+    # time weights): (the quantizer's rewrite, op) -> the input tensor indices in the int8 graph. The
+    # rewrite offers activation(i), ranges (the calibrated (low, high) of each activation) and the builder b.
+    operands: Callable[[Any, Op], list[int]] | None = None
 
 
 def no_macs(op: Op, graph: Graph) -> int:

@@ -13,7 +13,7 @@ from ..ir import Graph, Op, Tensor
 from ..quantmath import quantize_multiplier
 from .checks import check_bias, int8_io, require
 from .conv import folded_bias
-from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options
+from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
 # tflite-micro's Prepare: |bias scale - state scale * time weight scale| below this, in double.
 BIAS_SCALE_TOLERANCE = 1e-5
@@ -124,6 +124,55 @@ def lower_svdf(op: Op, graph: Graph) -> Layer:
     return Layer(op, kernel, params, args, {"feature_bias": feature_bias}, scratch_bytes=4 * batches * filters)
 
 
+def svdf_float(op: Op, args: list, out: Tensor) -> dict[int, np.ndarray]:
+    """The float SVDF with the batch as consecutive steps from a zero memory: the output and, for
+    calibration, the memory at each step (each filter's last `memory` features, oldest first)."""
+    x, weights_feature, weights_time, bias = args[:4]
+    steps, (filters, memory) = x.shape[0], weights_time.shape
+    features = x.reshape(steps, -1, weights_feature.shape[1]) @ weights_feature.T  # [steps, batches, filters]
+    padded = np.concatenate([np.zeros((memory - 1, *features.shape[1:]), features.dtype), features])
+    history = np.stack([padded[j : j + steps] for j in range(memory)], axis=-1)  # [steps, batches, filters, memory]
+    sums = (history * weights_time).sum(axis=-1)
+    rank = int(op.options["rank"])
+    units = sums.reshape(steps, -1, filters // rank, rank).sum(axis=-1) + (0 if bias is None else bias)
+    return {op.outputs[0]: units.reshape(steps, -1), op.inputs[4]: history.reshape(steps, -1)}
+
+
+def _symmetric(values: np.ndarray, limit: int) -> tuple[np.ndarray, float]:
+    """values quantized symmetrically per tensor to [-limit, limit], and the scale (float32)."""
+    scale = float(np.float32(np.abs(values).max() / limit)) or 1.0
+    return np.clip(np.round(values / scale), -limit, limit), scale
+
+
+def svdf_operands(rewrite, op: Op) -> list[int]:
+    """tflite-micro's int8 SVDF layout, as TFLite's quantizer writes it: int8 feature weights and int16
+    time weights, symmetric per tensor; the memory int16 and symmetric over its calibrated range; the
+    bias int32 at memory scale x time weight scale (in float32, which tflite-micro checks)."""
+    graph, b = rewrite.graph, rewrite.b
+    weights_feature, weights_time = graph.tensor(op.inputs[1]), graph.tensor(op.inputs[2])
+    for w in (weights_feature, weights_time):
+        require(w.dtype == "float32" and w.is_constant, op, "weights must be float32 constants to quantize")
+    wf, wf_scale = _symmetric(weights_feature.data.astype(np.float64), 127)
+    wt, wt_scale = _symmetric(weights_time.data.astype(np.float64), 32767)
+    state = graph.tensor(op.inputs[4])
+    low, high = rewrite.ranges[state.index]
+    state_scale = float(np.float32(max(abs(low), abs(high)) / 32767)) or 1.0
+    bias_scale = float(np.float32(state_scale) * np.float32(wt_scale))
+    units = graph.tensor(op.outputs[0]).shape[-1]
+    bias = graph.tensor(op.inputs[3]).data.astype(np.float64) if op.inputs[3] >= 0 else np.zeros(units)
+    q_bias = np.clip(np.round(bias / bias_scale), -(2**31), 2**31 - 1)
+    rewrite.map[state.index] = b.tensor(
+        state.shape, "int16", scale=state_scale, zero_point=0, variable=True, name=state.name
+    )
+    return [
+        rewrite.activation(op.inputs[0]),
+        b.const(wf, "int8", scale=wf_scale, zero_point=0, name=weights_feature.name),
+        b.const(wt, "int16", scale=wt_scale, zero_point=0, name=weights_time.name),
+        b.const(q_bias, "int32", scale=bias_scale, zero_point=0, name=f"{graph.tensor(op.outputs[0]).name}_bias"),
+        rewrite.map[state.index],
+    ]
+
+
 def svdf_macs(op: Op, graph: Graph) -> int:
     batches, input_size = graph.tensor(op.inputs[0]).shape
     filters, memory = graph.tensor(op.inputs[2]).shape
@@ -138,5 +187,7 @@ OPS = (
         slots=(ACTIVATION, WEIGHTS, WEIGHTS, BIAS, ACTIVATION),
         options=Options("SVDFOptions", ("rank", "fused_activation_function", "asymmetric_quantize_inputs")),
         macs=svdf_macs,
+        float_reference=svdf_float,
+        quantization=Quantization(operands=svdf_operands),
     ),
 )

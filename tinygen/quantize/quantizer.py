@@ -8,7 +8,9 @@ each op's rule from its record (tinygen/ops: slots, quantization):
 - bias int32 at scale input_scale * weight_scale, zero point 0;
 - softmax and logistic outputs at 1/256 and -128, tanh at 1/128 and 0;
 - ops that move bytes without rescaling (reshape, pooling, pad, relu6, concatenation)
-  share one quantization between their inputs and output.
+  share one quantization between their inputs and output;
+- an op whose operands follow rules of their own (SVDF: int16 time weights and memory) builds them
+  through its record's `quantization.operands`.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def quantize_graph(
     """ranges: (low, high) for every activation tensor of the float graph (inputs included)."""
     check_float_graph(graph)
     params = activation_params(graph, ranges)
-    return _Rewrite(graph, params, per_channel).run(float_io)
+    return _Rewrite(graph, params, per_channel, ranges).run(float_io)
 
 
 def real_values(t) -> np.ndarray:
@@ -139,8 +141,15 @@ def real_values(t) -> np.ndarray:
 
 
 class _Rewrite:
-    def __init__(self, graph: Graph, params: dict[int, tuple[float, int]], per_channel: bool) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        params: dict[int, tuple[float, int]],
+        per_channel: bool,
+        ranges: dict[int, tuple[float, float]] | None = None,
+    ) -> None:
         self.graph, self.params, self.per_channel = graph, params, per_channel
+        self.ranges = ranges or {}
         self.b = GraphBuilder(f"{QUANTIZED_BY} {graph.description}".strip())
         self.map: dict[int, int] = {}
 
@@ -174,6 +183,10 @@ class _Rewrite:
 
     def op(self, op: Op) -> None:
         record = _record(op.kind)
+        if record.quantization.operands is not None:
+            inputs = record.quantization.operands(self, op)
+            self.b.op(op.kind, inputs, [self.activation(o) for o in op.outputs], **op.options)
+            return
         inputs = []
         for slot, i in enumerate(op.inputs):
             t = self.graph.tensor(i) if i >= 0 else None

@@ -48,7 +48,7 @@ def build_profile(compiled: CompiledModel, counts: Counts) -> Profile:
         LayerProfile(
             layer.op.index,
             layer.op.kind,
-            tuple(graph.tensor(layer.op.outputs[0]).shape),
+            tuple(graph.tensor(layer.op.outputs[0]).shape) if layer.op.outputs else (),
             op_macs(layer.op, graph),
             count,
         )
