@@ -52,7 +52,7 @@ def _init_subgraphs(model) -> list[int]:
         op = main.Operators(i)
         code = model.OperatorCodes(op.OpcodeIndex())
         if max(code.BuiltinCode(), code.DeprecatedBuiltinCode()) == tflite.BuiltinOperator.CALL_ONCE:
-            options = _read_options("CALL_ONCE", op)
+            options = _read_options("CALL_ONCE", op, i)
             found.append(int(options["init_subgraph_index"]))
     return sorted(set(found))
 
