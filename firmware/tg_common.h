@@ -61,6 +61,14 @@ static inline int32_t tg_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 static inline int32_t tg_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
 static inline int32_t tg_clamp_i32(int32_t x, int32_t lo, int32_t hi) { return tg_min_i32(tg_max_i32(x, lo), hi); }
 
+/* The low 16 bits of x as a signed value: what C++ gives when it narrows an int to int16_t (C
+ * leaves narrowing out of range to the implementation, so the wrap is spelled out). */
+static inline int16_t tg_wrap_s16(int32_t x)
+{
+    const int32_t low = (int32_t)((uint32_t)x & 0xFFFFu);
+    return (int16_t)(low < 32768 ? low : low - 65536);
+}
+
 /* a + b and a * b modulo 2^32: the reference's int32 sums, without C's signed-overflow UB. */
 static inline int32_t tg_add_wrap(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
 static inline int32_t tg_mul_wrap(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }

@@ -20,7 +20,9 @@ typedef enum {
     TG_UINT8 = 3,
     TG_INT16 = 4,
     TG_BOOL = 5,
-    TG_INT64 = 6
+    TG_INT64 = 6,
+    TG_UINT32 = 7,
+    TG_UINT64 = 8
 } tg_dtype;
 
 #define TG_MAX_DIMS 6

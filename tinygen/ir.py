@@ -20,6 +20,8 @@ NUMPY_DTYPES = {
     "int16": np.int16,
     "int32": np.int32,
     "int64": np.int64,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
     "float32": np.float32,
     "bool": np.bool_,
     # A resource variable's handle (VAR_HANDLE's output): tflite-micro keeps an int32 id there. The

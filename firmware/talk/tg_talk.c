@@ -88,7 +88,8 @@ static void send(line_t *line)
 
 static const char *dtype_name(tg_dtype dtype)
 {
-    static const char *const names[] = {"int8", "int32", "float32", "uint8", "int16", "bool", "int64"};
+    static const char *const names[] = {"int8", "int32", "float32", "uint8", "int16",
+                                        "bool", "int64", "uint32",  "uint64"};
     return (unsigned)dtype < sizeof names / sizeof names[0] ? names[dtype] : "?";
 }
 
@@ -138,10 +139,20 @@ static float raw(const tg_tensor_info *t, uint32_t i)
         memcpy(&v, p, sizeof v);
         return (float)v;
     }
+    case TG_UINT32: {
+        uint32_t v;
+        memcpy(&v, p, sizeof v);
+        return (float)v;
+    }
     case TG_INT64: {
         int64_t v; /* clipped to 32 bits: no 64-bit float conversion in the firmware for a statistic */
         memcpy(&v, p, sizeof v);
         return (float)(v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : (int32_t)v));
+    }
+    case TG_UINT64: {
+        uint64_t v;
+        memcpy(&v, p, sizeof v);
+        return (float)(v > UINT32_MAX ? UINT32_MAX : (uint32_t)v);
     }
     case TG_FLOAT32: {
         float v;

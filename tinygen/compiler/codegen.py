@@ -29,6 +29,8 @@ C_TYPES = {
     "int64": "int64_t",
     "float32": "float",
     "bool": "uint8_t",  # TFLite's bool is one byte, 0 or 1
+    "uint32": "uint32_t",
+    "uint64": "uint64_t",
 }
 API_DTYPES = {
     "int8": "TG_INT8",
@@ -38,6 +40,8 @@ API_DTYPES = {
     "int16": "TG_INT16",
     "bool": "TG_BOOL",
     "int64": "TG_INT64",
+    "uint32": "TG_UINT32",
+    "uint64": "TG_UINT64",
 }
 VALUES_PER_LINE = 16
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
@@ -260,6 +264,10 @@ def c_values(values: np.ndarray, indent: str = "", per_line: int = VALUES_PER_LI
         items = ["(-2147483647 - 1)" if v == -(2**31) else str(v) for v in flat.tolist()]
     elif flat.dtype == np.int64:
         items = ["(-9223372036854775807LL - 1)" if v == -(2**63) else f"{v}LL" for v in flat.tolist()]
+    elif flat.dtype == np.uint32:
+        items = [f"{v}u" for v in flat.tolist()]
+    elif flat.dtype == np.uint64:
+        items = [f"{v}ULL" for v in flat.tolist()]
     elif flat.dtype == np.bool_:
         items = [str(int(v)) for v in flat.tolist()]
     else:

@@ -16,8 +16,9 @@ import tflite
 
 from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph, Op, Quant, Tensor
+from .custom_options import read_custom_options
 from .resource_variables import has_resource_variables, resolve_resource_variables
-from .tflite_schema import ENUM_FIELDS, TENSOR_TYPES, camel, op_options, type_name
+from .tflite_schema import CUSTOM_PREFIX, ENUM_FIELDS, TENSOR_TYPES, camel, op_options, type_name
 
 TFLITE_IDENTIFIER = b"TFL3"
 
@@ -51,7 +52,7 @@ def _init_subgraphs(model) -> list[int]:
         op = main.Operators(i)
         code = model.OperatorCodes(op.OpcodeIndex())
         if max(code.BuiltinCode(), code.DeprecatedBuiltinCode()) == tflite.BuiltinOperator.CALL_ONCE:
-            options = _read_options("CALL_ONCE", op)
+            options = _read_options("CALL_ONCE", op, i)
             found.append(int(options["init_subgraph_index"]))
     return sorted(set(found))
 
@@ -111,16 +112,19 @@ def _read_op(model, op, index: int) -> Op:
     code = model.OperatorCodes(op.OpcodeIndex())
     builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
     if builtin == tflite.BuiltinOperator.CUSTOM:
-        kind = "CUSTOM:" + (code.CustomCode() or b"?").decode("utf-8", "replace")
+        kind = CUSTOM_PREFIX + (code.CustomCode() or b"?").decode("utf-8", "replace")
     else:
         kind = tflite.utils.BUILTIN_OPCODE2NAME.get(builtin, f"BUILTIN_{builtin}")
     inputs = tuple(int(i) for i in op.InputsAsNumpy()) if op.InputsLength() else ()
     outputs = tuple(int(i) for i in op.OutputsAsNumpy()) if op.OutputsLength() else ()
-    return Op(index=index, kind=kind, inputs=inputs, outputs=outputs, options=_read_options(kind, op))
+    return Op(index=index, kind=kind, inputs=inputs, outputs=outputs, options=_read_options(kind, op, index))
 
 
-def _read_options(kind: str, op) -> dict:
+def _read_options(kind: str, op, index: int) -> dict:
     spec = op_options(kind)
+    if spec.flexbuffer:
+        raw = op.CustomOptionsAsNumpy().tobytes() if op.CustomOptionsLength() else b""
+        return read_custom_options(raw, spec.flexbuffer, f"op {index} ({kind})")
     if not (spec.fields or spec.vectors):
         return {}
     table = op.BuiltinOptions()

@@ -43,11 +43,14 @@ ROLES = (ACTIVATION, WEIGHTS, BIAS, PARAM)
 @dataclass(frozen=True)
 class Options:
     """The op's TFLite options table and the fields tinygen reads (snake_case, as in the schema):
-    scalars (enums by name, see tinygen/frontends/tflite_schema.py) and int vectors (as tuples)."""
+    scalars (enums by name, see tinygen/frontends/tflite_schema.py) and int vectors (as tuples).
+    A custom op (kind "CUSTOM:<code>") has no table: `flexbuffer` names the keys of the flexbuffer
+    map in its custom_options, in the map's (sorted) order (tinygen/frontends/custom_options.py)."""
 
     table: str | None = None
     fields: tuple[str, ...] = ()
     vectors: tuple[str, ...] = ()
+    flexbuffer: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -42,16 +42,34 @@ class QuantizedGraph:
 
 
 def is_float_graph(graph: Graph) -> bool:
-    """True when some op other than QUANTIZE/DEQUANTIZE computes in float32 (float islands in an
-    int8 model do not count: the compiler makes them tables)."""
+    """True when some op other than QUANTIZE/DEQUANTIZE computes in float32. Float islands in an
+    int8 model do not count (the compiler makes them tables), nor does float arithmetic a model does
+    on integers it casts to float32 itself (tflite-micro's audio preprocessor scales its int16
+    features so): that is the model's own computation, compiled in float32."""
     graph = fuse_float_islands(graph)
+    by_design = floats_from_integers(graph)
     return any(
-        graph.tensor(i).dtype == "float32"
+        graph.tensor(i).dtype == "float32" and i not in by_design
         for op in graph.ops
         if op.kind not in ("QUANTIZE", "DEQUANTIZE")
         for i in (*op.inputs, *op.outputs)
         if i >= 0
     )
+
+
+def floats_from_integers(graph: Graph) -> set[int]:
+    """The float32 tensors computed from integer data the model casts to float32: the CASTs'
+    outputs, and what ops compute from those and float constants (with those constants)."""
+    found: set[int] = set()
+    for op in graph.ops:  # in execution order
+        inputs = [i for i in op.inputs if i >= 0]
+        if op.kind == "CAST" and graph.tensor(op.inputs[0]).dtype != "float32":
+            found.update(o for o in op.outputs if graph.tensor(o).dtype == "float32")
+        elif any(i in found for i in inputs) and all(
+            i in found or graph.tensor(i).is_constant or graph.tensor(i).dtype != "float32" for i in inputs
+        ):
+            found.update(i for i in (*inputs, *op.outputs) if graph.tensor(i).dtype == "float32")
+    return found
 
 
 def _record(kind: str) -> OpDef:

@@ -22,8 +22,18 @@ from .frame import ERROR, ERROR_CODES, MAX_PAYLOAD, REPLY, VERSION, Decoder, Fra
 CHUNK = MAX_PAYLOAD - 5  # WRITE_INPUT carries index u8 + offset u32 before the data
 DAMAGED_GRACE_S = 0.5  # silence after a damaged frame: the reply was lost, retry now
 COUNTERS = CYCLE_COUNTERS  # the info block's counter byte indexes this tuple
-DTYPES = {0: "int8", 1: "int32", 2: "float32", 3: "uint8", 4: "int16", 5: "bool", 6: "int64"}
-DTYPE_BYTES = {"int8": 1, "uint8": 1, "bool": 1, "int16": 2, "int32": 4, "float32": 4, "int64": 8}
+DTYPES = {0: "int8", 1: "int32", 2: "float32", 3: "uint8", 4: "int16", 5: "bool", 6: "int64", 7: "uint32", 8: "uint64"}
+DTYPE_BYTES = {
+    "int8": 1,
+    "uint8": 1,
+    "bool": 1,
+    "int16": 2,
+    "int32": 4,
+    "float32": 4,
+    "int64": 8,
+    "uint32": 4,
+    "uint64": 8,
+}
 MAX_RANK = 6  # TG_MAX_DIMS in firmware/tg_model_api.h
 INFO_LIMIT = 64 * 1024  # an info block is a few hundred bytes
 
