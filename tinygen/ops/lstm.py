@@ -1,8 +1,7 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM -> tg_lstm_s8 (int8 activations, int8 weights, int32 biases) or
 tg_lstm_s16 (int16 activations, int64 biases), both with an int16 cell state. The hidden and cell
 states are the op's variable tensor inputs, kept in the state region from one invoke to the next.
-docs/numerics/lstm.md has the arithmetic; tinygen/ops/lstm_float.py the float LSTM and its
-quantization."""
+docs/numerics/lstm.md has the arithmetic, and how a float LSTM is quantized."""
 
 from __future__ import annotations
 
@@ -127,7 +126,11 @@ def _cell_tanh(op: Op, cell: Tensor) -> tuple[int, int]:
     log2 = float(np.log(np.float32(cell.scale)) * np.float32(1.0 / np.log(np.float32(2.0))))
     power = int(math.copysign(math.floor(abs(log2) + 0.5), log2))
     left = 15 + power - 3
-    require(left <= MAX_TANH_LEFT_SHIFT, op, f"the cell state's scale {cell.scale:g} is too large (at most 2^-1)")
+    require(
+        left <= MAX_TANH_LEFT_SHIFT,
+        op,
+        f"the cell state's scale {cell.scale:g} is too large: tflite-micro's tanh of the cell overflows above 4",
+    )
     return (3 << left, 0) if left >= 0 else (3, -left)
 
 
@@ -220,6 +223,96 @@ def _weights_and_biases(op: Op, graph: Graph, x: Tensor, hidden: Tensor, biases:
     }
 
 
+def lstm_float(op: Op, args: list, out: Tensor) -> dict[int, np.ndarray]:
+    """The float LSTM with the batch as consecutive invokes from zero states: the output and, for
+    calibration, the cell state each invoke reaches (per unit, its value of largest magnitude over the
+    invoke's time steps, so that the calibrated range covers every step)."""
+    x = args[INPUT]
+    d0, d1, _ = out.shape
+    time_major = bool(op.options.get("time_major", False))
+    invokes = x.shape[0]
+    x = x.reshape(invokes, d0, d1, -1)
+    x = x if time_major else x.transpose(0, 2, 1, 3)  # [invokes, steps, batches, input]
+    weights = [np.concatenate([args[s] for s in slots]).T for slots in (INPUT_WEIGHTS, RECURRENT_WEIGHTS)]
+    bias = np.concatenate([args[s] for s in BIASES])
+    units, clip = out.shape[2], float(op.options.get("cell_clip", 0.0))
+    hidden = np.zeros((x.shape[2], units), np.float32)
+    cell = np.zeros_like(hidden)
+    outputs = np.zeros((*x.shape[:3], units), np.float32)
+    extremes = np.zeros((invokes, *hidden.shape), np.float32)
+    for n in range(invokes):
+        for t in range(x.shape[1]):
+            sums = x[n, t] @ weights[0] + hidden @ weights[1] + bias
+            i, f, g, o = np.split(sums, GATES, axis=-1)
+            cell = _sigmoid(f) * cell + _sigmoid(i) * np.tanh(g)
+            cell = np.clip(cell, -clip, clip) if clip > 0 else cell
+            hidden = outputs[n, t] = _sigmoid(o) * np.tanh(cell)
+            extremes[n] = np.where(np.abs(cell) > np.abs(extremes[n]), cell, extremes[n])
+    outputs = outputs if time_major else outputs.transpose(0, 2, 1, 3)
+    return {op.outputs[0]: outputs, op.inputs[CELL]: extremes.reshape(invokes, -1)}
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def _symmetric(rewrite, index: int) -> tuple[int, float]:
+    """A float weight tensor as int8, symmetric per tensor (scale max |w| / 127, float32)."""
+    t = rewrite.graph.tensor(index)
+    w = t.data.astype(np.float64)
+    scale = float(np.float32(np.abs(w).max() / 127)) or 1.0
+    q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+    return rewrite.b.const(q, "int8", scale=scale, zero_point=0, name=t.name), scale
+
+
+def cell_scale(op: Op, low: float, high: float) -> float:
+    """The cell state's scale: the power of two whose int16 range holds the calibrated range, 2^-15 at
+    least (a range of 1), as TFLite's quantizer chooses it: tflite-micro's tanh of the cell needs a
+    power of two."""
+    magnitude = max(abs(low), abs(high), 1.0)
+    power = math.ceil(math.log2(magnitude)) - 15
+    require(
+        15 + power - 3 <= MAX_TANH_LEFT_SHIFT,
+        op,
+        f"the cell state reaches {magnitude:g} on the calibration data; tflite-micro's tanh of the cell overflows "
+        "above 4",
+    )
+    return 2.0**power
+
+
+def lstm_operands(rewrite, op: Op) -> list[int]:
+    """tflite-micro's int8 LSTM layout, as TensorFlow's converter writes it: weights int8 symmetric per
+    tensor, biases int32 at input scale x input weight scale; the hidden state int8 with the output's
+    parameters, the cell state int16 with a power-of-two scale over its calibrated range; both variable."""
+    graph, b = rewrite.graph, rewrite.b
+    lstm_shape(op, graph)
+    x = rewrite.activation(op.inputs[INPUT])
+    x_scale = b.tensors[x].quant.scale[0]
+    inputs = [-1] * 24
+    inputs[INPUT] = x
+    for slot in (*INPUT_WEIGHTS, *RECURRENT_WEIGHTS):
+        w = graph.tensor(op.inputs[slot])
+        require(w.is_constant and w.dtype == "float32", op, f"weights {w.name} must be float32 constants to quantize")
+        inputs[slot], scale = _symmetric(rewrite, op.inputs[slot])
+        if slot in INPUT_WEIGHTS:
+            bias = graph.tensor(op.inputs[BIASES[INPUT_WEIGHTS.index(slot)]])
+            bias_scale = float(np.float32(x_scale) * np.float32(scale))
+            q = np.clip(np.round(bias.data.astype(np.float64) / bias_scale), -(2**31), 2**31 - 1)
+            inputs[BIASES[INPUT_WEIGHTS.index(slot)]] = b.const(
+                q.astype(np.int32), "int32", scale=bias_scale, zero_point=0, name=bias.name
+            )
+    out_scale, out_zero = rewrite.params[op.outputs[0]]
+    hidden, cell = graph.tensor(op.inputs[HIDDEN]), graph.tensor(op.inputs[CELL])
+    inputs[HIDDEN] = rewrite.map[hidden.index] = b.tensor(
+        hidden.shape, "int8", scale=out_scale, zero_point=out_zero, variable=True, name=hidden.name
+    )
+    scale = cell_scale(op, *rewrite.ranges[cell.index])
+    inputs[CELL] = rewrite.map[cell.index] = b.tensor(
+        cell.shape, "int16", scale=scale, zero_point=0, variable=True, name=cell.name
+    )
+    return inputs
+
+
 def lstm_macs(op: Op, graph: Graph) -> int:
     shape = lstm_shape(op, graph)
     return shape.batches * shape.steps * GATES * shape.units * (shape.input_size + shape.units)
@@ -255,6 +348,8 @@ OPS = (
             ),
         ),
         macs=lstm_macs,
-        quantization=Quantization(),
+        float_reference=lstm_float,
+        quantization=Quantization(operands=lstm_operands),
+        activates_output=False,
     ),
 )
