@@ -25,18 +25,18 @@ typedef struct {
     int32_t batches;
     int32_t steps;
     int32_t input_size;
-    int32_t units;      /* the state's size per batch */
-    int32_t time_major; /* input and output [steps, batches, ...], else [batches, steps, ...] */
-    int32_t cell_clip;             /* |cell| is clipped to this (int16 units); -1: no clipping */
-    int32_t cell_tanh_multiplier;  /* tanh(cell): the cell scaled by multiplier >> shift to the */
-    int32_t cell_tanh_shift;       /* table's input scale (2^-12 / 3) */
-    int32_t forget_multiplier;     /* forget gate x cell -> cell: 2^-15 */
+    int32_t units;                /* the state's size per batch */
+    int32_t time_major;           /* input and output [steps, batches, ...], else [batches, steps, ...] */
+    int32_t cell_clip;            /* |cell| is clipped to this (int16 units); -1: no clipping */
+    int32_t cell_tanh_multiplier; /* tanh(cell): the cell scaled by multiplier >> shift to the */
+    int32_t cell_tanh_shift;      /* table's input scale (2^-12 / 3) */
+    int32_t forget_multiplier;    /* forget gate x cell -> cell: 2^-15 */
     int32_t forget_shift;
-    int32_t input_multiplier;      /* input gate x cell gate -> cell: 2^-30 / cell scale */
+    int32_t input_multiplier; /* input gate x cell gate -> cell: 2^-30 / cell scale */
     int32_t input_shift;
-    int32_t hidden_multiplier;     /* tanh(cell) x output gate -> hidden: 2^-30 / hidden scale */
+    int32_t hidden_multiplier; /* tanh(cell) x output gate -> hidden: 2^-30 / hidden scale */
     int32_t hidden_shift;
-    int32_t hidden_offset;         /* the hidden state's zero point */
+    int32_t hidden_offset;          /* the hidden state's zero point */
     int32_t hidden_min, hidden_max; /* the activation type's range */
 } tg_lstm_params;
 

@@ -105,6 +105,24 @@ def lstm_model(
     return g.build([model_input], [add_lstm(g, rng, x, units, time_major=time_major, **lstm)])
 
 
+def stacked_lstm_model(seed: int = 7) -> Graph:
+    """An int8 LSTM (an odd number of units, the kernel's pair loop's tail) into a 16x8 one, time
+    major, with a cell clip, for the firmware tests: both kernels and both layouts on every core."""
+    rng = np.random.default_rng(seed)
+    g = GraphBuilder()
+    x = g.tensor((1, 3, 6), "int8", scale=0.02, zero_point=-5)
+    h = add_lstm(g, rng, x, units=7, cell_power=12)
+    h16 = g.tensor((1, 3, 7), "int16", scale=2.0**-15, zero_point=0)
+    g.op("QUANTIZE", [h], [h16])
+    steps_first = g.tensor((3, 1, 7), "int16", scale=2.0**-15, zero_point=0)
+    g.op("RESHAPE", [h16], [steps_first])
+    return g.build([x], [add_lstm(g, rng, steps_first, units=5, time_major=True, cell_power=13, cell_clip=2.0)])
+
+
+def test_stacked_int8_and_16x8():
+    assert_bit_exact(stacked_lstm_model(), samples=10, steps=5)
+
+
 @SETTINGS
 @given(
     seed=st.integers(0, 2**31),
