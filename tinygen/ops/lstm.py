@@ -13,7 +13,7 @@ import numpy as np
 from ..compiler.layer import Arg, Layer, tensor_args
 from ..ir import Graph, Op, Tensor
 from ..quantmath import quantize_multiplier
-from .checks import require
+from .checks import refuse_float, require
 from .conv import folded_bias
 from .int16 import INT16_MAX, INT16_MIN, require_wide_shifts
 from .record import ACTIVATION, BIAS, PARAM, WEIGHTS, OpDef, Options, Quantization
@@ -152,7 +152,8 @@ def lower_lstm(op: Op, graph: Graph) -> Layer:
     x, y = graph.tensor(op.inputs[INPUT]), graph.tensor(op.outputs[0])
     hidden, cell = graph.tensor(op.inputs[HIDDEN]), graph.tensor(op.inputs[CELL])
     dtype = x.dtype
-    require(dtype in LIMITS, op, f"the input is {dtype}; tinygen compiles int8 and int16 LSTMs (quantize first)")
+    refuse_float(op, x)
+    require(dtype in LIMITS, op, f"the input is {dtype}; tflite-micro's integer LSTM takes int8 or int16")
     for t in (x, y, hidden, cell):
         require(t.quant is not None and not t.quant.per_channel, op, f"tensor {t.name} needs per-tensor quantization")
     require(y.dtype == dtype and hidden.dtype == dtype, op, f"the output and hidden state must be {dtype}")
