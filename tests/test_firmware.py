@@ -114,6 +114,21 @@ def test_svdf_sequences_bit_exact(firmware, board_id):
     assert result.bit_exact and result.samples == 8, result.summary()
 
 
+@pytest.mark.parametrize("board_id", QEMU_BOARDS)
+def test_lstm_sequences_bit_exact(firmware, board_id):
+    """An int8 LSTM into a 16x8 one over consecutive invokes, each sequence from a RESET: both kernels,
+    their hidden and cell states in the state region, and the DSP and portable paths on every core."""
+    from .ops.test_lstm import stacked_lstm_model
+
+    model = loaded(stacked_lstm_model(), "lstm")
+    compiled, elf = firmware(model, board_id)
+    samples = random_samples(model.graph, 8, seed=5)
+    with LinkTarget.open(load_board(board_id), model.graph, elf=elf, stateful=True) as target:
+        target.check_model(model.model_hash)
+        result = verify_sequences(target, compiled, [samples[:4], samples[4:]])
+    assert result.bit_exact and result.samples == 8, result.summary()
+
+
 @pytest.mark.parametrize("fixture", ["digits_cnn_int8", "basic_motions_int8"])
 def test_quantized_fixtures_bit_exact(firmware, fixture):
     from pathlib import Path

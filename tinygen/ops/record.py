@@ -18,6 +18,7 @@ instead of keeping a table of its own:
 | notes             | the README's ops table (scripts/update-docs.py)                |
 | fold              | constant folding: the op evaluated exactly at compile time      |
 | float_exact       | float islands: tflite-micro's float kernel, reproduced bit for bit |
+| activates_output  | the float executor: the fused activation applies to the outputs |
 """
 
 from __future__ import annotations
@@ -111,6 +112,9 @@ class OpDef:
     # computes that whole island as one int8 table (tinygen/compiler/islands.py).
     float_exact: Callable[[np.ndarray], np.ndarray] | None = None
     internal: bool = False  # a tinygen op that no .tflite file holds (made by a compiler pass)
+    # The float executor applies the fused activation option to the float reference's outputs, except
+    # where the option is the op's own inner activation (an LSTM's cell activation).
+    activates_output: bool = True
 
     def __post_init__(self) -> None:
         unknown = set(self.slots) - set(ROLES)

@@ -73,8 +73,9 @@ def execute(graph: Graph, inputs: Sequence[np.ndarray], simulate_int8: bool = Fa
             results = [results[i] for i in op.outputs]
         else:
             state = {}
+        activation = op.options.get("fused_activation_function", "NONE") if op_def(op.kind).activates_output else "NONE"
         for index, y in zip(op.outputs, results if isinstance(results, (list, tuple)) else [results]):
-            y = _activation(op.options.get("fused_activation_function", "NONE"), y)
+            y = _activation(activation, y)
             settle(index, y.reshape(_batched(graph.tensor(index), y.shape[0])))
         for index, y in state.items():
             settle(index, y.reshape(_batched(graph.tensor(index), y.shape[0])))
