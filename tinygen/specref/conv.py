@@ -107,15 +107,19 @@ def conv_2d(node: Node):
     groups = x.shape[3] // group_depth
     requantize = Requantize(node, x, w, y, out_c, 0, sums_in_int64(node, x, node.input(2)))
     zero_in = _input_offset(node, x)
-    weights = w.data.astype(np.float64).reshape(groups, out_c // groups, kh, kw, group_depth)
+    # Per group, a [taps x group depth, group outputs] matrix: each output pixel is one matrix product.
+    weights = [part.reshape(out_c // groups, -1).T for part in np.split(w.data.astype(np.float64), groups)]
 
     def run(values):
         shifted = values[0].astype(np.float64) - zero_in
         taps = windows(shifted, kh, kw, stride, dilation, pads, y.shape[1:3])
         n, oh, ow = taps.shape[:3]
-        taps = taps.reshape(n, oh, ow, kh, kw, groups, group_depth)
-        sums = np.einsum("nhwijgc,goijc->nhwgo", taps, weights, optimize=True).reshape(n, oh, ow, out_c)
-        return [requantize(sums, values[2] if len(values) > 2 else None)]
+        sums = [
+            taps[..., g * group_depth : (g + 1) * group_depth].reshape(n * oh * ow, -1) @ weights[g]
+            for g in range(groups)
+        ]
+        bias = values[2] if len(values) > 2 else None
+        return [requantize(np.concatenate(sums, axis=1).reshape(n, oh, ow, out_c), bias)]
 
     return run
 
@@ -138,10 +142,10 @@ def depthwise_conv_2d(node: Node):
 
     def run(values):
         shifted = values[0].astype(np.float64) - zero_in
-        taps = windows(shifted, kh, kw, stride, dilation, pads, y.shape[1:3])
         if multiplier > 1:
-            taps = np.repeat(taps, multiplier, axis=-1)
-        sums = np.einsum("nhwijc,ijc->nhwc", taps, weights, optimize=True)
+            shifted = np.repeat(shifted, multiplier, axis=-1)
+        taps = windows(shifted, kh, kw, stride, dilation, pads, y.shape[1:3])
+        sums = sum(taps[:, :, :, i, j, :] * weights[i, j] for i in range(kh) for j in range(kw))
         return [requantize(sums, values[2] if len(values) > 2 else None)]
 
     return run

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph, Op
 from .registry import KERNELS, Eval, Node, NotCovered
 
@@ -19,10 +20,10 @@ class NumpyReference:
     """Runs a Graph in numpy with the same calls as tinygen.reference.Reference. Every op is prepared
     here, so a model the reference cannot compute is refused now, in one line naming the op."""
 
-    name = "numpy"
+    label = "numpy"
 
     def __init__(self, graph: Graph, name: str = "the model") -> None:
-        self.graph, self.model_name = graph, name
+        self.graph, self.name = graph, name
         self._steps: list[tuple[Op, Eval]] = [(op, _prepare(op, graph)) for op in graph.ops]
 
     def run(self, sample: list[np.ndarray]) -> list[np.ndarray]:
@@ -30,6 +31,7 @@ class NumpyReference:
         return [values[index] for index in self.graph.outputs]
 
     def run_many(self, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+        """The outputs for each sample."""
         return [self.run(sample) for sample in samples]
 
     def tensors(self, sample: list[np.ndarray], indices: list[int]) -> dict[int, np.ndarray]:
@@ -44,7 +46,12 @@ class NumpyReference:
             tensor = graph.tensor(index)
             values[index] = np.asarray(value).astype(NUMPY_DTYPES[tensor.dtype], copy=False).reshape(tensor.shape)
         for op, evaluate in self._steps:
-            results = evaluate([values.get(i) if i >= 0 else None for i in op.inputs])
+            try:
+                results = evaluate([values.get(i) if i >= 0 else None for i in op.inputs])
+            except NotCovered:
+                raise
+            except TinygenError as e:  # what tflite-micro's Invoke reports as an error
+                raise TinygenError(f"the numpy reference refused {self.name}: {e}") from None
             for index, result in zip(op.outputs, results):
                 tensor = graph.tensor(index)
                 stored = np.asarray(result).astype(NUMPY_DTYPES[tensor.dtype], copy=False)

@@ -80,16 +80,16 @@ def strided_slice(node: Node):
     begin_mask, end_mask, shrink = (node.option(m, 0) for m in ("begin_mask", "end_mask", "shrink_axis_mask"))
 
     def axis_range(axis: int, begin: int, end: int, stride: int) -> np.ndarray:
-        size = shape[axis]
+        size, lowest, highest = shape[axis], -(2**31), 2**31 - 1
         low, high = (0, size) if stride > 0 else (-1, size - 1)
-        if begin_mask >> axis & 1:
-            begin = low if stride > 0 else high
+        if begin_mask >> axis & 1:  # the whole axis: the extreme ints, clamped below
+            begin = lowest if stride > 0 else highest
         begin = min(max(begin + size if begin < 0 else begin, low), high)
         if shrink >> axis & 1:
             end = begin + 1
         else:
             if end_mask >> axis & 1:
-                end = high if stride > 0 else low
+                end = highest if stride > 0 else lowest
             end = min(max(end + size if end < 0 else end, low), high)
         return np.arange(begin, end, stride)
 
