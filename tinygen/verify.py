@@ -1,4 +1,5 @@
-"""Bit-exact verification: a compiled model on any target against the tflite-micro reference."""
+"""Bit-exact verification: a compiled model on any target against a reference (tflite-micro, or the
+numpy reference where tflite-micro cannot be imported; see tinygen/reference.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from .compiler.pipeline import CompiledModel
 from .device.target import Sample, Target
 from .errors import TinygenError
 from .ir import NUMPY_DTYPES, Graph
-from .reference import Reference
+from .reference import open_reference
 
 
 @dataclass
@@ -23,6 +24,7 @@ class VerifyResult:
     first_bad_layer: str | None = None  # "layer 3 (CONV_2D)" when traced
     device_accuracy: float | None = None  # top-1 on the labels, when the data has them
     reference_accuracy: float | None = None
+    reference: str = "tflite-micro"  # which reference the outputs were compared with
 
     @property
     def bit_exact(self) -> bool:
@@ -31,12 +33,13 @@ class VerifyResult:
     def summary(self) -> str:
         line = (
             f"{self.samples} samples, {self.mismatches} of {self.outputs_compared} outputs mismatch, "
-            f"max abs difference {self.max_abs_diff:g}: {'bit-exact' if self.bit_exact else 'NOT bit-exact'}"
+            f"max abs difference {self.max_abs_diff:g}: {'bit-exact' if self.bit_exact else 'NOT bit-exact'} "
+            f"(reference: {self.reference})"
         )
         if self.first_bad_layer:
             line += f"; first differing layer: {self.first_bad_layer} (sample {self.first_bad_sample})"
         if self.device_accuracy is not None:
-            line += f"\naccuracy on device {self.device_accuracy:.2%}, tflite-micro {self.reference_accuracy:.2%}"
+            line += f"\naccuracy on device {self.device_accuracy:.2%}, {self.reference} {self.reference_accuracy:.2%}"
         return line
 
     def as_json(self) -> dict:
@@ -46,6 +49,7 @@ class VerifyResult:
             "bit_exact": self.bit_exact,
             "max_abs_diff": self.max_abs_diff,
             "first_bad_layer": self.first_bad_layer,
+            "reference": self.reference,
         }
         if self.device_accuracy is not None:
             data.update(device_accuracy=self.device_accuracy, reference_accuracy=self.reference_accuracy)
@@ -80,9 +84,11 @@ def _float_input_range(graph: Graph, index: int) -> tuple[float, float]:
     return -1.0, 1.0
 
 
-def compare(graph: Graph, reference: Reference, samples: list[Sample], device_outputs: list[Sample]) -> VerifyResult:
+def compare(graph: Graph, reference, samples: list[Sample], device_outputs: list[Sample]) -> VerifyResult:
     """The device's outputs for the samples against the reference's, bit for bit."""
-    return compare_outputs(graph, reference.run_many(samples), device_outputs)
+    result = compare_outputs(graph, reference.run_many(samples), device_outputs)
+    result.reference = reference.label
+    return result
 
 
 def compare_outputs(graph: Graph, expected: list[Sample], device_outputs: list[Sample]) -> VerifyResult:
@@ -116,22 +122,25 @@ def verify(
     samples: list[Sample],
     labels: np.ndarray | None = None,
     progress: bool = False,
+    reference: str = "auto",
 ) -> VerifyResult:
-    """Every sample through the target and through tflite-micro, outputs compared bit for bit. A
+    """Every sample through the target and through the reference (`reference`: auto, tflite-micro or
+    numpy; auto takes tflite-micro where it can be imported), outputs compared bit for bit. A
     mismatch is traced to the first differing layer where the target can trace; with labels, the
     top-1 accuracy of both on the first output."""
     model = compiled.model
     graph = model.graph
-    reference = Reference(model.tflite_bytes, graph, name=model.source)
+    chosen = open_reference(model.tflite_bytes, graph, name=model.source, choice=reference)
     outputs = target.run(samples, progress=progress)
-    expected = reference.run_many(samples)
+    expected = chosen.run_many(samples)
     result = compare_outputs(graph, expected, outputs)
+    result.reference = chosen.label
     if not result.bit_exact:
         bad = samples[result.first_bad_sample]
         traces = target.trace(bad)
         if traces is not None:
             traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel]
-            result.first_bad_layer = first_differing_layer(graph, model.tflite_bytes, bad, traced, traces)
+            result.first_bad_layer = first_differing_layer(graph, chosen, bad, traced, traces)
     if labels is not None:
         truth = labels.argmax(axis=-1) if labels.ndim > 1 else labels
         result.device_accuracy = _accuracy([o[0] for o in outputs], truth)
@@ -145,12 +154,12 @@ def _accuracy(outputs: list[np.ndarray], truth: np.ndarray) -> float:
 
 
 def first_differing_layer(
-    graph: Graph, tflite_bytes: bytes, sample: Sample, traced_layers: list[int], traces: list[np.ndarray]
+    graph: Graph, reference, sample: Sample, traced_layers: list[int], traces: list[np.ndarray]
 ) -> str | None:
     """The first layer (in execution order) whose output differs from the reference's intermediate.
     traced_layers are op indices, in execution order."""
     wanted = {layer: graph.ops[layer].outputs[0] for layer in traced_layers}
-    intermediates = Reference(tflite_bytes, graph).tensors(sample, sorted(set(wanted.values())))
+    intermediates = reference.tensors(sample, sorted(set(wanted.values())))
     for layer, got in zip(traced_layers, traces):
         op = graph.ops[layer]
         want = intermediates[wanted[layer]]

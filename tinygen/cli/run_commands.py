@@ -15,6 +15,7 @@ from ..compiler.pipeline import compile_model
 from ..device.target import open_target
 from ..errors import TinygenError
 from ..escape import terminal as show
+from ..reference import REFERENCES
 from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, console, main, print_json, quantizer_options
 
 
@@ -29,6 +30,14 @@ from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, conso
     default=None,
     help="Inputs instead of random ones: .npy, or .npz with x (or one array per model input) and labels y.",
 )
+@click.option(
+    "--reference",
+    type=click.Choice(REFERENCES),
+    default="auto",
+    show_default=True,
+    help="What to compare with: tflite-micro, tinygen's numpy reference, or auto (tflite-micro where it is "
+    "installed, else numpy).",
+)
 @PORT_OPTION
 @JSON_OPTION
 @quantizer_options
@@ -38,11 +47,13 @@ def verify(
     samples: int,
     seed: int,
     data: str | None,
+    reference: str,
     port: str | None,
     as_json: bool,
     quantizer: QuantizerOptions,
 ) -> None:
-    """Run MODEL compiled for BOARD and tflite-micro on the same inputs; exit 0 only if bit-exact."""
+    """Run MODEL compiled for BOARD and a reference (tflite-micro, or the numpy reference) on the same
+    inputs; exit 0 only if bit-exact."""
     from ..verify import random_samples
     from ..verify import verify as verify_model
 
@@ -57,7 +68,7 @@ def verify(
     else:
         inputs = random_samples(loaded.graph, samples, seed)
     with open_target(compiled, board, port) as target:
-        result = verify_model(target, compiled, inputs, labels, progress=not as_json)
+        result = verify_model(target, compiled, inputs, labels, progress=not as_json, reference=reference)
     if as_json:
         click.echo(json.dumps(result.as_json()))
     else:
