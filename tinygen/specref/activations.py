@@ -132,7 +132,8 @@ def _saturating_left16(x: np.ndarray, amount: int) -> np.ndarray:
     return np.clip(x * (1 << amount), -32768, 32767)
 
 
-def _int16_multiplier(node: Node, real: float) -> tuple[int, int]:
+def _int16_multiplier(real: float) -> tuple[int, int]:
+    """QuantizeMultiplier, then DownScaleInt32ToInt16Multiplier: the Q31 significand rounded to Q15."""
     multiplier, exponent = quantize_multiplier(real)
     return (32767 if multiplier >= (1 << 31) - 1 - (1 << 15) else (multiplier + (1 << 15)) >> 16), exponent
 
@@ -143,10 +144,10 @@ def hard_swish(node: Node):
     x, y = _same_shape(node, ("int8",))
     (sx, zx), (sy, zy) = node.quantized(x), node.quantized(y)
     hires = f32(1.0 / 128.0) * f32(sx)
-    out_multiplier, out_exponent = _int16_multiplier(node, float(hires / f32(sy)))
+    out_multiplier, out_exponent = _int16_multiplier(float(hires / f32(sy)))
     if out_exponent > 0:
         node.fail("the output scale is below input scale / 128")
-    relu_multiplier, relu_exponent = _int16_multiplier(node, float(hires / f32(3.0 / 32768.0)))
+    relu_multiplier, relu_exponent = _int16_multiplier(float(hires / f32(3.0 / 32768.0)))
 
     def run(values):
         hires_value = (values[0].astype(np.int64) - zx) * 128

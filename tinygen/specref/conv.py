@@ -10,12 +10,12 @@ every partial sum is an integer far below 2^53, so they are exact in any order.
 from __future__ import annotations
 
 import numpy as np
+import tflite
 
-from ..frontends.tflite_schema import TENSOR_TYPE_CODES
 from .arith import activation_bounds, mbqm, mbqm64, quantize_multiplier, wrap32
 from .registry import Node, kernel
 
-INT32_CODE = TENSOR_TYPE_CODES["int32"]
+INT32_CODE = tflite.TensorType.INT32  # quantized_bias_type is read as the schema's type code
 
 
 def same_padding(size: int, stride: int, dilation: int, kernel_size: int, padding: str) -> tuple[int, int]:
@@ -78,6 +78,8 @@ def _conv_checks(node: Node):
         node.refuse("computed weights are not covered")
     stride = (node.option("stride_h", 1), node.option("stride_w", 1))
     dilation = (node.option("dilation_h_factor", 1), node.option("dilation_w_factor", 1))
+    if min(*stride, *dilation) < 1:
+        node.refuse(f"strides {stride} and dilations {dilation} are not covered")
     padding = node.option("padding", "SAME")
     _, kh, kw, _ = w.shape
     pads = tuple(same_padding(x.shape[1 + a], stride[a], dilation[a], (kh, kw)[a], padding)[1] for a in range(2))
