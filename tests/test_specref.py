@@ -418,13 +418,17 @@ def test_float_argmin_with_nan_and_ties():
         ("int16", "int8"),
         ("int32", "int8"),
         ("int8", "int32"),
+        ("int8", "uint8"),
+        ("uint8", "int8"),
+        ("int16", "int32"),
     ],
 )
 def test_quantize_pairs(source, target):
     g = GraphBuilder()
-    quant = {} if source == "float32" else {"scale": 0.0031, "zero_point": 7 if source == "int8" else 0}
+    zero_points = {"int8": -5, "uint8": 130}
+    quant = {} if source == "float32" else {"scale": 0.0031, "zero_point": zero_points.get(source, 0)}
     x = g.tensor((1, 64), source, **quant)
-    y = g.tensor((1, 64), target, scale=0.01, zero_point=-5 if target == "int8" else 0)
+    y = g.tensor((1, 64), target, scale=0.01, zero_point=zero_points.get(target, 0))
     g.op("QUANTIZE", [x], [y])
     graph = g.build([x], [y])
     if source == "float32":  # non-finite and huge values: x86's conversion gives INT32_MIN
