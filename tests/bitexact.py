@@ -20,7 +20,7 @@ def verify_graph(
     graph: Graph, samples: int = 16, seed: int = 0, sanitize: bool = True, inputs: list[list[np.ndarray]] | None = None
 ) -> VerifyResult:
     """Writes the graph as .tflite, reads it back (so the reader is exercised too), compiles
-    the C with -Wall -Wextra -Werror (and ASan/UBSan), and compares every output."""
+    the C with tinygen's warnings as errors (and ASan/UBSan), and compares every output."""
     data = write_tflite(graph)
     model = LoadedModel(parse_tflite(data), data, "test.tflite")
     compiled = compile_model(model)

@@ -1,6 +1,7 @@
 """The command line: inspect, build, verify, and one clear error line for bad input."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,6 +35,14 @@ def test_inspect_json(model):
 def test_inspect_table(model):
     code, out, _ = run_cli("inspect", model)
     assert code == 0 and "FULLY_CONNECTED" in out and "MACs" in out
+
+
+def test_inspect_says_a_float_model_is_quantized_not_unsupported():
+    float_model = Path(__file__).parent.parent / "examples/gesture/gesture_float.tflite"
+    code, out, _ = run_cli("inspect", float_model, "--json")
+    assert code == 0 and {op["status"] for op in json.loads(out)["ops"]} == {"quantized"}
+    code, out, _ = run_cli("inspect", float_model)
+    assert code == 0 and "unsupported" not in out and "a float model: tinygen quantizes it" in out
 
 
 def test_verify_json_is_bit_exact(model):

@@ -14,6 +14,7 @@ import pytest
 
 from tinygen import zoo
 from tinygen.builder import GraphBuilder
+from tinygen.compiler.codegen import c_float
 from tinygen.compiler.pipeline import compile_model, load_model
 from tinygen.export import export_files, write_export
 from tinygen.export.arduino import imu_window
@@ -312,3 +313,37 @@ def _argmax(path: Path) -> int:
     x = np.zeros(graph.tensor(graph.inputs[0]).shape, np.float32)
     (y,) = Reference(model.tflite_bytes, graph).run([quantize_input(graph.tensor(graph.inputs[0]), x)])
     return int(np.argmax(y))
+
+
+GESTURE = ROOT / "examples/gesture"
+
+
+def test_the_imu_example_standardizes_as_the_training_data_was(tmp_path):
+    """--normalization puts the example's per-channel mean and deviation and its sampling interval into
+    the IMUGesture sketch, which still builds and runs; bad files get one line each."""
+    model = GESTURE / "gesture_int8.tflite"
+    normalization = json.loads((GESTURE / "normalization.json").read_text())
+    options = ("--labels", GESTURE / "labels.txt", "--normalization", GESTURE / "normalization.json")
+    lib = library(model, tmp_path / "gesture", *options)
+    sketch = (lib / "examples/IMUGesture/IMUGesture.ino").read_text()
+    assert f"kMean[kChannels] = {{ {', '.join(map(c_float, normalization['mean']))} }};" in sketch
+    assert f"kStd[kChannels] = {{ {', '.join(map(c_float, normalization['std']))} }};" in sketch
+    labels = (GESTURE / "labels.txt").read_text().split()
+    printed = run_program(build_sketch(lib / "examples/IMUGesture", [lib], tmp_path / "build"))
+    assert printed.split(",")[0].removeprefix("label: ") in labels
+
+    def refused(content: str) -> str:
+        bad = tmp_path / "bad.json"
+        bad.write_text(content)
+        code, _, err = run_cli("export", model, "--board", "nano33", "-o", tmp_path / "x.zip", "--normalization", bad)
+        assert code == 1 and err.count("\n") == 1 and not (tmp_path / "x.zip").exists()
+        return err
+
+    assert "'mean' must be a list of 6 finite numbers" in refused('{"mean": [0, 0], "std": [1, 1, 1, 1, 1, 1]}')
+    assert "'std' must be a list of 6 finite" in refused('{"mean": [0, 0, 0, 0, 0, 0], "std": [1, 1, 1, 1, 1, NaN]}')
+    assert "every 'std' must be positive" in refused('{"mean": [0, 0, 0, 0, 0, 0], "std": [1, 1, 1, 1, 1, 0]}')
+    six = '"mean": [0, 0, 0, 0, 0, 0], "std": [1, 1, 1, 1, 1, 1]'
+    assert "'interval_ms' must be" in refused(f'{{{six}, "interval_ms": 0.5}}')
+    assert "is not JSON" in refused("{mean")
+    code, _, err = run_cli("export", DIGITS, "--board", "nano33", "--normalization", GESTURE / "normalization.json")
+    assert code == 1 and "needs a model whose one input is a window" in err

@@ -113,6 +113,10 @@ def test_quantize_never_overwrites_its_input_or_a_users_file(tmp_path):
     )
     assert run_cli("quantize", model, *calib, "-o", tmp_path / "q.tflite")[0] == 0
     assert run_cli("quantize", model, *calib, "-o", tmp_path / "q.tflite")[0] == 0  # its own output: replaced
+    # Written atomically, yet with the permissions any new file gets (not the temporary file's 0600).
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    assert (tmp_path / "q.tflite").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
 
 
 def test_a_timeout_kills_the_whole_process_group(tmp_path):

@@ -15,6 +15,7 @@ import pytest
 from tinygen.boards import load_board
 from tinygen.builder import GraphBuilder
 from tinygen.compiler.pipeline import compile_model
+from tinygen.device.cflags import WARNINGS
 from tinygen.device.host import host_compiler
 from tinygen.errors import TinygenError
 from tinygen.export import export_files, write_export
@@ -58,7 +59,7 @@ def test_names_cannot_inject_c(tmp_path):
         code = re.sub(r'"(\\.|[^"\\])*"', '""', code)
         assert "tg_injected" not in code and "stdlib" not in code and "alert" not in code
     done = subprocess.run(
-        [host_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-I.", "-c", "model.c", "-o", "model.o"],
+        [host_compiler(), "-std=c99", *WARNINGS, "-I.", "-c", "model.c", "-o", "model.o"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

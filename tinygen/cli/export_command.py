@@ -9,7 +9,7 @@ import click
 from ..boards import load_board
 from ..compiler.fit import check_fit
 from ..compiler.pipeline import compile_model
-from ..export import FORMATS, BundledInput, export_files, read_labels, write_export
+from ..export import FORMATS, BundledInput, export_files, read_labels, read_normalization, write_export
 from ..export.arduino import examples
 from ..export.prefix import DEFAULT, file_name
 from .app import BOARD_OPTION, JSON_OPTION, QuantizerOptions, main, print_json, quantizer_options
@@ -49,6 +49,13 @@ ARDUINO = "arduino-library"
     help="The RunModel example's input: .npy, or .npz with one array per model input (the first sample) "
     "[default: zeros].",
 )
+@click.option(
+    "--normalization",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help='The IMUGesture example\'s preprocessing, JSON: {"mean": [...], "std": [...], "interval_ms": 100}, one '
+    "mean and std per IMU channel, as the training data was standardized [default: readings as they are].",
+)
 @click.option("--force", is_flag=True, help="Replace a zip, or fill a folder, holding files tinygen did not write.")
 @JSON_OPTION
 @quantizer_options
@@ -60,14 +67,17 @@ def export_command(
     prefix: str,
     labels: str | None,
     input_path: str | None,
+    normalization: str | None,
     force: bool,
     as_json: bool,
     quantizer: QuantizerOptions,
 ) -> None:
     """Write MODEL, checked to fit BOARD, as sources for another build system: an Arduino library
     (installs with the Arduino IDE's Add .ZIP Library), a CMake library target, or plain C."""
-    if fmt != ARDUINO and (labels or input_path):
-        raise click.UsageError(f"--labels and --input shape the Arduino library's examples; --format {fmt} has none")
+    if fmt != ARDUINO and (labels or input_path or normalization):
+        raise click.UsageError(
+            f"--labels, --input and --normalization shape the Arduino library's examples; --format {fmt} has none"
+        )
     board = load_board(board_name)
     loaded = quantizer.load(model)
     compiled = compile_model(loaded)
@@ -82,6 +92,7 @@ def export_command(
         prefix,
         read_labels(labels, loaded.graph) if labels else None,
         _bundled_input(input_path, loaded.graph) if input_path else None,
+        read_normalization(normalization, loaded.graph) if normalization else None,
     )
     written = write_export(files, out, force)
     if as_json:

@@ -66,7 +66,7 @@ def inspect(model: str, as_json: bool) -> None:
         out = op["outputs"][0] if op["outputs"] else {"shape": [], "dtype": "", "index": -1}
         q = out.get("quantization", {})
         quant = f"{q['scale']:.6g} / {q['zero_point']}" if "scale" in q else ""
-        name = show(op["op"]) if op["status"] == "supported" else f"{show(op['op'])} ({op['status']})"
+        name = show(op["op"]) if op["status"] in ("supported", "quantized") else f"{show(op['op'])} ({op['status']})"
         table.add_row(
             str(op["index"]), name, str(out["shape"]), out["dtype"], quant, f"{op['parameters']:,}", f"{op['macs']:,}"
         )
@@ -79,6 +79,11 @@ def inspect(model: str, as_json: bool) -> None:
     for op in info["ops"]:
         if op["status"] == "unsupported":
             console.print(f"op {op['index']} ({show(op['op'])}) unsupported: {terminal_line(op['reason'])}")
+    if any(op["status"] == "quantized" for op in info["ops"]):
+        console.print(
+            "a float model: tinygen quantizes it to int8 from calibration inputs "
+            "(tinygen quantize, or --calibration with build, plan, verify, ...)"
+        )
     console.print(
         f"{len(info['ops'])} ops, {info['parameters']:,} parameters ({info['weight_bytes']:,} bytes), "
         f"{info['macs']:,} MACs"
@@ -192,9 +197,11 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
     console.print(table)
     fit = estimate_fit(compiled, board)
     console.print(f"arena {summary['arena_bytes']:,} bytes ({summary['strategy']}); {_against_bound(summary)}")
-    console.print(f"weights {fit.weights_bytes:,} bytes, code about {fit.code_estimate_bytes:,} bytes")
     for region in (fit.flash, fit.ram):
         console.print(region.describe())
+    console.print(fit.describe_stack())
+    if fit.stack:
+        console.print(f"inference stack on {fit.inference_stack.core}: {fit.inference_stack.describe()}")
     console.print("fits" if fit.fits else f"does not fit {board.id}")
     sys.exit(0 if fit.fits else 1)
 

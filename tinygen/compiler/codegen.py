@@ -46,6 +46,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 class GeneratedModel:
     files: dict[str, str]  # file name -> text (model.h, model.c, tg_kernels.h)
     kernel_files: dict[str, str]  # the C runtime files the model needs
+    layer_functions: tuple[str, ...]  # the functions the layer table points at (tg_model_layers[i].run)
 
     def write(self, directory: Path) -> list[Path]:
         directory.mkdir(parents=True, exist_ok=True)
@@ -75,7 +76,8 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
     context["layout_checks"] = [line for name in sorted(params_types) for line in layout_checks(params_types[name])]
     context["headers"] = sorted(Path(name).with_suffix(".h").name for name in c_files)
     files = {name: render(f"{name}.j2", **context) for name in ("model.h", "model.c", "tg_kernels.h")}
-    return GeneratedModel(files, runtime_sources(c_files))
+    functions = tuple(layer["function"] for layer in context["layers"] if layer["kernel"])
+    return GeneratedModel(files, runtime_sources(c_files), functions)
 
 
 def runtime_sources(c_files: set[str]) -> dict[str, str]:
@@ -143,6 +145,7 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
     output = layer.op.outputs[0]
     info = {
         "index": index,
+        "function": f"tg_layer{index}",
         "op": layer.op.kind,
         "kernel": layer.kernel,
         "output": storage.pointer(output),
@@ -200,7 +203,7 @@ def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
         API_DTYPES[t.dtype],
         str(len(t.shape)),
         f"{{{dims}}}",
-        _c_float(scale),
+        c_float(scale),
         str(t.zero_point if quantized else 0),
         f"{t.nbytes}u",
         _io_pointer(t, storage),
@@ -230,7 +233,7 @@ def c_values(values: np.ndarray, indent: str = "", per_line: int = VALUES_PER_LI
     """The values as the items of a C array initializer, per_line to a line."""
     flat = values.reshape(-1)
     if flat.dtype == np.float32:
-        items = [_c_float(float(v)) for v in flat]
+        items = [c_float(float(v)) for v in flat]
     elif flat.dtype == np.int32:
         # INT32_MIN has no literal in C; spell it as an expression.
         items = ["(-2147483647 - 1)" if v == -(2**31) else str(v) for v in flat.tolist()]
@@ -244,7 +247,7 @@ def c_values(values: np.ndarray, indent: str = "", per_line: int = VALUES_PER_LI
     return (",\n").join(indent + line for line in lines)
 
 
-def _c_float(x: float) -> str:
+def c_float(x: float) -> str:
     """A float literal that reads back as the same float32."""
     return f"{float(np.float32(x)):.9e}f" if np.isfinite(x) else "0.0f"  # %e: "0f" or "1f" would not be C
 

@@ -16,9 +16,9 @@ from ..errors import ToolError
 from ..ir import NUMPY_DTYPES, Graph
 from ..resources import render, resource_dir
 from . import processes
+from .cflags import WARNINGS
 from .target import Sample, Target
 
-WARNINGS = ["-Wall", "-Wextra", "-Werror"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
 COMPILE_TIMEOUT_S = 600
 HARNESS = "tg_host_main.c"
@@ -37,8 +37,10 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
     harness = resource_dir("firmware") / "host" / HARNESS
     shutil.copyfile(harness, directory / HARNESS)
     sources = sorted([*(n for n in {**generated.kernel_files, **generated.files} if n.endswith(".c")), HARNESS])
-    # The project rebuilds without tinygen too: `make` in it (the sources are tinygen's own names).
-    (directory / "Makefile").write_text(render("Makefile.j2", sources=sources), encoding="utf-8")
+    # The project rebuilds without tinygen too: `make` in it (the sources are tinygen's own names). No
+    # -Werror there: another compiler's new warning should not stop a user's build.
+    warnings = [flag for flag in WARNINGS if flag != "-Werror"]
+    (directory / "Makefile").write_text(render("Makefile.j2", sources=sources, warnings=warnings), encoding="utf-8")
     binary = directory / ("model_host.exe" if os.name == "nt" else "model_host")
     command = [
         *shlex.split(host_compiler()),

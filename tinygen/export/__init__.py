@@ -5,8 +5,16 @@ name prefixed on request so that two models share a program (prefix.py), written
 zip (writer.py).
 """
 
-from .arduino import BundledInput, read_labels
+from .arduino import BundledInput, ImuNormalization, read_labels, read_normalization
 from .sources import FORMATS, export_files
 from .writer import write_export
 
-__all__ = ["FORMATS", "BundledInput", "export_files", "read_labels", "write_export"]
+__all__ = [
+    "FORMATS",
+    "BundledInput",
+    "ImuNormalization",
+    "export_files",
+    "read_labels",
+    "read_normalization",
+    "write_export",
+]

@@ -8,6 +8,8 @@ Serial) and, for models that read a window of motion, IMUGesture (the same on th
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..compiler.codegen import c_values
+from ..compiler.codegen import c_float, c_values
 from ..compiler.pipeline import CompiledModel
 from ..errors import TinygenError
 from ..escape import NAME_LIMIT, terminal
@@ -71,6 +73,50 @@ def read_labels(path: str | Path, graph: Graph) -> list[str]:
     return labels
 
 
+@dataclass(frozen=True)
+class ImuNormalization:
+    """How the IMUGesture sketch turns IMU readings into the model's input: every interval_ms a reading,
+    each channel standardized as (reading - mean) / std, as the training data was."""
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    interval_ms: int = 100
+
+
+def read_normalization(path: str | Path, graph: Graph) -> ImuNormalization:
+    """normalization.json: {"mean": [...], "std": [...], "interval_ms": 100 (optional)}, one mean and
+    one std per channel of the model's IMU window."""
+    window = imu_window(graph)
+    if window is None:
+        raise TinygenError(
+            "--normalization shapes the IMUGesture sketch, which needs a model whose one input is a window "
+            "of (steps, 3) or (steps, 6) IMU readings"
+        )
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise TinygenError(f"{path} is not JSON: {e}") from None
+    channels = window[1]
+    if not isinstance(data, dict):
+        raise TinygenError(f'{path} must hold an object: {{"mean": [...], "std": [...]}}')
+    values = {}
+    for key in ("mean", "std"):
+        numbers = data.get(key)
+        if not (isinstance(numbers, list) and len(numbers) == channels and all(_finite(n) for n in numbers)):
+            raise TinygenError(f"{path}: '{key}' must be a list of {channels} finite numbers, one per channel")
+        values[key] = tuple(float(n) for n in numbers)
+    if min(values["std"]) <= 0:
+        raise TinygenError(f"{path}: every 'std' must be positive")
+    interval = data.get("interval_ms", 100)
+    if not (isinstance(interval, int) and not isinstance(interval, bool) and 1 <= interval <= 60_000):
+        raise TinygenError(f"{path}: 'interval_ms' must be a whole number of milliseconds, 1 to 60000")
+    return ImuNormalization(values["mean"], values["std"], interval)
+
+
+def _finite(n) -> bool:
+    return isinstance(n, (int, float)) and not isinstance(n, bool) and math.isfinite(n)
+
+
 def imu_window(graph: Graph) -> tuple[int, int] | None:
     """(time steps, channels) when the model's one input is a window of IMU readings: after dropping
     the axes of size 1, a (steps, 3) or (steps, 6) array. Images (h, w, 3) have three axes."""
@@ -92,6 +138,7 @@ def arduino_library(
     prefix: str,
     labels: list[str] | None = None,
     sample: BundledInput | None = None,
+    normalization: ImuNormalization | None = None,
 ) -> dict[str, str]:
     """The library's files (path inside the library folder -> text), every tg_ name as prefix_."""
     check_library_name(name)
@@ -115,8 +162,15 @@ def arduino_library(
     window = imu_window(graph)
     if window:
         steps, channels = window
+        normalization = normalization or ImuNormalization((0.0,) * channels, (1.0,) * channels)
         files["examples/IMUGesture/IMUGesture.ino"] = render(
-            "arduino/IMUGesture.ino.j2", **context, steps=steps, channels=channels
+            "arduino/IMUGesture.ino.j2",
+            **context,
+            steps=steps,
+            channels=channels,
+            mean=", ".join(map(c_float, normalization.mean)),
+            std=", ".join(map(c_float, normalization.std)),
+            interval_ms=normalization.interval_ms,
         )
     files = prefixed(files, prefix)
     files["library.properties"] = render(

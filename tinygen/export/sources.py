@@ -7,7 +7,7 @@ from pathlib import Path
 from .. import __version__
 from ..compiler.pipeline import CompiledModel
 from ..resources import render
-from .arduino import BundledInput, arduino_library
+from .arduino import BundledInput, ImuNormalization, arduino_library
 from .prefix import DEFAULT, check_prefix, file_name, prefixed
 
 FORMATS = ("arduino-library", "cmake", "c")
@@ -20,12 +20,13 @@ def export_files(
     prefix: str = DEFAULT,
     labels: list[str] | None = None,
     sample: BundledInput | None = None,
+    normalization: ImuNormalization | None = None,
 ) -> dict[str, str]:
     """The model in format fmt: an Arduino library named name, a CMake library target, or plain C
     (the model, its kernels and the model API, as `tinygen build` writes them)."""
     check_prefix(prefix)
     if fmt == "arduino-library":
-        return arduino_library(compiled, name, prefix, labels, sample)
+        return arduino_library(compiled, name, prefix, labels, sample, normalization)
     files = prefixed({**compiled.generated.kernel_files, **compiled.generated.files}, prefix)
     if fmt == "cmake":
         files["CMakeLists.txt"] = _cmake_lists(compiled, files, prefix)

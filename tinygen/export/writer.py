@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from .. import __version__
+from ..atomic import write_atomically
 from ..device.outdir import ProjectDir
 from ..errors import TinygenError
 
@@ -47,13 +47,7 @@ def _write_zip(files: dict[str, str], path: Path, force: bool) -> None:
     if path.exists() and not force and not _written_by_tinygen(path):
         raise TinygenError(f"{path} exists and tinygen did not write it; choose another file with -o, or --force")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(zip_bytes(files, path.stem))
-        os.replace(temporary, path)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+    write_atomically(path, zip_bytes(files, path.stem))
 
 
 def zip_bytes(files: dict[str, str], folder: str) -> bytes:

@@ -27,6 +27,7 @@ from ...boards import CYCLE_COUNTERS, Board
 from ...errors import ToolError
 from ...resources import render, resource_dir
 from .. import processes, qemu
+from ..cflags import WARNINGS
 from . import core
 
 MODEL_LIB = "tinygen_model"
@@ -93,7 +94,13 @@ def _board_json(board: Board) -> str:
         "vendor": "tinygen",
         "url": "https://www.qemu.org/docs/master/system/target-arm.html",
         "frameworks": [],
-        "build": {"cpu": board.core, "fpu": board.fpu, "mcu": board.mcu, "f_cpu": f"{board.clock_hz}L"},
+        "build": {
+            "cpu": board.core,
+            "fpu": board.fpu,
+            "mcu": board.mcu,
+            "f_cpu": f"{board.clock_hz}L",
+            "warnings": list(WARNINGS),
+        },
         "upload": {"maximum_size": board.flash.size_bytes, "maximum_ram_size": board.ram.size_bytes},
     }
     return json.dumps(manifest, indent=2) + "\n"
@@ -105,6 +112,17 @@ def _write(path: Path, content: str | bytes) -> None:
         path.write_bytes(content)
     else:
         path.write_text(content, encoding="utf-8")
+
+
+def board_header(board: Board) -> str:
+    """tg_board.h: the board facts the HAL and the link server compile in."""
+    return render(
+        "tg_board.h.j2",
+        board=board,
+        uart_base=board.emulator.uart_base if board.bare_metal else 0,
+        version=__version__,
+        counter_kind=CYCLE_COUNTERS.index(board.cycle_counter),
+    )
 
 
 def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes], src_files: dict[str, str]) -> Path:
@@ -119,15 +137,7 @@ def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes]
     hal_dir = resource_dir("firmware") / "hal"
     for name in hal_sources(board):
         _write(out_dir / "lib" / HAL_LIB / name, (hal_dir / name).read_text(encoding="utf-8"))
-    uart_base = board.emulator.uart_base if board.bare_metal else 0
-    header = render(
-        "tg_board.h.j2",
-        board=board,
-        uart_base=uart_base,
-        version=__version__,
-        counter_kind=CYCLE_COUNTERS.index(board.cycle_counter),
-    )
-    _write(out_dir / "lib" / HAL_LIB / "tg_board.h", header)
+    _write(out_dir / "lib" / HAL_LIB / "tg_board.h", board_header(board))
     if board.bare_metal:
         _write(out_dir / "linker.ld", render("linker.ld.j2", board=board))
         _write(out_dir / "boards" / f"{board.platformio.board}.json", _board_json(board))

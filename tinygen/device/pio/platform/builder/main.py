@@ -1,7 +1,8 @@
 """SCons script of the tinygen platform: bare-metal Cortex-M with the system arm-none-eabi-gcc.
 
-The board JSON (written per project by tinygen) gives build.cpu and build.fpu; the project gives
-the linker script (board_build.ldscript) and, for `pio run -t upload`, an upload_command.
+The board JSON (written per project by tinygen) gives build.cpu and build.fpu (the flags
+tinygen.device.cflags.arm_flags makes of them) and build.warnings (tinygen.device.cflags.WARNINGS);
+the project gives the linker script (board_build.ldscript) and, for `pio run -t upload`, an upload_command.
 """
 
 import sys
@@ -45,7 +46,7 @@ env.Replace(
 env.Append(
     ASFLAGS=cpu_flags,
     ASPPFLAGS=cpu_flags + ["-x", "assembler-with-cpp"],
-    CCFLAGS=cpu_flags + ["-O2", "-Wall", "-ffunction-sections", "-fdata-sections"],
+    CCFLAGS=cpu_flags + ["-O2", *board.get("build.warnings", []), "-ffunction-sections", "-fdata-sections"],
     CFLAGS=["-std=c99"],
     LINKFLAGS=cpu_flags
     + [
