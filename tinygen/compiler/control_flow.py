@@ -126,12 +126,32 @@ class _Unroller:
         inputs = tuple(self.tensor(scope, i) for i in op.inputs)
         outputs = tuple(self.tensor(scope, o) for o in op.outputs)
         copy = Op(index, op.kind, inputs, outputs, op.options)
+        if copy.kind == "SLICE" and scope.index != 0:
+            self.require_fixed_slice(copy, op.index, scope)
         values = None if set(outputs) & self.graph_outputs else fold_op(copy, self.tensors)
         if values is None:
             self.ops.append(copy)
             return
         for o, data in zip(outputs, values):
             self.tensors[o] = dataclasses.replace(self.tensors[o], data=data)
+
+    def require_fixed_slice(self, op: Op, index: int, scope: _Scope) -> None:
+        """A SLICE whose size the step decides (how a converter writes a TensorArray: each step
+        slices the sequence before and after its row) has a shape the model does not declare:
+        tflite-micro sizes it at run time; tinygen's tensors have one shape."""
+        x, begin, size = (self.tensors[i] for i in op.inputs[:3])
+        out = self.tensors[op.outputs[0]]
+        shape = None
+        if begin.is_constant and size.is_constant and len(x.shape) == begin.data.size == size.data.size:
+            starts, sizes = begin.data.reshape(-1), size.data.reshape(-1)
+            shape = tuple(int(n) if n >= 0 else d - int(b) for d, b, n in zip(x.shape, starts, sizes))
+        if shape != out.shape:
+            found = f"the shape {list(shape)}" if shape else "a shape computed in the loop"
+            raise TinygenError(
+                f"op {index} (SLICE) of subgraph {scope.index} gives {out.name} {found}, not its declared "
+                f"{list(out.shape)}: the loop builds a sequence whose shapes change from step to step (a recurrent "
+                "layer's return_sequences); tinygen unrolls loops whose tensors keep one shape"
+            )
 
     def unroll(self, op: Op, scope: _Scope, path: tuple[int, ...]) -> None:
         cond_index, body_index = op.options["cond_subgraph_index"], op.options["body_subgraph_index"]
