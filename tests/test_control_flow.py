@@ -14,6 +14,7 @@ from tinygen.compiler.fit import layer_flash_bytes
 from tinygen.compiler.pipeline import compile_model
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph
+from tinygen.reports.summary import describe_model
 
 from .bitexact import assert_bit_exact
 from .helpers import loaded
@@ -138,3 +139,10 @@ def test_an_if_on_a_constant_is_inlined_bit_exact(condition):
 def test_an_if_on_a_computed_condition_is_refused():
     with pytest.raises(TinygenError, match="IF\\): its condition .* is computed on the device"):
         compile_model(loaded(_if_model(None), "branch"))
+
+
+def test_inspect_says_whether_a_loop_unrolls():
+    statuses = {op["op"]: (op["status"], op.get("reason")) for op in describe_model(loop_model(3))["ops"]}
+    assert statuses["WHILE"] == ("unrolled", None)
+    refused = {op["op"]: (op["status"], op.get("reason")) for op in describe_model(loop_model(3, True))["ops"]}
+    assert refused["WHILE"][0] == "unsupported" and "known only at run time" in refused["WHILE"][1]

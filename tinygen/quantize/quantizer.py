@@ -15,6 +15,7 @@ each op's rule from its record (tinygen/ops: slots, quantization):
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +49,9 @@ def is_float_graph(graph: Graph) -> bool:
     on integers it casts to float32 itself (tflite-micro's audio preprocessor scales its int16
     features so): that is the model's own computation, compiled in float32. Control flow counts as
     the ops it unrolls to (a converter's int8 model carries float values through its loops)."""
-    graph = fuse_float_islands(resolve_control_flow(graph))
+    with contextlib.suppress(TinygenError):  # else judged as written; compiling it says why
+        graph = resolve_control_flow(graph)
+    graph = fuse_float_islands(graph)
     by_design = floats_from_integers(graph)
     return any(
         graph.tensor(i).dtype == "float32" and i not in by_design
