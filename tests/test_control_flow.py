@@ -44,12 +44,16 @@ def _cell(b: GraphBuilder, x: int, seed: int = 0) -> int:
     return y
 
 
-def loop_model(limit, condition_reads_input: bool = False, body_runs: int | None = None) -> Graph:
+def loop_model(
+    limit, condition_reads_input: bool = False, body_runs: int | None = None, invariant: bool = False
+) -> Graph:
     """x -> WHILE(counter < limit) { counter += 1; x = relu(fc(x)) } -> x, as a converter writes a
-    fixed-length RNN: the counter starts at a constant 0 and the limit is a constant of the condition.
+    fixed-length RNN: the counter starts at a constant 0 and the limit is a constant of the condition;
+    the loop also carries the model's input through unchanged (as a converter carries the sequence).
     `condition_reads_input`: the limit is a model input instead (a trip count known only at run time).
-    `body_runs`: the body holds a WHILE that runs this subgraph (2: itself)."""
-    carried = [COUNTER, ACTIVATION, COUNTER]
+    `body_runs`: the body holds a WHILE that runs this subgraph (2: itself).
+    `invariant`: each step adds relu(fc'(input)), the same in every step, to its x."""
+    carried = [COUNTER, ACTIVATION, COUNTER, ACTIVATION]
 
     def condition(b, ins):
         limit_tensor = ins[2] if condition_reads_input else b.const(np.array(limit), "int32")
@@ -62,18 +66,22 @@ def loop_model(limit, condition_reads_input: bool = False, body_runs: int | None
         counter = b.tensor((), "int32")
         b.op("ADD", [ins[0], one], [counter], fused_activation_function="NONE")
         y = _cell(b, ins[1])
+        if invariant:
+            total = b.tensor(*ACTIVATION[:2], **ACTIVATION[2])
+            b.op("ADD", [y, _cell(b, ins[3], seed=3)], [total], fused_activation_function="NONE")
+            y = total
         if body_runs is not None:
             inner = [b.tensor(shape, dtype, **quant) for shape, dtype, quant in carried]
-            b.op("WHILE", [counter, y, ins[2]], inner, cond_subgraph_index=1, body_subgraph_index=body_runs)
+            b.op("WHILE", [counter, y, *ins[2:]], inner, cond_subgraph_index=1, body_subgraph_index=body_runs)
             counter, y = inner[0], inner[1]
-        return [counter, y, ins[2]]
+        return [counter, y, *ins[2:]]
 
     b = GraphBuilder()
     x = b.tensor(*ACTIVATION[:2], **ACTIVATION[2])
     limit_value = b.tensor((), "int32") if condition_reads_input else b.const(np.array(limit), "int32")
     start = b.const(np.array(0), "int32")
     outs = [b.tensor(shape, dtype, **quant) for shape, dtype, quant in carried]
-    b.op("WHILE", [start, x, limit_value], outs, cond_subgraph_index=1, body_subgraph_index=2)
+    b.op("WHILE", [start, x, limit_value, x], outs, cond_subgraph_index=1, body_subgraph_index=2)
     graph = b.build([x, limit_value] if condition_reads_input else [x], [outs[1]])
     graph.subgraphs = {1: _subgraph(condition, carried, None), 2: _subgraph(body, carried, None)}
     return graph
@@ -146,3 +154,12 @@ def test_inspect_says_whether_a_loop_unrolls():
     assert statuses["WHILE"] == ("unrolled", None)
     refused = {op["op"]: (op["status"], op.get("reason")) for op in describe_model(loop_model(3, True))["ops"]}
     assert refused["WHILE"][0] == "unsupported" and "known only at run time" in refused["WHILE"][1]
+
+
+def test_a_loop_invariant_is_computed_once():
+    """What every step computes alike from the same inputs (the converter's int8 loops quantize the
+    whole carried sequence in every step) becomes one layer."""
+    graph = loop_model(4, invariant=True)
+    compiled = compile_model(loaded(graph, "invariant"))
+    assert [layer.op.kind for layer in compiled.lowered.layers].count("FULLY_CONNECTED") == 4 + 1
+    assert_bit_exact(graph, samples=3)
