@@ -137,12 +137,18 @@ def _write_options(
 ) -> int:
     module = importlib.import_module(f"tflite.{table_name}")
     vector_offsets = {field: _int_vector(b, values[field]) for field in vectors if field in values}
+    # strings (VAR_HANDLE's container and shared_name) are written before the table, like vectors
+    vector_offsets |= {
+        field: b.CreateString(values[field])
+        for field in fields
+        if isinstance(values.get(field), (str, bytes)) and field not in _ENUM_CODES
+    }
     getattr(module, f"{table_name}Start")(b)
     for field, offset in vector_offsets.items():
         getattr(module, f"{table_name}Add{camel(field)}")(b, offset)
     for field in fields:
-        if field not in values:
-            continue  # the schema default applies
+        if field not in values or field in vector_offsets:
+            continue  # the schema default applies, or written above
         value = values[field]
         if field in _ENUM_CODES:
             value = _ENUM_CODES[field][value]
