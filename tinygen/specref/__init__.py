@@ -18,7 +18,9 @@ from . import (  # noqa: F401  (each module registers its kernels)
     resize,
     sigmoid,
     spatial,
+    svdf,
     transpose_conv,
+    variables,
 )
 from .interpreter import NumpyReference, covered_ops
 from .registry import NotCovered
