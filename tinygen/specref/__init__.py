@@ -17,6 +17,7 @@ from . import (  # noqa: F401  (each module registers its kernels)
     reduce,
     resize,
     sigmoid,
+    signal,
     spatial,
     svdf,
     transpose_conv,
