@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (each module registers its kernels)
     convert,
     divide,
     floats,
+    lstm,
     matmul,
     movement,
     pooling,
