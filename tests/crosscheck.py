@@ -45,7 +45,7 @@ def check_numpy_reference(reference: Reference, samples, expected) -> None:
 
 def install(monkeypatch) -> None:
     """Wrap Reference.run_sequences (run and run_many call it) so that each run also checks the numpy
-    reference, sequence by sequence (the models it covers keep no state)."""
+    reference, sequence by sequence: each from the initial state, as tflite-micro runs it."""
     original = Reference.run_sequences
 
     def run_sequences(self, sequences):

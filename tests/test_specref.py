@@ -514,3 +514,79 @@ def test_data_movement_chain():
     g.op("DEPTH_TO_SPACE", [back], [wide], block_size=2)
     graph = g.build([x], [wide, parts[0]])
     assert_same(graph, random_inputs(graph))
+
+
+def assert_same_sequences(model, sequences) -> list:
+    """Both references over sequences of invokes, each sequence from a fresh interpreter (the model
+    a Graph or .tflite bytes)."""
+    data = model if isinstance(model, bytes) else write_tflite(model)
+    graph = parse_tflite(data)
+    want = Reference(data, graph).run_sequences(sequences)
+    got = NumpyReference(graph).run_sequences(sequences)
+    for q, (want_steps, got_steps) in enumerate(zip(want, got)):
+        for s, (w, h) in enumerate(zip(want_steps, got_steps)):
+            where = f"sequence {q}, step {s}"
+            assert same_bits(np.asarray(w[0]), h[0]), f"{where}: {np.ravel(w[0])[:8]} vs {h[0].ravel()[:8]}"
+    return got
+
+
+@pytest.mark.parametrize("state_dtype", ["int16", "int8"])
+def test_state_is_carried_within_a_sequence_and_reset_between_them(state_dtype):
+    """SVDF's memory: the same input gives other outputs on later steps (carried), and a second
+    sequence repeats the first one's outputs (reset)."""
+    from .ops.test_svdf import svdf_model
+
+    graph = svdf_model(np.random.default_rng(5), state_dtype=state_dtype)
+    sequence = random_inputs(graph, count=1, seed=1) * 5
+    first, second = assert_same_sequences(graph, [sequence, sequence])
+    assert not all(np.array_equal(first[0][0], step[0]) for step in first[1:])
+    assert all(np.array_equal(a[0], b[0]) for a, b in zip(first, second))
+
+
+def test_an_lstms_states_carry_over_between_invokes():
+    from .ops.test_lstm import lstm_model
+
+    for dtype in ("int8", "int16"):
+        graph = lstm_model(np.random.default_rng(11), dtype=dtype)
+        assert_same_sequences(graph, [random_inputs(graph, count=4, seed=3), random_inputs(graph, count=2, seed=4)])
+
+
+@pytest.mark.parametrize("fft_length", [4, 6, 8, 10, 12, 18, 20, 30, 32, 50, 90, 96, 250, 256, 360, 1000])
+def test_the_fft_at_every_radix_and_at_full_scale(fft_length):
+    """Radixes 2, 3, 4 and 5 alone and mixed; random frames and frames at the int16 extremes, where
+    KISS FFT's int16 sums wrap."""
+    g = GraphBuilder()
+    x = g.tensor((2, fft_length), "int16")
+    y = g.tensor((2, fft_length + 2), "int16")
+    g.op("CUSTOM:SignalRfft", [x], [y], T=7, fft_length=fft_length)
+    graph = g.build([x], [y])
+    rng = np.random.default_rng(fft_length)
+    extremes = np.where(rng.random((2, fft_length)) < 0.5, -32768, 32767).astype(np.int16)
+    alternating = np.tile(np.array([32767, -32768], np.int16), (2, fft_length // 2))
+    assert_same(graph, random_inputs(graph, count=2, seed=fft_length) + [[extremes], [alternating]])
+
+
+def test_an_fft_length_kiss_fft_needs_its_generic_butterfly_for_is_refused():
+    g = GraphBuilder()
+    x, y = g.tensor((14,), "int16"), g.tensor((16,), "int16")
+    g.op("CUSTOM:SignalRfft", [x], [y], T=7, fft_length=14)
+    with pytest.raises(NotCovered, match=r"op 0 \(CUSTOM:SignalRfft\): fft_length 14"):
+        NumpyReference(g.build([x], [y]))
+
+
+def test_the_noise_estimate_is_carried_and_reset():
+    from .ops.test_filter_bank import PREPROCESSOR_SUBTRACTION, spectral_subtraction_model
+
+    graph = spectral_subtraction_model(6, clamping=True, **PREPROCESSOR_SUBTRACTION)
+    rng = np.random.default_rng(2)
+    sequence = [[rng.integers(0, 1 << 20, 6).astype(np.uint32)] for _ in range(4)]
+    assert_same_sequences(graph, [sequence, sequence[:2]])
+
+
+def test_a_resource_variable_starts_each_sequence_from_its_initial_value():
+    from .resource_models import running_sum
+
+    for initial in (None, np.array([[-20, -10, 0, 10, 20, 30]], np.int8)):
+        data = running_sum(initial)
+        graph = parse_tflite(data)
+        assert_same_sequences(data, [random_inputs(graph, count=3), random_inputs(graph, count=2, seed=1)])

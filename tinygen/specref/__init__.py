@@ -11,14 +11,18 @@ from . import (  # noqa: F401  (each module registers its kernels)
     convert,
     divide,
     floats,
+    lstm,
     matmul,
     movement,
     pooling,
     reduce,
     resize,
     sigmoid,
+    signal,
     spatial,
+    svdf,
     transpose_conv,
+    variables,
 )
 from .interpreter import NumpyReference, covered_ops
 from .registry import NotCovered

@@ -50,6 +50,36 @@ def int32_bounds(activation: str) -> tuple[int, int]:
     ]
 
 
+def float_bounds(activation: str) -> tuple[np.float32, np.float32]:
+    """CalculateActivationRange<float>: without an activation, the finite float range (so an
+    infinite result is clamped to the largest float)."""
+    finite = np.finfo(np.float32)
+    low, high = {"NONE": (finite.min, finite.max), "RELU": (0, finite.max), "RELU6": (0, 6), "RELU_N1_TO_1": (-1, 1)}[
+        activation
+    ]
+    return np.float32(low), np.float32(high)
+
+
+def plain(node: Node, function, activation: str | None = None):
+    """float32 or int32 operands without quantization: the operation in the type (int32 wraps), then
+    the fused activation's clamp (std::min(std::max(x, low), high): a NaN stays NaN); `activation`
+    overrides the node's."""
+    y, activation = node.output, activation or node.activation()
+    if y.dtype == "float32":
+        low, high = float_bounds(activation)
+
+        def run_float(values):
+            with np.errstate(all="ignore"):
+                result = function(values[0].astype(np.float32), values[1].astype(np.float32)).astype(np.float32)
+            return [np.where(np.isnan(result), result, np.clip(result, low, high))]
+
+        return run_float
+    if node.inputs[0].quant or y.quant:
+        node.fail("int32 tensors must not be quantized")
+    low, high = int32_bounds(activation)
+    return lambda values: [np.clip(wrap32(function(values[0].astype(np.int64), values[1].astype(np.int64))), low, high)]
+
+
 def _common_scale(node: Node, a, b, left_shift: int, output_factor):
     """ADD, SUB, SQUARED_DIFFERENCE's rescaling: each input to twice the larger scale (in int32),
     and the output multiplier from output_factor(twice_max)."""
@@ -66,15 +96,13 @@ def _common_scale(node: Node, a, b, left_shift: int, output_factor):
 
 @kernel("ADD", "SUB")
 def add_sub(node: Node):
-    a, b = broadcast_inputs(node, ("int8", "int16", "int32"))
+    a, b = broadcast_inputs(node, ("int8", "int16", "int32", "float32"))
     y, activation = node.output, node.activation()
     sign = 1 if node.kind == "ADD" else -1
-    if y.dtype == "int32":
-        if a.quant or y.quant:
-            node.fail("int32 tensors must not be quantized")
-        # tflite-micro's int32 ADD ignores the fused activation (its SUB applies it)
-        low, high = int32_bounds("NONE" if node.kind == "ADD" else activation)
-        return lambda values: [np.clip(wrap32(values[0].astype(np.int64) + sign * values[1]), low, high)]
+    if y.dtype in ("int32", "float32"):
+        # tflite-micro's int32 ADD ignores the fused activation (its SUB and the float32 ops apply it)
+        ignored = node.kind == "ADD" and y.dtype == "int32"
+        return plain(node, np.add if sign > 0 else np.subtract, "NONE" if ignored else activation)
     left_shift = 20 if y.dtype == "int8" else 15
     scale_out, zero_out = node.quantized(y)
     scaled, real = _common_scale(node, a, b, left_shift, lambda twice_max: twice_max / (2**left_shift * scale_out))
@@ -112,8 +140,10 @@ def squared_difference(node: Node):
 
 @kernel("MUL")
 def mul(node: Node):
-    a, b = broadcast_inputs(node, ("int8", "int16"))
+    a, b = broadcast_inputs(node, ("int8", "int16", "int32", "float32"))
     y = node.output
+    if y.dtype in ("int32", "float32"):
+        return plain(node, np.multiply)
     (sa, za), (sb, zb), (so, zo) = node.quantized(a), node.quantized(b), node.quantized(y)
     if y.dtype == "int16" and (za or zb or zo):
         node.fail("int16 zero points must be 0")

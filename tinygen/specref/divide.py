@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .arith import INT32_MIN, activation_bounds, mbqm, quantize_multiplier, rdbp, saturate, srdhm, trunc_div, wrap32
-from .binary import broadcast_inputs, check_broadcast, int32_bounds
+from .binary import broadcast_inputs, check_broadcast, int32_bounds, plain
 from .fixedpoint import count_leading_zeros, reciprocal
 from .registry import Node, kernel
 
@@ -18,8 +18,10 @@ def leading_sign_bits(x: np.ndarray) -> np.ndarray:
 
 @kernel("DIV")
 def div(node: Node):
-    a, b = broadcast_inputs(node, ("int8", "int32"))
+    a, b = broadcast_inputs(node, ("int8", "int32", "float32"))
     y, activation = node.output, node.activation()
+    if y.dtype == "float32":
+        return plain(node, np.divide)
     if y.dtype == "int32":
         low, high = int32_bounds(activation)
 

@@ -10,7 +10,7 @@ in the output tensors' types and shapes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import numpy as np
@@ -40,6 +40,9 @@ def kernel(*kinds: str):
 class Node:
     op: Op
     graph: Graph
+    # The kernel's own state between invokes (tflite-micro's persistent buffers), emptied at the start
+    # of each sequence.
+    memory: dict[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:

@@ -55,10 +55,13 @@ def sigmoid(node: Node):
 @kernel("SOFTMAX")
 def softmax(node: Node):
     x, y = node.inputs[0], node.output
-    node.require_types(("int8",), x, y)
+    node.require_types(("int8",), x)
+    node.require_types(("int8", "int16"), y)
     scale, _ = node.quantized(x)
-    if node.quantized(y) != (np.float32(1.0 / 256), -128):
-        node.fail("the output must have scale 1/256 and zero point -128")
+    bits = 8 if y.dtype == "int8" else 16  # int8 -> int16 writes 1/65536 steps from -32768
+    out_scale, out_zero = node.quantized(y)
+    if out_zero != -(1 << (bits - 1)) or abs(float(out_scale) * (1 << bits) - 1.0) > 1e-3:
+        node.fail(f"the output must have scale 1/{1 << bits} and zero point {-(1 << (bits - 1))}")
     beta = float(np.float32(node.option("beta", 0.0)))
     real = min(beta * float(scale) * float(1 << (31 - DIFF_INT_BITS)), float((1 << 31) - 1))
     if not real > 1.0:
@@ -74,10 +77,11 @@ def softmax(node: Node):
         exps = exp_on_negative_values(mbqm(differences, multiplier, shift), DIFF_INT_BITS)
         sums = wrap32(np.where(used, rdbp(exps, SUM_INT_BITS), 0).sum(axis=1, keepdims=True))
         inverse, bits_over_unit = reciprocal(sums, SUM_INT_BITS)
-        exponent = bits_over_unit + 31 - 8
+        exponent = bits_over_unit + 31 - bits
         if np.any((exponent < 0) | (exponent > 31)):
-            node.fail("a row's exps sum to 512 or more, which aborts tflite-micro")
-        probabilities = np.clip(rdbp(srdhm(inverse, exps), exponent) - 128, -128, 127)
-        return [np.where(used, probabilities, -128)]
+            node.fail("a row's exps sum past what tflite-micro's rounding shift allows, which aborts it")
+        low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        probabilities = np.clip(rdbp(srdhm(inverse, exps), exponent) + low, low, high)
+        return [np.where(used, probabilities, low)]
 
     return run
