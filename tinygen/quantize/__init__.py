@@ -48,7 +48,7 @@ def quantize(
 ) -> QuantizationResult:
     graph = fold_constants(graph)  # shape arithmetic (Keras' Flatten) needs no float reference
     check_float_graph(graph)
-    stats = observe(graph, data.inputs, method, progress)
+    stats = observe(graph, data, method, progress)
     quantized = quantize_graph(graph, {i: s.range(method) for i, s in stats.items()}, per_channel, float_io)
     tflite_bytes = write_tflite(quantized.graph)
     measured = build_report(graph, quantized, data, method, progress) if report else None
