@@ -2,7 +2,8 @@
 
 For each example: the float model's and the int8 model's quality on its test set (top-1 accuracy, or
 mean absolute error for a regressor), both run in tflite-micro (tinygen's int8 firmware gives the same
-bits: the tests check it); the memory plan on the Nano 33 BLE; and one inference under QEMU on
+bits: the tests check it), for a streaming model after the last step of each test sequence and as the
+steps come in; the memory plan on the Nano 33 BLE; and one inference (one step) under QEMU on
 mps2-an386 (its Cortex-M4 stands in for the Nano 33 BLE's): instructions, and milliseconds at the
 Nano's 64 MHz at one instruction per cycle (a lower bound). Run from the repository root (needs the
 test extra, QEMU and the Arm toolchain):  python examples/measure.py
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from tinygen.compiler.pipeline import load_model  # noqa: E402
 from tinygen.reference import Reference  # noqa: E402
-from tinygen.values import dequantize, load_samples  # noqa: E402
+from tinygen.values import dequantize, load_samples, load_sequences  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent
 CLASS_BOARD, EMULATED_BOARD, CLASS_BOARD_MHZ = "nano33", "mps2-an386", 64
@@ -36,10 +37,19 @@ class Example:
     stem: str  # <stem>_float.tflite, <stem>_int8.tflite
     task: str  # "classification" (top-1 accuracy) or "regression" (mean absolute error)
     what: str  # one line for the index
+    data: str = ""  # the example whose calibration.npz and test.npz it uses ("": its own)
+    # A streaming model: test.npz holds sequences, one invoke per step (a `step`), scored at each
+    # sequence's last step; `step_seconds` apart on the device.
+    step: str = ""
+    step_seconds: float = 0.0
 
     @property
     def folder(self) -> Path:
         return EXAMPLES / self.name
+
+    @property
+    def data_folder(self) -> Path:
+        return EXAMPLES / (self.data or self.name)
 
     def model(self, kind: str) -> Path:
         return self.folder / f"{self.stem}_{kind}.tflite"
@@ -48,19 +58,52 @@ class Example:
 EXAMPLES_LIST = [
     Example("sine", "sine", "regression", "y = sin(x): the TinyML hello world, three dense layers"),
     Example("gesture", "gesture", "classification", "activity from 10 s of IMU data (BasicMotions), a 1-D CNN"),
+    Example(
+        "gesture_lstm",
+        "gesture_lstm",
+        "classification",
+        "the same activities streamed one IMU reading per invoke into an LSTM that keeps its state",
+        data="gesture",
+        step="reading",
+        step_seconds=0.1,
+    ),
 ]
 
 
-def quality(example: Example, kind: str) -> float:
-    """Top-1 accuracy or mean absolute error on test.npz, the model run in tflite-micro."""
+def real_outputs(example: Example, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """The first output of every test sample as real numbers, the model run in tflite-micro, and the
+    truth. A streaming model's outputs are (sequences, steps, values), each sequence from reset states."""
     model = load_model(example.model(kind))
     graph = model.graph
-    samples, truth = load_samples(example.folder / "test.npz", graph)
-    outputs = Reference(model.tflite_bytes, graph).run_many(samples)
-    values = np.stack([dequantize(graph.tensor(graph.outputs[0]), out[0]).reshape(-1) for out in outputs])
+    out = graph.tensor(graph.outputs[0])
+    reference = Reference(model.tflite_bytes, graph)
+    if example.step:
+        sequences, truth = load_sequences(example.data_folder / "test.npz", graph)
+        runs = reference.run_sequences(sequences)
+        return np.stack([[dequantize(out, step[0]).reshape(-1) for step in run] for run in runs]), truth
+    samples, truth = load_samples(example.data_folder / "test.npz", graph)
+    return np.stack([dequantize(out, sample[0]).reshape(-1) for sample in reference.run_many(samples)]), truth
+
+
+def quality(example: Example, kind: str) -> float:
+    """Top-1 accuracy or mean absolute error on test.npz, the model run in tflite-micro; a streaming
+    model's at the last step of each sequence."""
+    values, truth = real_outputs(example, kind)
+    if example.step:
+        values = values[:, -1]
     if example.task == "classification":
         return float(np.mean(values.argmax(axis=-1) == truth))
     return float(np.mean(np.abs(values.reshape(truth.shape) - truth)))
+
+
+def accuracy_over_time(example: Example, kind: str = "int8") -> list[tuple[float, float]]:
+    """A streaming classifier's top-1 accuracy after each quarter of the sequences: (seconds, accuracy)."""
+    values, truth = real_outputs(example, kind)
+    steps = values.shape[1]
+    return [
+        (step * example.step_seconds, float(np.mean(values[:, step - 1].argmax(axis=-1) == truth)))
+        for step in (steps // 4, steps // 2, 3 * steps // 4, steps)
+    ]
 
 
 def tinygen_json(*args: str) -> dict:
@@ -83,8 +126,10 @@ def measure(example: Example) -> dict:
         "weights": plan["weights_bytes"],
         "flash": plan["flash_bytes"],
         "ram": plan["ram_bytes"],
+        "state": plan["state_bytes"],
         "instructions": profile["total"],
         "ms": profile["ms"],
+        "over_time": accuracy_over_time(example) if example.step else None,
     }
 
 
@@ -94,20 +139,31 @@ def metric(example: Example, value: float) -> str:
 
 def results_block(example: Example, m: dict) -> str:
     name = "top-1 accuracy" if example.task == "classification" else "mean absolute error"
-    return "\n".join(
-        [
-            "| | float | int8 (tinygen) |",
-            "|---|---:|---:|",
-            f"| {name} on test.npz | {metric(example, m['float'])} | {metric(example, m['int8'])} |",
-            f"| model file | {m['float_bytes']:,} bytes | {m['int8_bytes']:,} bytes |",
-            "",
-            f"On the Nano 33 BLE (`tinygen plan --board {CLASS_BOARD}`): arena {m['arena']:,} bytes, weights "
-            f"{m['weights']:,} bytes; the firmware needs about {m['flash']:,} bytes of flash and {m['ram']:,} "
-            f"bytes of RAM with the Arduino core. One inference on {EMULATED_BOARD} (QEMU, Cortex-M4): "
-            f"{m['instructions']:,} instructions, about {m['ms']:.2f} ms at {CLASS_BOARD_MHZ} MHz "
-            "(one instruction per cycle: a lower bound).",
-        ]
-    )
+    if example.step:
+        name += " after the last step"
+    data = f"../{example.data}/" if example.data else ""
+    state = f", state kept between invokes {m['state']:,} bytes" if m["state"] else ""
+    invoke = f"One invoke (one {example.step})" if example.step else "One inference"
+    lines = [
+        "| | float | int8 (tinygen) |",
+        "|---|---:|---:|",
+        f"| {name} on {data}test.npz | {metric(example, m['float'])} | {metric(example, m['int8'])} |",
+        f"| model file | {m['float_bytes']:,} bytes | {m['int8_bytes']:,} bytes |",
+        "",
+        f"On the Nano 33 BLE (`tinygen plan --board {CLASS_BOARD}`): arena {m['arena']:,} bytes{state}, weights "
+        f"{m['weights']:,} bytes; the firmware needs about {m['flash']:,} bytes of flash and {m['ram']:,} "
+        f"bytes of RAM with the Arduino core. {invoke} on {EMULATED_BOARD} (QEMU, Cortex-M4): "
+        f"{m['instructions']:,} instructions, about {m['ms']:.2f} ms at {CLASS_BOARD_MHZ} MHz "
+        "(one instruction per cycle: a lower bound).",
+    ]
+    if m["over_time"]:
+        lines += ["", over_time_line(example, m["over_time"])]
+    return "\n".join(lines)
+
+
+def over_time_line(example: Example, over_time: list[tuple[float, float]]) -> str:
+    after = ", ".join(f"{accuracy:.1%} after {seconds:g} s" for seconds, accuracy in over_time)
+    return f"int8 top-1 accuracy on the test sequences as the {example.step}s come in: {after}."
 
 
 def write_between(path: Path, name: str, text: str) -> None:
@@ -129,7 +185,8 @@ def main() -> None:
         write_between(example.folder / "README.md", "results", results_block(example, m))
         index.append(
             f"| [{example.name}]({example.name}/) | {example.what} | {metric(example, m['float'])} | "
-            f"{metric(example, m['int8'])} | {m['arena']:,} | {m['weights']:,} | {m['instructions']:,} |"
+            f"{metric(example, m['int8'])} | {m['arena']:,} | {m['weights']:,} | {m['instructions']:,}"
+            + (f" per {example.step} |" if example.step else " |")
         )
         print(f"{example.name}: {m}")
     write_between(EXAMPLES / "README.md", "index", "\n".join(index))

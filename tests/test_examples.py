@@ -1,10 +1,12 @@
 """The examples (examples/): each int8 model is tinygen's quantization of its float model, it verifies
-bit for bit against tflite-micro on the host and in QEMU, and its README's figures are the ones
-tflite-micro measures today. The CI workflow users copy runs as written."""
+bit for bit against tflite-micro on the host (every test sample) and in QEMU (a handful), and its
+README's accuracy and arena are the ones tflite-micro and the planner measure today. The CI workflow
+users copy runs as written."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -12,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -31,6 +34,7 @@ def _measure():
 
 measure = _measure()
 NAMES = [example.name for example in measure.EXAMPLES_LIST]
+QEMU_SAMPLES = 3
 
 
 @pytest.fixture(params=measure.EXAMPLES_LIST, ids=NAMES)
@@ -46,34 +50,50 @@ def test_every_example_folder_is_measured():
 def test_the_int8_model_is_tinygens_quantization_of_the_float_one(example, tmp_path):
     out = tmp_path / "int8.tflite"
     code, _, err = run_cli(
-        "quantize", example.model("float"), "--calibration", example.folder / "calibration.npz", "-o", out
+        "quantize", example.model("float"), "--calibration", example.data_folder / "calibration.npz", "-o", out
     )
     assert code == 0, err
     assert out.read_bytes() == example.model("int8").read_bytes()
 
 
 def test_the_readme_states_what_tflite_micro_measures(example):
-    """Float and int8 quality on test.npz, both run in tflite-micro, as the README's table says."""
+    """Float and int8 quality on test.npz, both run in tflite-micro, as the README's table says; for a
+    streaming model, also as the steps come in."""
     readme = (example.folder / "README.md").read_text()
-    row = next(line for line in readme.splitlines() if "on test.npz" in line)
+    row = next(line for line in readme.splitlines() if "test.npz |" in line)
     stated = [cell.strip() for cell in row.strip("|").split("|")[1:]]
     measured = [measure.metric(example, measure.quality(example, kind)) for kind in ("float", "int8")]
     assert stated == measured
+    if example.step:
+        assert measure.over_time_line(example, measure.accuracy_over_time(example)) in readme.splitlines()
+
+
+def test_the_readme_states_the_arena(example):
+    readme = (example.folder / "README.md").read_text()
+    stated = re.search(r"^On the Nano 33 BLE .*?: arena ([\d,]+) bytes", readme, re.M).group(1)
+    plan = measure.tinygen_json("plan", str(example.model("int8")), "--board", measure.CLASS_BOARD)
+    assert int(stated.replace(",", "")) == plan["arena_bytes"]
 
 
 def test_the_int8_model_verifies_on_the_host(example):
     code, out, err = run_cli(
-        "verify", example.model("int8"), "--board", "host", "--data", example.folder / "test.npz", "--json"
+        "verify", example.model("int8"), "--board", "host", "--data", example.data_folder / "test.npz", "--json"
     )
     assert code == 0, err
-    assert '"bit_exact": true' in out
+    result = json.loads(out)
+    assert result["bit_exact"]
+    if example.task == "classification":  # a streaming model's at each sequence's last step
+        assert result["device_accuracy"] == measure.quality(example, "int8")
 
 
-def test_the_int8_model_verifies_in_qemu(example, qemu_ready):
-    code, _, err = run_cli(
-        "verify", example.model("int8"), "--board", "mps2-an386", "--data", example.folder / "test.npz"
-    )
+def test_the_int8_model_verifies_in_qemu(example, qemu_ready, tmp_path):
+    """A handful of the test samples (sequences, for a streaming model): the host checks them all."""
+    with np.load(example.data_folder / "test.npz") as test:
+        np.savez(tmp_path / "few.npz", x=test["x"][:QEMU_SAMPLES], y=test["y"][:QEMU_SAMPLES])
+    code, out, err = run_cli("verify", example.model("int8"), "--board", "mps2-an386", "--data", tmp_path / "few.npz")
     assert code == 0, err
+    if example.step:
+        assert out.startswith(f"{QEMU_SAMPLES} sequences of ")
 
 
 def test_the_ci_workflow_runs_as_written(qemu_ready, tmp_path):
