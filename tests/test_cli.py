@@ -54,7 +54,30 @@ def test_verify_json_is_bit_exact(model):
         "bit_exact": True,
         "max_abs_diff": 0.0,
         "first_bad_layer": None,
+        "reference": "tflite-micro",
     }
+
+
+def test_verify_against_the_numpy_reference(model):
+    code, out, _ = run_cli("verify", model, "--board", "host", "--samples", "3", "--reference", "numpy")
+    assert code == 0
+    assert out.strip() == "3 samples, 0 of 3 outputs mismatch, max abs difference 0: bit-exact (reference: numpy)"
+
+
+def test_verify_falls_back_to_the_numpy_reference_without_tflite_micro(model, monkeypatch):
+    """Where tflite_micro cannot be imported (macOS, Windows, Arm Linux), auto takes the numpy reference,
+    and asking for tflite-micro gets one line saying how to install it (from a clone: not on PyPI)."""
+    from tinygen import reference
+
+    def missing():
+        raise reference.ToolError(reference.INSTALL_HINT)
+
+    monkeypatch.setattr(reference, "_runtime", missing)
+    code, out, _ = run_cli("verify", model, "--board", "host", "--samples", "2", "--json")
+    assert code == 0 and json.loads(out)["reference"] == "numpy"
+    code, out, err = run_cli("verify", model, "--board", "host", "--samples", "2", "--reference", "tflite-micro")
+    assert code == 3 and err.count("\n") == 1
+    assert "pip install -e '.[verify]'" in err and "tinygen[verify]" not in err
 
 
 def test_build_writes_sources_and_binary(model, tmp_path):

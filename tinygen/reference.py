@@ -1,4 +1,6 @@
-"""The independent reference: the tflite-micro interpreter (the `tinygen[verify]` extra)."""
+"""The references verify compares against: the tflite-micro interpreter (the `verify` extra, Linux
+x86_64 wheels only) and, where it cannot be imported, tinygen's numpy reference (tinygen/specref),
+an independent implementation of the same numerics that CI checks against tflite-micro."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from .errors import TinygenError, ToolError
 from .ir import Graph
 from .ops import op_def
 
+REFERENCES = ("auto", "tflite-micro", "numpy")
 INSTALL_HINT = (
-    "the reference interpreter tflite-micro is not installed: pip install 'tinygen[verify]' "
-    "(it has Linux x86_64 wheels only)"
+    "the reference interpreter tflite-micro is not installed (it has Linux x86_64 wheels only): "
+    "in a clone of tinygen, pip install -e '.[verify]'; or use --reference numpy"
 )
 
 
@@ -26,9 +29,31 @@ def _runtime():
     return runtime
 
 
+def tflite_micro_available() -> bool:
+    try:
+        _runtime()
+    except ToolError:
+        return False
+    return True
+
+
+def open_reference(tflite_bytes: bytes, graph: Graph, name: str = "the model", choice: str = "auto"):
+    """The reference to compare with: tflite-micro where it can be imported (or where asked for), else
+    the numpy reference. Both have run, run_many and tensors, and a `label` naming them."""
+    if choice not in REFERENCES:
+        raise TinygenError(f"unknown reference '{choice}' (choose one of {', '.join(REFERENCES)})")
+    if choice == "numpy" or (choice == "auto" and not tflite_micro_available()):
+        from .specref import NumpyReference
+
+        return NumpyReference(graph, name)
+    return Reference(tflite_bytes, graph, name)
+
+
 class Reference:
     """Runs a .tflite model in tflite-micro. Each run happens in a child process (forked, so cheap):
     a model that crashes the interpreter ends that process, never tinygen, and becomes one line."""
+
+    label = "tflite-micro"
 
     def __init__(self, tflite_bytes: bytes, graph: Graph, name: str = "the model", timeout_s: float = 600) -> None:
         _runtime()  # a clear message now if the extra is missing

@@ -1,4 +1,5 @@
-"""Bit-exact verification: a compiled model on any target against the tflite-micro reference."""
+"""Bit-exact verification: a compiled model on any target against a reference (tflite-micro, or the
+numpy reference where tflite-micro cannot be imported; see tinygen/reference.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from .compiler.pipeline import CompiledModel
 from .device.target import Sample, Target
 from .errors import TinygenError
 from .ir import NUMPY_DTYPES, Graph
-from .reference import Reference
+from .reference import open_reference
 
 
 @dataclass
@@ -24,6 +25,7 @@ class VerifyResult:
     device_accuracy: float | None = None  # top-1 on the labels, when the data has them
     reference_accuracy: float | None = None
     sequences: list[int] | None = None  # a model with state: the steps of each sequence, each from a reset
+    reference: str = "tflite-micro"  # which reference the outputs were compared with
 
     @property
     def bit_exact(self) -> bool:
@@ -47,12 +49,13 @@ class VerifyResult:
             runs = f"{len(self.sequences)} sequence{'s' if len(self.sequences) > 1 else ''} of {steps} steps ({runs})"
         line = (
             f"{runs}, {self.mismatches} of {self.outputs_compared} outputs mismatch, "
-            f"max abs difference {self.max_abs_diff:g}: {'bit-exact' if self.bit_exact else 'NOT bit-exact'}"
+            f"max abs difference {self.max_abs_diff:g}: {'bit-exact' if self.bit_exact else 'NOT bit-exact'} "
+            f"(reference: {self.reference})"
         )
         if self.first_bad_layer:
             line += f"; first differing layer: {self.first_bad_layer} ({self.where(self.first_bad_sample)})"
         if self.device_accuracy is not None:
-            line += f"\naccuracy on device {self.device_accuracy:.2%}, tflite-micro {self.reference_accuracy:.2%}"
+            line += f"\naccuracy on device {self.device_accuracy:.2%}, {self.reference} {self.reference_accuracy:.2%}"
         return line
 
     def as_json(self) -> dict:
@@ -62,6 +65,7 @@ class VerifyResult:
             "bit_exact": self.bit_exact,
             "max_abs_diff": self.max_abs_diff,
             "first_bad_layer": self.first_bad_layer,
+            "reference": self.reference,
         }
         if self.sequences:
             data["sequences"] = self.sequences
@@ -131,12 +135,14 @@ def verify(
     samples: list[Sample],
     labels: np.ndarray | None = None,
     progress: bool = False,
+    reference: str = "auto",
 ) -> VerifyResult:
-    """Every sample through the target and through tflite-micro, outputs compared bit for bit. A
+    """Every sample through the target and through the reference (`reference`: auto, tflite-micro or
+    numpy; auto takes tflite-micro where it can be imported), outputs compared bit for bit. A
     mismatch is traced to the first differing layer where the target can trace; with labels, the
     top-1 accuracy of both on the first output. The samples run as one sequence from the initial
     state on both sides (which matters only for a model that keeps state between invokes)."""
-    return verify_sequences(target, compiled, [samples], labels, progress)
+    return verify_sequences(target, compiled, [samples], labels, progress, reference)
 
 
 def verify_sequences(
@@ -145,17 +151,19 @@ def verify_sequences(
     sequences: list[list[Sample]],
     labels: np.ndarray | None = None,
     progress: bool = False,
+    reference: str = "auto",
 ) -> VerifyResult:
     """verify() for a model with state: each sequence from the initial state (the target resets it,
     the reference starts a new interpreter), every step's outputs compared. Labels are one per step,
     or one per sequence for its last step."""
     model = compiled.model
     graph = model.graph
-    reference = Reference(model.tflite_bytes, graph, name=model.source)
+    chosen = open_reference(model.tflite_bytes, graph, name=model.source, choice=reference)
     scored = None if labels is None else _labelled_steps(labels, [len(sequence) for sequence in sequences])
     outputs = [step for sequence in target.run_sequences(sequences, progress=progress) for step in sequence]
-    expected = [step for sequence in reference.run_sequences(sequences) for step in sequence]
+    expected = [step for sequence in chosen.run_sequences(sequences) for step in sequence]
     result = compare_outputs(graph, expected, outputs)
+    result.reference = chosen.label
     if len(sequences) > 1 or compiled.plan.state_bytes:
         result.sequences = [len(sequence) for sequence in sequences]
     if not result.bit_exact:
@@ -163,7 +171,7 @@ def verify_sequences(
         traces = target.trace(run)
         if traces is not None:
             traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel and layer.op.outputs]
-            result.first_bad_layer = first_differing_layer(graph, model.tflite_bytes, run, traced, traces)
+            result.first_bad_layer = first_differing_layer(graph, chosen, run, traced, traces)
     if labels is not None:
         truth = labels.argmax(axis=-1) if labels.ndim > 1 else labels
         result.device_accuracy = _accuracy([outputs[s][0] for s in scored], truth)
@@ -199,12 +207,12 @@ def _prefix(sequences: list[list[Sample]], sample: int) -> list[Sample]:
 
 
 def first_differing_layer(
-    graph: Graph, tflite_bytes: bytes, samples: list[Sample], traced_layers: list[int], traces: list[np.ndarray]
+    graph: Graph, reference, samples: list[Sample], traced_layers: list[int], traces: list[np.ndarray]
 ) -> str | None:
     """The first layer (in execution order) whose output differs from the reference's intermediate,
     in the last of the samples (run as a sequence). traced_layers are op indices, in execution order."""
     wanted = {layer: graph.op_by_index(layer).outputs[0] for layer in traced_layers}
-    intermediates = Reference(tflite_bytes, graph).tensors(samples, sorted(set(wanted.values())))
+    intermediates = reference.tensors(samples, sorted(set(wanted.values())))
     for layer, got in zip(traced_layers, traces):
         op = graph.op_by_index(layer)
         want = intermediates[wanted[layer]]

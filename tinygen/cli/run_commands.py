@@ -15,6 +15,7 @@ from ..compiler.pipeline import compile_model
 from ..device.target import open_target
 from ..errors import TinygenError
 from ..escape import terminal as show
+from ..reference import REFERENCES
 from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, console, main, print_json, quantizer_options
 
 
@@ -31,6 +32,14 @@ from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, conso
     "For a model that keeps state between invokes, an array's first axis is time (T, *input shape): one "
     "sequence, fed step by step; (N, T, *input shape) is N sequences, each from a reset.",
 )
+@click.option(
+    "--reference",
+    type=click.Choice(REFERENCES),
+    default="auto",
+    show_default=True,
+    help="What to compare with: tflite-micro, tinygen's numpy reference, or auto (tflite-micro where it is "
+    "installed, else numpy).",
+)
 @PORT_OPTION
 @JSON_OPTION
 @quantizer_options
@@ -40,11 +49,13 @@ def verify(
     samples: int,
     seed: int,
     data: str | None,
+    reference: str,
     port: str | None,
     as_json: bool,
     quantizer: QuantizerOptions,
 ) -> None:
-    """Run MODEL compiled for BOARD and tflite-micro on the same inputs; exit 0 only if bit-exact.
+    """Run MODEL compiled for BOARD and a reference (tflite-micro, or the numpy reference) on the same
+    inputs; exit 0 only if bit-exact.
 
     A model that keeps state between invokes runs its inputs as sequences, each from a reset on both
     sides, and every step's outputs are compared: random inputs make one sequence of --samples steps."""
@@ -63,7 +74,7 @@ def verify(
     if not compiled.plan.state_bytes:  # independent samples: however the file groups them
         sequences = [[sample for sequence in sequences for sample in sequence]]
     with open_target(compiled, board, port) as target:
-        result = verify_sequences(target, compiled, sequences, labels, progress=not as_json)
+        result = verify_sequences(target, compiled, sequences, labels, progress=not as_json, reference=reference)
     if as_json:
         click.echo(json.dumps(result.as_json()))
     else:
