@@ -5,7 +5,9 @@ mean absolute error for a regressor), both run in tflite-micro (tinygen's int8 f
 bits: the tests check it), for a streaming model after the last step of each test sequence and as the
 steps come in; the memory plan on the Nano 33 BLE; and one inference (one step) under QEMU on
 mps2-an386 (its Cortex-M4 stands in for the Nano 33 BLE's): instructions, and milliseconds at the
-Nano's 64 MHz at one instruction per cycle (a lower bound). Run from the repository root (needs the
+Nano's 64 MHz at one instruction per cycle (a lower bound). An example with a front end (a model run
+once per frame of raw input before the classifier, keyword's audio preprocessor) gets the same plan
+and profile for one frame. Run from the repository root (needs the
 test extra, QEMU and the Arm toolchain):  python examples/measure.py
 """
 
@@ -32,6 +34,18 @@ CLASS_BOARD, EMULATED_BOARD, CLASS_BOARD_MHZ = "nano33", "mps2-an386", 64
 
 
 @dataclass(frozen=True)
+class FrontEnd:
+    """A model the device runs once per `step` of raw input, `step_seconds` apart, keeping state
+    between invokes, whose outputs make up the example's model's input; `data` (in the example's
+    folder) holds sequences of its inputs."""
+
+    model: Path
+    data: str
+    step: str
+    step_seconds: float
+
+
+@dataclass(frozen=True)
 class Example:
     name: str  # its folder
     stem: str  # <stem>_float.tflite, <stem>_int8.tflite
@@ -42,6 +56,7 @@ class Example:
     # sequence's last step; `step_seconds` apart on the device.
     step: str = ""
     step_seconds: float = 0.0
+    front_end: FrontEnd | None = None
 
     @property
     def folder(self) -> Path:
@@ -66,6 +81,15 @@ EXAMPLES_LIST = [
         data="gesture",
         step="reading",
         step_seconds=0.1,
+    ),
+    Example(
+        "keyword",
+        "keyword",
+        "classification",
+        '"yes", "no", silence or unknown in 1 s of audio (synthetic speech): audio front end and a CNN',
+        front_end=FrontEnd(
+            ROOT / "tests/corpus/tflite-micro/audio_preprocessor_int8.tflite", "frames.npz", "frame", 0.02
+        ),
     ),
 ]
 
@@ -113,10 +137,25 @@ def tinygen_json(*args: str) -> dict:
     return json.loads(done.stdout)
 
 
+def plan_and_profile(model: Path) -> tuple[dict, dict]:
+    plan = tinygen_json("plan", str(model), "--board", CLASS_BOARD)
+    profile = tinygen_json("profile", str(model), "--board", EMULATED_BOARD, "--clock-mhz", str(CLASS_BOARD_MHZ))
+    return plan, profile
+
+
 def measure(example: Example) -> dict:
-    int8 = str(example.model("int8"))
-    plan = tinygen_json("plan", int8, "--board", CLASS_BOARD)
-    profile = tinygen_json("profile", int8, "--board", EMULATED_BOARD, "--clock-mhz", str(CLASS_BOARD_MHZ))
+    plan, profile = plan_and_profile(example.model("int8"))
+    front_end = None
+    if example.front_end:
+        front_plan, front_profile = plan_and_profile(example.front_end.model)
+        front_end = {
+            "arena": front_plan["arena_bytes"],
+            "state": front_plan["state_bytes"],
+            "weights": front_plan["weights_bytes"],
+            "flash": front_plan["flash_bytes"],
+            "instructions": front_profile["total"],
+            "ms": front_profile["ms"],
+        }
     return {
         "float": quality(example, "float"),
         "int8": quality(example, "int8"),
@@ -130,6 +169,7 @@ def measure(example: Example) -> dict:
         "instructions": profile["total"],
         "ms": profile["ms"],
         "over_time": accuracy_over_time(example) if example.step else None,
+        "front_end": front_end,
     }
 
 
@@ -158,7 +198,20 @@ def results_block(example: Example, m: dict) -> str:
     ]
     if m["over_time"]:
         lines += ["", over_time_line(example, m["over_time"])]
+    if m["front_end"]:
+        lines += ["", front_end_line(example.front_end, m["front_end"])]
     return "\n".join(lines)
+
+
+def front_end_line(front_end: FrontEnd, f: dict) -> str:
+    every = front_end.step_seconds * 1000
+    return (
+        f"The front end (`{front_end.model.relative_to(ROOT)}`), once per {front_end.step} "
+        f"(every {every:g} ms), on the Nano 33 BLE: arena {f['arena']:,} bytes, state kept between invokes "
+        f"{f['state']:,} bytes, weights {f['weights']:,} bytes; its firmware alone needs about {f['flash']:,} "
+        f"bytes of flash. One {front_end.step} on {EMULATED_BOARD}: {f['instructions']:,} instructions, about "
+        f"{f['ms']:.2f} ms at {CLASS_BOARD_MHZ} MHz ({f['ms'] / every:.0%} of the time between {front_end.step}s)."
+    )
 
 
 def over_time_line(example: Example, over_time: list[tuple[float, float]]) -> str:
@@ -186,7 +239,8 @@ def main() -> None:
         index.append(
             f"| [{example.name}]({example.name}/) | {example.what} | {metric(example, m['float'])} | "
             f"{metric(example, m['int8'])} | {m['arena']:,} | {m['weights']:,} | {m['instructions']:,}"
-            + (f" per {example.step} |" if example.step else " |")
+            + (f" per {example.step}" if example.step else "")
+            + (f" + {m['front_end']['instructions']:,} per {example.front_end.step} |" if m["front_end"] else " |")
         )
         print(f"{example.name}: {m}")
     write_between(EXAMPLES / "README.md", "index", "\n".join(index))

@@ -18,7 +18,12 @@ import numpy as np
 import pytest
 import yaml
 
+from tinygen.compiler.pipeline import load_model
+from tinygen.reference import Reference
+from tinygen.values import load_sequences
+
 from .helpers import run_cli
+from .sketches import NANO33, build_sketch, need, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -109,3 +114,85 @@ def test_the_ci_workflow_runs_as_written(qemu_ready, tmp_path):
         done = subprocess.run(["bash", "-ec", command], cwd=tmp_path, env=environment, capture_output=True, text=True)
         assert done.returncode == 0, f"{command}: {done.stderr}"
     assert re.search(r'"total": \d+', (tmp_path / "profile.json").read_text())
+
+
+FRONT_ENDED = [example for example in measure.EXAMPLES_LIST if example.front_end]
+
+
+@pytest.fixture(params=FRONT_ENDED, ids=[example.name for example in FRONT_ENDED])
+def front_ended(request):
+    return request.param
+
+
+def _verify_front_end(example, board: str, data: Path) -> dict:
+    code, out, err = run_cli("verify", example.front_end.model, "--board", board, "--data", data, "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["bit_exact"]
+    return result
+
+
+def test_the_front_end_verifies_frame_by_frame_on_the_host(front_ended):
+    frames = front_ended.folder / front_ended.front_end.data
+    with np.load(frames) as data:
+        count, steps = data["x"].shape[:2]
+    assert _verify_front_end(front_ended, "host", frames)["sequences"] == [steps] * count
+
+
+def test_the_front_end_verifies_frame_by_frame_in_qemu(front_ended, qemu_ready, tmp_path):
+    with np.load(front_ended.folder / front_ended.front_end.data) as data:
+        np.savez(tmp_path / "one.npz", x=data["x"][:1])
+        steps = data["x"].shape[1]
+    assert _verify_front_end(front_ended, "mps2-an386", tmp_path / "one.npz")["sequences"] == [steps]
+
+
+def test_the_classifier_sees_the_front_ends_features(front_ended):
+    """The test features are the front end's outputs over the frames, run in tflite-micro from reset
+    state: the classifier was trained and is tested on what the device computes."""
+    model = load_model(front_ended.front_end.model)
+    sequences, _ = load_sequences(front_ended.folder / front_ended.front_end.data, model.graph)
+    runs = Reference(model.tflite_bytes, model.graph).run_sequences(sequences)
+    with np.load(front_ended.data_folder / "test.npz") as test:
+        features = test["x"][: len(runs)]
+    assert np.array_equal(np.stack([[step[0].reshape(-1) for step in run] for run in runs]), features[..., 0])
+
+
+def test_the_readme_states_the_front_ends_arena(front_ended):
+    readme = (front_ended.folder / "README.md").read_text()
+    step = front_ended.front_end.step
+    stated = re.search(rf"^The front end .*?once per {step} .*?: arena ([\d,]+) bytes", readme, re.M).group(1)
+    plan = measure.tinygen_json("plan", str(front_ended.front_end.model), "--board", measure.CLASS_BOARD)
+    assert int(stated.replace(",", "")) == plan["arena_bytes"]
+
+
+def test_the_keyword_sketch_runs_both_models_as_tflite_micro_does(tmp_path):
+    """KeywordSpotter.ino with the front end's and the classifier's Arduino libraries (tinygen export
+    --prefix): on the host against the stand-in Arduino core it prints the label and score that
+    tflite-micro gives for its clip through both models; it also builds for the Nano 33 BLE."""
+    keyword = EXAMPLES / "keyword"
+    front_end = next(example for example in FRONT_ENDED if example.name == "keyword").front_end.model
+    libraries = []
+    for model, name, *args in (
+        (front_end, "AudioFrontEnd", "--prefix", "frontend"),
+        (keyword / "keyword_int8.tflite", "KeywordModel", "--prefix", "keyword", "--labels", keyword / "labels.txt"),
+    ):
+        code, out, err = run_cli("export", model, "--board", "nano33", "-o", tmp_path / name, *args, "--json")
+        assert code == 0, err
+        libraries.append(Path(json.loads(out)["output"]))
+    sketch = keyword / "KeywordSpotter"
+    printed = run_program(build_sketch(sketch, libraries, tmp_path / "host"))
+
+    clip = np.array(re.findall(r"-?\d+", (sketch / "clip.h").read_text().split("{", 1)[1]), np.int16)
+    frames = [clip[k * 320 : k * 320 + 480].reshape(1, 480) for k in range(49)]
+    assert len(clip) == 48 * 320 + 480
+    preprocessor = load_model(front_end)
+    (run,) = Reference(preprocessor.tflite_bytes, preprocessor.graph).run_sequences([[[frame] for frame in frames]])
+    features = np.stack([step[0].reshape(40) for step in run]).reshape(1, 49, 40, 1)
+    classifier = load_model(keyword / "keyword_int8.tflite")
+    (scores,) = Reference(classifier.tflite_bytes, classifier.graph).run([features])
+    out = classifier.graph.tensor(classifier.graph.outputs[0])
+    best = int(np.argmax(scores))
+    label = (keyword / "labels.txt").read_text().split()[best]
+    score = (int(scores.reshape(-1)[best]) - out.zero_point) * out.scale
+    assert printed.startswith(f"label: {label}, score: {score:.4f}, ")
+    build_sketch(sketch, libraries, tmp_path / "nano33", need(NANO33))
