@@ -24,7 +24,7 @@ Needs TensorFlow, tflite-micro, scipy and espeak-ng (pip install -e '.[dev]'; ap
 run from the repository root:  python examples/keyword/train.py
 Writes, next to this script: keyword_float.tflite and keyword_int8.tflite (tinygen quantize);
 calibration.npz and test.npz (x: features, int8 [N, 49, 40, 1]; y: labels); frames.npz (the first test
-clips as the preprocessor's input, int16 [N, 49, 480]: 49 frames each; y: labels); labels.txt;
+clips as the preprocessor's input, int16 [N, 49, 480]: 49 frames each); labels.txt;
 KeywordSpotter/clip.h (the first test clip, the 15,840 samples its 49 frames cover, for the sketch).
 """
 
@@ -207,7 +207,7 @@ def main() -> None:
     np.savez_compressed(HERE / "calibration.npz", **calibration_set(x_train, y_train))
     np.savez_compressed(HERE / "test.npz", x=x_test, y=y_test)
     framed = np.stack([frames(audio) for audio in test_audio[:FRAMED]])
-    np.savez_compressed(HERE / "frames.npz", x=framed, y=y_test[:FRAMED])
+    np.savez_compressed(HERE / "frames.npz", x=framed)  # no labels: the preprocessor's outputs are features
     (HERE / "KeywordSpotter/clip.h").write_text(clip_header(test_audio[0]), encoding="utf-8")
     (HERE / "labels.txt").write_text("".join(f"{label}\n" for label in LABELS), encoding="utf-8")
     quantize = [sys.executable, "-m", "tinygen", "quantize", str(HERE / "keyword_float.tflite")]
