@@ -15,6 +15,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t frames;       /* input rows, each transformed on its own */
     int32_t input_length; /* samples per row, zero-padded to fft_length */
@@ -25,5 +29,9 @@ typedef struct {
 /* output: per row, fft_length / 2 + 1 (real, imaginary) pairs. */
 void tg_signal_rfft_s16(const tg_signal_rfft_params *p, const int32_t *factors, const int16_t *order,
                         const int16_t *twiddles, const int16_t *split_twiddles, const int16_t *input, int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_RFFT_H */

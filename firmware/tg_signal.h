@@ -10,6 +10,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* output[i] = saturate_int16((input[i] * window[i % window_size]) >> shift) */
 typedef struct {
     int32_t size, window_size, shift;
@@ -78,5 +82,9 @@ void tg_signal_pcan(const tg_signal_pcan_params *p, const uint32_t *input, const
 /* log_lut: 129 corrections of the linear log2 between powers of two (tinygen/ops/filter_bank.py). */
 void tg_signal_filter_bank_log(const tg_signal_filter_bank_log_params *p, const int16_t *log_lut, const uint32_t *input,
                                int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_SIGNAL_H */

@@ -38,7 +38,9 @@ from .ops.test_batch_matmul import matmul_model
 from .ops.test_binary import _family_model
 from .ops.test_cast import every_cast
 from .ops.test_conv_variants import variants_chain
+from .ops.test_filter_bank import PREPROCESSOR
 from .ops.test_int16 import _all_ops_model, _conv_graph
+from .ops.test_lstm import stacked_lstm_model
 from .ops.test_movement import board_model
 from .ops.test_quantize import every_conversion
 from .ops.test_reduce import _combined_model
@@ -107,6 +109,20 @@ def _leftovers():
     return g.build(inputs, outputs)
 
 
+def _plain_numbers():
+    """ADD, MUL, DIV, MINIMUM, MAXIMUM and CONCATENATION on float32, ADD, MUL and CONCATENATION on int32."""
+    g = GraphBuilder()
+    outputs = []
+    for dtype, kinds in (("float32", ("ADD", "MUL", "DIV", "MINIMUM", "MAXIMUM")), ("int32", ("ADD", "MUL"))):
+        a, b = g.tensor((1, 4), dtype), g.tensor((1, 4), dtype)
+        for kind in kinds:
+            outputs.append(g.tensor((1, 4), dtype))
+            g.op(kind, [a, b], [outputs[-1]])
+        outputs.append(g.tensor((1, 8), dtype))
+        g.op("CONCATENATION", [a, b], [outputs[-1]], axis=1, fused_activation_function="NONE")
+    return g.build([t for t, tensor in enumerate(g.tensors) if t not in outputs], outputs)
+
+
 # name -> the graph; together they call every kernel (test_the_models_call_every_kernel).
 MODELS = {
     "ds_cnn": zoo.ds_cnn,  # conv, depthwise, in place too, average pool, fully connected, softmax
@@ -134,6 +150,9 @@ MODELS = {
     "keyword_scrambled": lambda: parse_tflite((CORPUS / "keyword_scrambled.tflite").read_bytes()),
     "svdf": stacked_svdf_model,
     "resource_variables": lambda: parse_tflite(running_sum(np.ones((1, 6)))),
+    "plain_numbers": _plain_numbers,
+    "lstm": stacked_lstm_model,  # int8 and 16x8
+    "audio_preprocessor": lambda: parse_tflite(PREPROCESSOR.read_bytes()),  # the signal library's ops
 }
 
 

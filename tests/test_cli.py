@@ -13,6 +13,7 @@ from tinygen.cli import main
 from tinygen.frontends.tflite_writer import write_tflite
 
 from .helpers import run_cli
+from .test_control_flow import loop_model
 
 
 @pytest.fixture
@@ -141,7 +142,7 @@ def _unsupported_model(tmp_path):
         ("garbage", "is not a TFLite model"),
         ("truncated", "corrupt or truncated"),
         ("missing", "does not exist"),
-        ("two_subgraphs", "2 subgraphs"),
+        ("loop_of_unknown_length", "so the trip count is known only at run time"),
         ("unknown_size", "has an unknown size on axis 0"),
         ("unsupported", "op 0 (FLOOR) is not supported; supported ops: "),
         ("float", "is a float model; pass --calibration"),
@@ -152,7 +153,7 @@ def test_bad_models_give_one_error_line(case, expected, model, tmp_path):
         "garbage": lambda: _write(tmp_path / "g.tflite", b"\x00" * 4 + b"NOPE" + bytes(range(200))),
         "truncated": lambda: _write(tmp_path / "t.tflite", model.read_bytes()[:2000]),
         "missing": lambda: tmp_path / "nothing.tflite",
-        "two_subgraphs": lambda: _edited(model, lambda m: m.subgraphs.append(m.subgraphs[0])),
+        "loop_of_unknown_length": lambda: _write(tmp_path / "l.tflite", write_tflite(loop_model(3, True))),
         "unknown_size": lambda: _edited(model, _make_batch_unknown),
         "unsupported": lambda: _unsupported_model(tmp_path),
         "float": lambda: _float_model(tmp_path),

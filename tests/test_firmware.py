@@ -167,12 +167,14 @@ def conv_on_an386(firmware):
 
 
 def raw_exchange(sock: socket.socket, data: bytes, want: int) -> bytes:
+    """Sends data and returns what came back from the first frame start on, once `want` bytes have:
+    the board's banner line (text, tinygen/device/monitor.py reads it) comes before the answers."""
     sock.sendall(data)
     got = b""
     sock.settimeout(5)
-    while len(got) < want:
-        got += sock.recv(want - len(got))
-    return got
+    while b"TG" not in got or len(got) - got.index(b"TG") < want:
+        got += sock.recv(4096)
+    return got[got.index(b"TG") :]
 
 
 def test_firmware_drops_bad_frames_and_keeps_serving(conv_on_an386):

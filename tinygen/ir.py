@@ -63,6 +63,10 @@ class Tensor:
     # A variable's value at start and after a reset where it is not tflite-micro's fill for is_variable
     # tensors: a resource variable's, as its CALL_ONCE initialisation assigns it or tflite-micro fills it.
     initial: np.ndarray | None = None
+    # A step's copy of a loop body's tensor, made by unrolling (tinygen/compiler/control_flow.py): the
+    # (subgraph, tensor) it copies. The quantizer gives every copy of one tensor one range, as a
+    # converter's calibration sees one tensor in the loop, so that the steps share their constants.
+    copy_of: tuple[int, int] | None = None
 
     @property
     def is_constant(self) -> bool:
@@ -104,6 +108,10 @@ class Graph:
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     description: str = ""
+    # The model's other subgraphs by their index in the file (the main one is 0): the condition and
+    # body of a WHILE, the branches of an IF, CALL_ONCE's initialisation. Each has its own tensors.
+    # The control-flow pass (tinygen/compiler/control_flow.py) unrolls and inlines them.
+    subgraphs: dict[int, Graph] = field(default_factory=dict)
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

@@ -108,11 +108,13 @@ static uint32_t element_bytes(tg_dtype dtype)
 {
     switch (dtype) {
     case TG_INT32:
+    case TG_UINT32:
     case TG_FLOAT32:
         return 4u;
     case TG_INT16:
         return 2u;
     case TG_INT64:
+    case TG_UINT64:
         return 8u;
     default:
         return 1u;

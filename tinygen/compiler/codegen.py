@@ -66,6 +66,7 @@ class GeneratedModel:
 def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str) -> GeneratedModel:
     graph = model.graph
     storage = _Storage(graph, plan)
+    shared = _Shared()
     context = {
         "version": __version__,
         "source": c_comment(Path(source).name),
@@ -74,7 +75,7 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
         "state_bytes": plan.state_bytes,
         "state": [_state_slot(n, slot) for n, slot in enumerate(plan.state.slots)],
         "constants": [_constant(t) for t in storage.constants(model)],
-        "layers": [_layer(i, layer, storage) for i, layer in enumerate(model.layers)],
+        "layers": [_layer(i, layer, storage, shared) for i, layer in enumerate(model.layers)],
         "inputs": [_io("input", n, graph.tensor(t), storage) for n, t in enumerate(graph.inputs)],
         "outputs": [_io("output", n, graph.tensor(t), storage) for n, t in enumerate(graph.outputs)],
     }
@@ -151,7 +152,20 @@ def _constant(t: Tensor) -> dict:
     }
 
 
-def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
+class _Shared:
+    """The layers' const arrays and params structs by what they hold: layers that compute alike (the
+    steps of an unrolled loop) share one, so flash does not grow with the steps but for the calls."""
+
+    def __init__(self) -> None:
+        self.names: dict[tuple, str] = {}
+
+    def name(self, proposed: str, *content) -> tuple[str, bool]:
+        """The name of the definition holding this content, and whether it is new (proposed)."""
+        known = self.names.setdefault(content, proposed)
+        return known, known == proposed
+
+
+def _layer(index: int, layer: Layer, storage: _Storage, shared: _Shared) -> dict:
     outputs = layer.op.outputs  # none for an op that only updates state (ASSIGN_VARIABLE)
     info = {
         "index": index,
@@ -163,42 +177,44 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
     }
     if not layer.kernel:
         return info
-    arrays = [
-        {
-            "name": f"tg_layer{index}_{name}",
-            "ctype": C_TYPES[_dtype_name(values)],
-            "count": values.size,
-            "body": c_values(values),
-        }
+    arrays, names = [], {}  # the arrays this layer defines; each const argument's array
+    candidates = [
+        (name, f"tg_layer{index}_{name}", C_TYPES[_dtype_name(values)], values.size, c_values(values))
         for name, values in layer.consts.items()
-    ]
-    arrays += [
-        {
-            "name": f"tg_layer{index}_pointers{n}",
-            "ctype": f"{C_TYPES[storage.root(a.ref[0]).dtype]} *const",
-            "count": len(a.ref),
-            "body": ", ".join(storage.pointer(t) for t in a.ref),
-        }
+    ] + [
+        (
+            n,
+            f"tg_layer{index}_pointers{n}",
+            f"{C_TYPES[storage.root(a.ref[0]).dtype]} *const",
+            len(a.ref),
+            ", ".join(storage.pointer(t) for t in a.ref),
+        )
         for n, a in enumerate(layer.args)
         if a.kind == "tensors"
     ]
+    for ref, proposed, ctype, count, body in candidates:
+        names[ref], new = shared.name(proposed, "array", ctype, count, body)
+        if new:
+            arrays.append({"name": proposed, "ctype": ctype, "count": count, "body": body})
+    params_type, params_init = type(layer.params).C_TYPE, initializer(layer.params)
+    params_name, params_new = shared.name(f"tg_layer{index}_params", "params", params_type, params_init)
     info.update(
         arrays=arrays,
-        params_type=type(layer.params).C_TYPE,
-        params_name=f"tg_layer{index}_params",
-        params_init=initializer(layer.params),
-        args=[_arg(a, index, n, storage) for n, a in enumerate(layer.args)],
+        params_type=params_type,
+        params_name=params_name,
+        params_init=params_init if params_new else None,
+        args=[_arg(a, index, n, storage, names) for n, a in enumerate(layer.args)],
     )
     return info
 
 
-def _arg(arg: Arg, layer_index: int, position: int, storage: _Storage) -> str:
+def _arg(arg: Arg, layer_index: int, position: int, storage: _Storage, names: dict) -> str:
     if arg.kind == "tensor":
         return storage.pointer(arg.ref)
     if arg.kind == "const":
-        return f"tg_layer{layer_index}_{arg.ref}"
+        return names[arg.ref]
     if arg.kind == "tensors":
-        return f"tg_layer{layer_index}_pointers{position}"
+        return names[position]
     if arg.kind == "scratch":
         return f"(void *)(tg_arena + {storage.plan.scratch_offsets[layer_index]}u)"
     if arg.kind == "state":

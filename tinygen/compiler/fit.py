@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..boards import Board
 from ..errors import TinygenError
+from ..ops.cstruct import initializer
 from .pipeline import CompiledModel
 from .stack import FIRMWARE_STACK_BYTES, UNBOUNDED, StackUsage, measure_stack
 
@@ -107,17 +108,25 @@ class FitReport:
 
 def layer_flash_bytes(compiled: CompiledModel) -> list[int]:
     """Flash bytes of each layer's constants: the weights it reads first (a tensor shared by
-    several layers counts once, at its first), its per-layer arrays and its params struct."""
-    lowered, graph = compiled.lowered, compiled.model.graph
+    several layers counts once, at its first), its per-layer arrays and its params struct (the
+    code generator defines arrays and params that layers hold alike once: the steps of a loop)."""
+    lowered, graph = compiled.lowered, compiled.lowered.graph
     counted: set[int] = set()
+    defined: set[tuple] = set()
     sizes = []
     for layer in lowered.layers:
         new = {compiled.plan.root(t) for t in layer.tensor_refs()} - counted
         counted |= new
         size = sum(graph.tensor(t).nbytes for t in new if graph.tensor(t).is_constant)
-        size += sum(v.nbytes for v in layer.consts.values())
+        for v in layer.consts.values():
+            key = (v.dtype.str, v.shape, v.tobytes())
+            size += 0 if key in defined else v.nbytes
+            defined.add(key)
         size += sum(b.reset.nbytes for b in layer.state if not isinstance(b.reset, int))  # reset images
-        sizes.append(size + (4 * _int_fields(layer.params) if layer.kernel else 0))
+        if layer.kernel and (key := (type(layer.params).C_TYPE, initializer(layer.params))) not in defined:
+            defined.add(key)
+            size += 4 * _int_fields(layer.params)
+        sizes.append(size)
     return sizes
 
 

@@ -13,7 +13,7 @@ import dataclasses
 
 import numpy as np
 
-from ..ir import NUMPY_DTYPES, Graph
+from ..ir import NUMPY_DTYPES, Graph, Op, Tensor
 from ..ops import op_def
 
 
@@ -21,21 +21,31 @@ def fold_constants(graph: Graph) -> Graph:
     tensors = list(graph.tensors)
     kept = []
     for op in graph.ops:
-        record = op_def(op.kind)
-        outputs = None
-        if record is not None and record.fold is not None and not set(op.outputs) & set(graph.outputs):
-            inputs = [tensors[i] if i >= 0 else None for i in op.inputs]
-            outputs = record.fold(op, inputs)
-        if outputs is None:
+        values = None if set(op.outputs) & set(graph.outputs) else fold_op(op, tensors)
+        if values is None:
             kept.append(op)
             continue
-        for index, value in zip(op.outputs, outputs):
-            t = tensors[index]
-            if callable(value):  # a conversion: its values depend on the output's type and quantization
-                value = value(t)
-            data = np.asarray(value, dtype=NUMPY_DTYPES[t.dtype]).reshape(t.shape)
-            tensors[index] = dataclasses.replace(t, data=data)
+        for index, data in zip(op.outputs, values):
+            tensors[index] = dataclasses.replace(tensors[index], data=data)
     return _without_dead_ops(dataclasses.replace(graph, tensors=tensors, ops=kept))
+
+
+def fold_op(op: Op, tensors: list[Tensor]) -> list[np.ndarray] | None:
+    """The values of the op's outputs, typed and shaped as they are, where its record can evaluate it
+    at compile time on these tensors; None where it cannot."""
+    record = op_def(op.kind)
+    if record is None or record.fold is None:
+        return None
+    outputs = record.fold(op, [tensors[i] if i >= 0 else None for i in op.inputs])
+    if outputs is None:
+        return None
+    values = []
+    for index, value in zip(op.outputs, outputs):
+        t = tensors[index]
+        if callable(value):  # a conversion: its values depend on the output's type and quantization
+            value = value(t)
+        values.append(np.asarray(value, dtype=NUMPY_DTYPES[t.dtype]).reshape(t.shape))
+    return values
 
 
 def _without_dead_ops(graph: Graph) -> Graph:

@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..ir import Graph
 from ..ops import op_def
 from .layer import Layer, LoweredModel, View
-from .memory import collect_buffers, plan_memory, storage_roots
+from .memory import collect_buffers, plan_memory
 
 
 def apply_in_place(model: LoweredModel) -> LoweredModel:
     layers = list(model.layers)
+    storage = _Storage(model)
     for position, layer in enumerate(layers):
         if op_def(layer.op.kind).in_place and layer.kernel:
-            source = _dying_input(LoweredModel(model.graph, layers), position, same_shape=True)
+            source = _dying_input(model.graph, storage, layer, position, same_shape=True)
             if source is not None:
                 layers[position] = dataclasses.replace(layer, views=(View(layer.op.outputs[0], source),))
+                storage.merge(layer.op.outputs[0], source)
     # Variants that cost a copy: take each one that does not grow the arena (two in a row
     # may be needed before the peak drops), then drop those the final plan does not need.
     best = LoweredModel(model.graph, layers)
@@ -34,7 +37,7 @@ def apply_in_place(model: LoweredModel) -> LoweredModel:
     chosen = []
     for position, layer in enumerate(layers):
         rewrite = _scratch_variant(layer)
-        if rewrite is None or _dying_input(best, position, same_shape=False) != layer.op.inputs[0]:
+        if rewrite is None or _dying_input(best.graph, _Storage(best), layer, position, False) != layer.op.inputs[0]:
             continue
         trial = _with_layer(best, position, rewrite)
         arena = plan_memory(trial).arena_bytes
@@ -55,27 +58,61 @@ def _with_layer(model: LoweredModel, position: int, layer: Layer) -> LoweredMode
     return LoweredModel(model.graph, layers)
 
 
-def _dying_input(model: LoweredModel, position: int, same_shape: bool) -> int | None:
+class _Storage:
+    """Which buffer each activation lives in and the last layer that uses each buffer, kept current as
+    outputs take their inputs' storage (recomputing every buffer at each layer would cost quadratic
+    time, and unrolled loops make long models)."""
+
+    def __init__(self, model: LoweredModel) -> None:
+        self.root: dict[int, int] = {}
+        self.members: dict[int, set[int]] = {}
+        self.last: dict[int, int] = {}
+        self.holds_output: dict[int, bool] = {}
+        outputs = set(model.graph.outputs)
+        for name, buffer in collect_buffers(model).items():
+            if not name.startswith("t"):
+                continue  # scratch
+            root = int(name[1:])
+            self.members[root] = set(buffer.tensors)
+            self.last[root] = buffer.last
+            self.holds_output[root] = bool(self.members[root] & outputs)
+            self.root.update(dict.fromkeys(buffer.tensors, root))
+
+    def root_of(self, tensor: int) -> int:
+        return self.root.get(tensor, tensor)
+
+    def dies_at(self, tensor: int, position: int) -> bool:
+        """Its buffer is planned (not a constant or state), used last here, and holds no model output."""
+        root = self.root_of(tensor)
+        return self.last.get(root) == position and not self.holds_output[root]
+
+    def merge(self, output: int, source: int) -> None:
+        """The output's buffer (with its views) now lives in the source's."""
+        old, new = self.root_of(output), self.root_of(source)
+        moved = self.members.pop(old)
+        self.root.update(dict.fromkeys(moved, new))
+        self.members[new] |= moved
+        self.last[new] = max(self.last[new], self.last.pop(old))
+        self.holds_output[new] = self.holds_output[new] or self.holds_output.pop(old)
+
+
+def _dying_input(graph: Graph, storage: _Storage, layer: Layer, position: int, same_shape: bool) -> int | None:
     """An activation input of the layer whose storage is not used after it (nor is a model output)."""
-    graph, layer = model.graph, model.layers[position]
     output = graph.tensor(layer.op.outputs[0])
-    roots = storage_roots(model)
-    buffers = {t: b for b in collect_buffers(model).values() for t in b.tensors}
     for t in layer.op.inputs:
         if t < 0 or graph.tensor(t).is_constant:
             continue
         # Another input in the same storage (the same tensor twice, or a view of it) would be
         # overwritten while the kernel still reads it.
         others = [i for i in layer.op.inputs if i >= 0 and i != t] + [t] * (layer.op.inputs.count(t) - 1)
-        if any(roots.get(i, i) == roots.get(t, t) for i in others):
+        if any(storage.root_of(i) == storage.root_of(t) for i in others):
             continue
         tensor = graph.tensor(t)
         if tensor.dtype != output.dtype or tensor.nbytes < output.nbytes:
             continue
         if same_shape and tensor.shape != output.shape:
             continue
-        buffer = buffers.get(roots.get(t, t))
-        if buffer is not None and buffer.last == position and not set(buffer.tensors) & set(graph.outputs):
+        if storage.dies_at(t, position):
             return t
     return None
 

@@ -11,6 +11,7 @@ from ..errors import TinygenError
 from ..frontends.tflite_reader import parse_tflite
 from ..ir import Graph
 from .codegen import GeneratedModel, generate
+from .control_flow import resolve_control_flow
 from .fold import fold_constants
 from .inplace import apply_in_place
 from .islands import fuse_float_islands
@@ -56,6 +57,7 @@ def load_model(path: str | Path) -> LoadedModel:
 
 # The compiler's passes, in order: on the graph, then on its lowered layers.
 GRAPH_PASSES: tuple[tuple[str, Callable[[Graph], Graph]], ...] = (
+    ("control flow", resolve_control_flow),  # WHILE loops unrolled, IF inlined: one graph
     ("float islands", fuse_float_islands),  # int8 -> float ops -> int8 chains become one table
     ("validate", validate),  # every op supported, in execution order; model-level limits
     ("fold constants", fold_constants),  # what the compiler can evaluate costs nothing on the device

@@ -1,8 +1,10 @@
 """Read a .tflite flatbuffer into a Graph.
 
-The reader refuses only what the IR cannot hold (several subgraphs, dynamic shapes,
-a corrupt file); whether tinygen can compile each op is decided later, in lowering,
-so `tinygen inspect` still describes models it cannot build.
+The reader refuses only what the IR cannot hold (dynamic shapes, a corrupt file); whether
+tinygen can compile each op is decided later (control flow in the control-flow pass, each op
+in lowering), so `tinygen inspect` still describes models it cannot build. Every subgraph is
+read: the main one is the Graph, the others (a WHILE's condition and body, an IF's branches,
+CALL_ONCE's initialisation) its `subgraphs`.
 """
 
 from __future__ import annotations
@@ -28,32 +30,29 @@ def parse_tflite(buf: bytes, name: str = "model") -> Graph:
         raise TinygenError(f"{name} is not a TFLite model (no TFL3 file identifier)")
     try:
         model = tflite.Model.GetRootAsModel(buf, 0)
-        subgraph_count = model.SubgraphsLength()
-        init = _init_subgraphs(model) if subgraph_count > 1 else []
-        if subgraph_count < 1 or sorted(init) != list(range(1, subgraph_count)):
-            raise TinygenError(
-                f"{name} has {subgraph_count} subgraphs; tinygen compiles single-subgraph models "
-                "(with CALL_ONCE initialisation subgraphs)"
-            )
+        count = model.SubgraphsLength()
+        if count < 1:
+            raise TinygenError(f"{name} has no subgraph")
         graph = _read_subgraph(model, model.Subgraphs(0), buf)
+        graph.subgraphs = {i: _read_subgraph(model, model.Subgraphs(i), buf) for i in range(1, count)}
         if not has_resource_variables(graph):
             return graph
-        return resolve_resource_variables(graph, {i: _read_subgraph(model, model.Subgraphs(i), buf) for i in init})
+        return resolve_resource_variables(graph, {i: graph.subgraphs[i] for i in _init_subgraphs(graph)})
     except TinygenError:
         raise
     except Exception as e:  # flatbuffers raises bare IndexError/struct.error on damaged files
         raise TinygenError(f"{name} is a corrupt or truncated TFLite file") from e
 
 
-def _init_subgraphs(model) -> list[int]:
+def _init_subgraphs(graph: Graph) -> list[int]:
     """The subgraphs the main subgraph's CALL_ONCE ops run, each once."""
-    main, found = model.Subgraphs(0), []
-    for i in range(main.OperatorsLength()):
-        op = main.Operators(i)
-        code = model.OperatorCodes(op.OpcodeIndex())
-        if max(code.BuiltinCode(), code.DeprecatedBuiltinCode()) == tflite.BuiltinOperator.CALL_ONCE:
-            options = _read_options("CALL_ONCE", op, i)
-            found.append(int(options["init_subgraph_index"]))
+    found = []
+    for op in graph.ops:
+        if op.kind == "CALL_ONCE":
+            index = int(op.options["init_subgraph_index"])
+            if index not in graph.subgraphs:
+                raise TinygenError(f"op {op.index} (CALL_ONCE) runs subgraph {index}, which does not exist")
+            found.append(index)
     return sorted(set(found))
 
 

@@ -1,6 +1,7 @@
 """Write a Graph as a .tflite flatbuffer that the tflite-micro interpreter runs.
 
-Used by the quantizer to emit int8 models and by the tests to generate models.
+Used by the quantizer to emit int8 models and by the tests to generate models (with the
+subgraphs of control flow).
 Constant buffers are 16-byte aligned, as the schema asks and TFLM expects.
 """
 
@@ -27,28 +28,21 @@ _ENUM_CODES = {field: {name: code for code, name in table.items()} for field, ta
 
 
 def write_tflite(graph: Graph) -> bytes:
+    """The graph as a model: the main subgraph first, then graph.subgraphs (numbered 1, 2, ...)."""
+    graphs = [graph, *(graph.subgraphs[i] for i in sorted(graph.subgraphs))]
+    if sorted(graph.subgraphs) != list(range(1, len(graphs))):
+        raise ValueError(f"subgraphs are numbered {sorted(graph.subgraphs)}, not 1 to {len(graphs) - 1}")
     b = flatbuffers.Builder(1024)
-    buffers = _write_buffers(b, graph)
-    tensors = [_write_tensor(b, t, buffer_index=i + 1) for i, t in enumerate(graph.tensors)]
-    kinds = sorted({op.kind for op in graph.ops}, key=lambda k: (_builtin_code(k), k))
-    ops = [_write_op(b, op, kinds.index(op.kind)) for op in graph.ops]
+    buffers = [_write_buffer(b, None)]  # buffer 0 is the schema's empty sentinel
+    kinds = sorted({op.kind for g in graphs for op in g.ops}, key=lambda k: (_builtin_code(k), k))
+    subgraphs = []
+    for n, g in enumerate(graphs):
+        subgraphs.append(_write_subgraph(b, g, "main" if n == 0 else f"subgraph{n}", kinds, len(buffers)))
+        buffers += [_write_buffer(b, t) for t in g.tensors]
     opcodes = [_write_opcode(b, kind) for kind in kinds]
 
-    name = b.CreateString("main")
-    subgraph_tensors = _offset_vector(b, _SubGraph.SubGraphStartTensorsVector, tensors)
-    subgraph_inputs = _int_vector(b, graph.inputs)
-    subgraph_outputs = _int_vector(b, graph.outputs)
-    subgraph_ops = _offset_vector(b, _SubGraph.SubGraphStartOperatorsVector, ops)
-    _SubGraph.SubGraphStart(b)
-    _SubGraph.SubGraphAddTensors(b, subgraph_tensors)
-    _SubGraph.SubGraphAddInputs(b, subgraph_inputs)
-    _SubGraph.SubGraphAddOutputs(b, subgraph_outputs)
-    _SubGraph.SubGraphAddOperators(b, subgraph_ops)
-    _SubGraph.SubGraphAddName(b, name)
-    subgraph = _SubGraph.SubGraphEnd(b)
-
     description = b.CreateString(graph.description or "tinygen")
-    model_subgraphs = _offset_vector(b, _Model.ModelStartSubgraphsVector, [subgraph])
+    model_subgraphs = _offset_vector(b, _Model.ModelStartSubgraphsVector, subgraphs)
     model_opcodes = _offset_vector(b, _Model.ModelStartOperatorCodesVector, opcodes)
     model_buffers = _offset_vector(b, _Model.ModelStartBuffersVector, buffers)
     _Model.ModelStart(b)
@@ -61,22 +55,37 @@ def write_tflite(graph: Graph) -> bytes:
     return bytes(b.Output())
 
 
-def _write_buffers(b: flatbuffers.Builder, graph: Graph) -> list[int]:
-    """Buffer 0 is the schema's empty sentinel; tensor i owns buffer i + 1."""
-    offsets = []
-    for t in [None, *graph.tensors]:
-        data = None
-        if t is not None and t.data is not None:
-            data = np.ascontiguousarray(t.data).astype(t.data.dtype.newbyteorder("<")).tobytes()
-            b.StartVector(1, len(data), 16)
-            b.head -= len(data)
-            b.Bytes[b.head : b.head + len(data)] = data
-            data = b.EndVector()
-        _Buffer.BufferStart(b)
-        if data is not None:
-            _Buffer.BufferAddData(b, data)
-        offsets.append(_Buffer.BufferEnd(b))
-    return offsets
+def _write_subgraph(b: flatbuffers.Builder, graph: Graph, name: str, kinds: list[str], first_buffer: int) -> int:
+    """One subgraph; its tensor i owns buffer first_buffer + i (empty unless it is a constant)."""
+    tensors = [_write_tensor(b, t, buffer_index=first_buffer + i) for i, t in enumerate(graph.tensors)]
+    ops = [_write_op(b, op, kinds.index(op.kind)) for op in graph.ops]
+    name_offset = b.CreateString(name)
+    subgraph_tensors = _offset_vector(b, _SubGraph.SubGraphStartTensorsVector, tensors)
+    subgraph_inputs = _int_vector(b, graph.inputs)
+    subgraph_outputs = _int_vector(b, graph.outputs)
+    subgraph_ops = _offset_vector(b, _SubGraph.SubGraphStartOperatorsVector, ops)
+    _SubGraph.SubGraphStart(b)
+    _SubGraph.SubGraphAddTensors(b, subgraph_tensors)
+    _SubGraph.SubGraphAddInputs(b, subgraph_inputs)
+    _SubGraph.SubGraphAddOutputs(b, subgraph_outputs)
+    _SubGraph.SubGraphAddOperators(b, subgraph_ops)
+    _SubGraph.SubGraphAddName(b, name_offset)
+    return _SubGraph.SubGraphEnd(b)
+
+
+def _write_buffer(b: flatbuffers.Builder, t: Tensor | None) -> int:
+    """A tensor's buffer: its bytes, 16-byte aligned, for a constant; empty otherwise."""
+    data = None
+    if t is not None and t.data is not None:
+        data = np.ascontiguousarray(t.data).astype(t.data.dtype.newbyteorder("<")).tobytes()
+        b.StartVector(1, len(data), 16)
+        b.head -= len(data)
+        b.Bytes[b.head : b.head + len(data)] = data
+        data = b.EndVector()
+    _Buffer.BufferStart(b)
+    if data is not None:
+        _Buffer.BufferAddData(b, data)
+    return _Buffer.BufferEnd(b)
 
 
 def _write_tensor(b: flatbuffers.Builder, t: Tensor, buffer_index: int) -> int:

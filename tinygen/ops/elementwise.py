@@ -9,6 +9,7 @@ usually sees one or two dimensions.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -223,6 +224,18 @@ def _binary(fn):
     return lambda op, args, out: fn(args[0], args[1])
 
 
+def _int32_fold(compute, activation: bool):
+    """The int32 form folded (a loop counter's step): binary.py's fold, with the fused activation's
+    clamp where the kernel applies it (MUL; tflite-micro's int32 ADD clamps to the int32 range only)."""
+
+    def fold(op: Op, inputs: list[Tensor | None]) -> list[np.ndarray] | None:
+        from .binary import int32_fold  # binary.py builds on this module: imported here, not at the top
+
+        return int32_fold(compute)(op if activation else dataclasses.replace(op, options={}), inputs)
+
+    return fold
+
+
 OPS = (
     OpDef(
         "ADD",
@@ -234,6 +247,7 @@ OPS = (
         float_reference=_binary(np.add),
         in_place=True,
         reference_guard=add_guard,
+        fold=_int32_fold(np.add, activation=False),
     ),
     OpDef(
         "MUL",
@@ -244,5 +258,6 @@ OPS = (
         macs=elementwise_macs,
         float_reference=_binary(np.multiply),
         in_place=True,
+        fold=_int32_fold(np.multiply, activation=True),
     ),
 )

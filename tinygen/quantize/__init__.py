@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..compiler.control_flow import resolve_control_flow
 from ..compiler.fold import fold_constants
 from ..frontends.tflite_reader import parse_tflite
 from ..frontends.tflite_writer import write_tflite
@@ -46,7 +47,9 @@ def quantize(
     report: bool = False,
     progress: bool = False,
 ) -> QuantizationResult:
-    graph = fold_constants(graph)  # shape arithmetic (Keras' Flatten) needs no float reference
+    # Loops unrolled (the quantizer calibrates every step), and shape arithmetic (Keras' Flatten)
+    # folded: it needs no float reference.
+    graph = fold_constants(resolve_control_flow(graph))
     check_float_graph(graph)
     stats = observe(graph, data, method, progress)
     quantized = quantize_graph(graph, {i: s.range(method) for i, s in stats.items()}, per_channel, float_io)

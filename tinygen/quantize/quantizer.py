@@ -15,11 +15,13 @@ each op's rule from its record (tinygen/ops: slots, quantization):
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..builder import GraphBuilder
+from ..compiler.control_flow import resolve_control_flow
 from ..compiler.islands import fuse_float_islands
 from ..errors import TinygenError
 from ..ir import Graph, Op
@@ -45,7 +47,10 @@ def is_float_graph(graph: Graph) -> bool:
     """True when some op other than QUANTIZE/DEQUANTIZE computes in float32. Float islands in an
     int8 model do not count (the compiler makes them tables), nor does float arithmetic a model does
     on integers it casts to float32 itself (tflite-micro's audio preprocessor scales its int16
-    features so): that is the model's own computation, compiled in float32."""
+    features so): that is the model's own computation, compiled in float32. Control flow counts as
+    the ops it unrolls to (a converter's int8 model carries float values through its loops)."""
+    with contextlib.suppress(TinygenError):  # else judged as written; compiling it says why
+        graph = resolve_control_flow(graph)
     graph = fuse_float_islands(graph)
     by_design = floats_from_integers(graph)
     return any(
@@ -87,7 +92,8 @@ def check_float_graph(graph: Graph) -> None:
 
 
 def activation_params(graph: Graph, ranges: dict[int, tuple[float, float]]) -> dict[int, tuple[float, int]]:
-    """(scale, zero point) per activation, honouring the ops that share or fix quantization."""
+    """(scale, zero point) per activation, honouring the ops that share or fix quantization, and the
+    steps of an unrolled loop (each tensor of its body one range over every step)."""
     parent = {i: i for i in ranges}
 
     def root(i: int) -> int:
@@ -96,6 +102,11 @@ def activation_params(graph: Graph, ranges: dict[int, tuple[float, float]]) -> d
             i = parent[i]
         return i
 
+    loop_tensors: dict[tuple[int, int], int] = {}
+    for i in ranges:  # the steps' copies of one loop tensor: one range, as in the loop
+        copy_of = graph.tensor(i).copy_of
+        if copy_of is not None:
+            parent[root(i)] = root(loop_tensors.setdefault(copy_of, i))
     fixed: dict[int, tuple[float, int]] = {}
     for op in graph.ops:
         out, rule = op.outputs[0], _record(op.kind).quantization
@@ -152,6 +163,7 @@ class _Rewrite:
         self.ranges = ranges or {}
         self.b = GraphBuilder(f"{QUANTIZED_BY} {graph.description}".strip())
         self.map: dict[int, int] = {}
+        self.constants: dict[tuple, int] = {}  # what a constant holds -> its tensor
 
     def run(self, float_io: bool) -> QuantizedGraph:
         inputs = [self.activation(i) for i in self.graph.inputs]
@@ -173,6 +185,15 @@ class _Rewrite:
                 scale, zero_point = self.params[index]
                 self.map[index] = self.b.tensor(t.shape, "int8", scale=scale, zero_point=zero_point, name=t.name)
         return self.map[index]
+
+    def const(self, data: np.ndarray, dtype: str, name: str, **quant) -> int:
+        """A constant of the int8 graph. Equal ones are one tensor: the steps of an unrolled loop
+        quantize the same weights alike (their inputs share one range), and flash holds them once."""
+        data = np.asarray(data)
+        key = (dtype, data.dtype.str, data.shape, data.tobytes(), repr(sorted(quant.items())))
+        if key not in self.constants:
+            self.constants[key] = self.b.const(data, dtype, name=name, **quant)
+        return self.constants[key]
 
     def edge(self, kind: str, index: int, before: bool) -> int:
         """A float32 tensor at the model's edge and the op converting it to or from `index`."""
@@ -199,7 +220,7 @@ class _Rewrite:
             elif record.role(slot) == BIAS:
                 inputs.append(self.bias(op))
             elif t.dtype != "float32":
-                inputs.append(self.b.const(t.data, t.dtype, name=t.name))  # shapes, axes, paddings
+                inputs.append(self.const(t.data, t.dtype, name=t.name))  # shapes, axes, paddings
             else:
                 inputs.append(self.float_constant(op, slot))
         bias_slot = record.slot_of(BIAS)
@@ -233,7 +254,7 @@ class _Rewrite:
         shape[axis] = -1
         q = np.clip(np.round(real_values(t) / scales.astype(np.float64).reshape(shape)), -127, 127)
         scale = scales.tolist() if self.per_channel else float(scales[0])
-        return self.b.const(q.astype(np.int8), "int8", scale=scale, zero_point=0, axis=axis, name=t.name)
+        return self.const(q.astype(np.int8), "int8", scale=scale, zero_point=0, axis=axis, name=t.name)
 
     def bias(self, op: Op) -> int:
         channels = self.graph.tensor(op.outputs[0]).shape[-1]
@@ -246,7 +267,7 @@ class _Rewrite:
         i = self.slot(op, BIAS)
         name = self.graph.tensor(i).name if i >= 0 else f"{self.graph.tensor(op.outputs[0]).name}_bias"
         bias_scales = scales.tolist() if self.per_channel else float(scales[0])
-        return self.b.const(q, "int32", scale=bias_scales, zero_point=0, name=name)
+        return self.const(q, "int32", scale=bias_scales, zero_point=0, name=name)
 
     def slot(self, op: Op, role: str) -> int:
         """The tensor in the op's input slot with this role (the first such slot), or -1."""
@@ -269,4 +290,4 @@ class _Rewrite:
         else:
             scale, zero_point = quant_params(min(float(t.data.min()), 0.0), max(float(t.data.max()), 0.0))
         q = np.clip(np.round(real_values(t) / np.float32(scale)) + zero_point, -128, 127)
-        return self.b.const(q.astype(np.int8), "int8", scale=scale, zero_point=zero_point, name=t.name)
+        return self.const(q.astype(np.int8), "int8", scale=scale, zero_point=zero_point, name=t.name)

@@ -73,7 +73,7 @@ class Profile:
 
 
 def build_profile(compiled: CompiledModel, counts: Counts, clock_hz: int) -> Profile:
-    graph = compiled.model.graph
+    graph = compiled.lowered.graph  # the graph the layers come from (loops unrolled)
     layers = [
         LayerProfile(
             layer.op.index,

@@ -37,7 +37,7 @@ def plan_summary(compiled: CompiledModel, board: Board) -> dict:
                 "op": layer.op.kind,
                 "kernel": layer.kernel or "(alias)",
                 "live_bytes": plan.live_bytes(i),
-                "output_bytes": sum(compiled.model.graph.tensor(t).nbytes for t in layer.op.outputs[:1]),
+                "output_bytes": sum(compiled.lowered.graph.tensor(t).nbytes for t in layer.op.outputs[:1]),
             }
             for i, layer in enumerate(layers)
         ],

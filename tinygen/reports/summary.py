@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from ..compiler.control_flow import CONTROL_FLOW, resolve_control_flow
 from ..compiler.fold import fold_constants
 from ..errors import TinygenError
 from ..ir import Graph, Tensor
@@ -32,6 +35,8 @@ def op_support(graph: Graph) -> dict[int, tuple[str, str | None]]:
     unsupported), as the compiler would decide for this model: whether its lowering accepts these
     dtypes, shapes and parameters, or constant folding evaluates it at compile time. In a float model,
     "quantized": the quantizer turns the op into int8 given calibration data."""
+    if any(op.kind in CONTROL_FLOW for op in graph.ops):
+        return _control_flow_support(graph)
     if is_float_graph(graph):
         quantizable = set(float_ops()) - set(EDGE_OPS)
         return {
@@ -63,6 +68,27 @@ def op_support(graph: Graph) -> dict[int, tuple[str, str | None]]:
     return support
 
 
+def _control_flow_support(graph: Graph) -> dict[int, tuple[str, str | None]]:
+    """The support of a model with WHILE or IF: the main ops' as in the graph the control-flow pass
+    makes (they keep their indices there); a WHILE or IF is "unrolled" when the pass resolves it and
+    the ops it copies are supported, else unsupported with the first reason."""
+    try:
+        resolved = op_support(resolve_control_flow(graph))
+    except TinygenError as e:  # the other ops as they are without it
+        others = [op for op in graph.ops if op.kind not in CONTROL_FLOW]
+        resolved, reason = op_support(dataclasses.replace(graph, ops=others, subgraphs={})), str(e)
+    else:
+        main = {op.index for op in graph.ops}
+        reason = next((why for i, (status, why) in resolved.items() if status == "unsupported" and i not in main), None)
+    support = {}
+    for op in graph.ops:
+        if op.kind in CONTROL_FLOW:
+            support[op.index] = ("unsupported", reason) if reason else ("unrolled", None)
+        else:
+            support[op.index] = resolved.get(op.index, ("folded", None))  # folded while unrolling
+    return support
+
+
 def describe_model(graph: Graph) -> dict:
     support = op_support(graph)
     ops = []
@@ -74,7 +100,8 @@ def describe_model(graph: Graph) -> dict:
                 "index": op.index,
                 "op": op.kind,
                 "supported": status != "unsupported",
-                # supported, folded (evaluated at compile time), quantized (in a float model) or unsupported
+                # supported, folded (evaluated at compile time), quantized (in a float model), unrolled
+                # (control flow resolved at compile time) or unsupported
                 "status": status,
                 "reason": reason,
                 "inputs": [describe_tensor(t) for t in activations],

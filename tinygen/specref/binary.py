@@ -72,7 +72,8 @@ def add_sub(node: Node):
     if y.dtype == "int32":
         if a.quant or y.quant:
             node.fail("int32 tensors must not be quantized")
-        low, high = int32_bounds(activation)
+        # tflite-micro's int32 ADD ignores the fused activation (its SUB applies it)
+        low, high = int32_bounds("NONE" if node.kind == "ADD" else activation)
         return lambda values: [np.clip(wrap32(values[0].astype(np.int64) + sign * values[1]), low, high)]
     left_shift = 20 if y.dtype == "int8" else 15
     scale_out, zero_out = node.quantized(y)
