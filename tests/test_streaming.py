@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.reference import Reference
 from tinygen.values import quantize_input
@@ -84,6 +85,47 @@ def test_a_model_without_state_reads_sequences_as_samples(tmp_path):
     assert code == 0, err
     result = json.loads(out)
     assert result["bit_exact"] and result["samples"] == 8 and "sequences" not in result
+
+
+def test_verify_scores_one_label_per_sequence_at_its_last_step(svdf_file, tmp_path):
+    path, graph = svdf_file
+    x = np.stack([real_sequence(graph, STEPS, seed) for seed in range(3)])
+    t = graph.tensor(graph.inputs[0])
+    runs = Reference(path.read_bytes(), graph).run_sequences([[[quantize_input(t, s)] for s in seq] for seq in x])
+    last = [int(np.argmax(run[-1][0])) for run in runs]
+    np.savez(tmp_path / "labelled.npz", x=x, y=np.array([last[0], last[1], (last[2] + 1) % 3]))
+    code, out, err = run_cli("verify", path, "--board", "host", "--data", tmp_path / "labelled.npz")
+    assert code == 0, err
+    assert out.splitlines()[1] == "accuracy on device 66.67%, tflite-micro 66.67%"
+    np.savez(tmp_path / "short.npz", x=x, y=np.array(last[:2]))
+    code, _, err = run_cli("verify", path, "--board", "host", "--data", tmp_path / "short.npz")
+    assert code == 1 and f"2 labels for 3 sequences of {3 * STEPS} steps" in err
+
+
+def test_quantize_calibrates_each_sequence_from_reset_states(tmp_path):
+    """Calibration data shaped (N, T, *input shape) for a float model with state is N sequences of T
+    invokes, each from zero states: the cell's range is the largest any of them reaches, and labels
+    are one per sequence, for its last step."""
+    from .ops.test_lstm import _lstm, _run_float, float_lstm
+
+    rng = np.random.default_rng(3)
+    graph = float_lstm(rng, steps=2)
+    path = tmp_path / "lstm.tflite"
+    path.write_bytes(write_tflite(graph))
+    x = rng.normal(0, 2, (4, 6, 2, 6)).astype(np.float32)  # 4 sequences of 6 invokes of [1, 2, 6]
+    runs = [_run_float(graph, sequence) for sequence in x]
+    last = [int(outputs[-1].reshape(-1).argmax()) for outputs, _ in runs]
+    values = runs[0][0][-1].size
+    np.savez(tmp_path / "calibration.npz", x=x, y=np.array([last[0], last[1], (last[2] + 1) % values, last[3]]))
+    out = tmp_path / "int8.tflite"
+    code, printed, err = run_cli("quantize", path, "--calibration", tmp_path / "calibration.npz", "-o", out, "--json")
+    assert code == 0, err
+    report = json.loads(printed)["report"]
+    assert report["samples"] == 24 and report["float_accuracy"] == 0.75
+    quantized = parse_tflite(out.read_bytes())
+    cell = quantized.tensor(_lstm(quantized).inputs[19])
+    reached = max(float(np.abs(cells).max()) for _, cells in runs)
+    assert cell.scale * 32768 / 2 < max(reached, 1.0) <= cell.scale * 32768
 
 
 @pytest.mark.usefixtures("qemu_ready")

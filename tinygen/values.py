@@ -61,7 +61,7 @@ def load_sequences(path: str | Path, graph: Graph) -> tuple[list[list[list[np.nd
     for x, index in zip(arrays, graph.inputs):
         t = graph.tensor(index)
         name = f"{path} ({t.name})"
-        sequences = x if _holds_sequences(x, t.shape) else x[None]
+        sequences = x if holds_sequences(x, t.shape) else x[None]
         per_input.append([[quantize_input(t, s) for s in match_samples(seq, t, name)] for seq in sequences])
     layouts = {tuple(len(sequence) for sequence in sequences) for sequences in per_input}
     if len(layouts) > 1:
@@ -69,7 +69,7 @@ def load_sequences(path: str | Path, graph: Graph) -> tuple[list[list[list[np.nd
     return [[list(step) for step in zip(*steps)] for steps in zip(*per_input)], labels
 
 
-def _holds_sequences(x: np.ndarray, shape: tuple[int, ...]) -> bool:
+def holds_sequences(x: np.ndarray, shape: tuple[int, ...]) -> bool:
     """(N, T, *shape), or (N, T, *shape[1:]) for an input with a batch axis of 1; an array that reads
     as samples, (T, *shape), is one sequence."""
     if x.shape[1:] == shape:

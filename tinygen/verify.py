@@ -154,10 +154,12 @@ def verify_sequences(
     reference: str = "auto",
 ) -> VerifyResult:
     """verify() for a model with state: each sequence from the initial state (the target resets it,
-    the reference starts a new interpreter), every step's outputs compared."""
+    the reference starts a new interpreter), every step's outputs compared. Labels are one per step,
+    or one per sequence for its last step."""
     model = compiled.model
     graph = model.graph
     chosen = open_reference(model.tflite_bytes, graph, name=model.source, choice=reference)
+    scored = None if labels is None else _labelled_steps(labels, [len(sequence) for sequence in sequences])
     outputs = [step for sequence in target.run_sequences(sequences, progress=progress) for step in sequence]
     expected = [step for sequence in chosen.run_sequences(sequences) for step in sequence]
     result = compare_outputs(graph, expected, outputs)
@@ -172,14 +174,27 @@ def verify_sequences(
             result.first_bad_layer = first_differing_layer(graph, chosen, run, traced, traces)
     if labels is not None:
         truth = labels.argmax(axis=-1) if labels.ndim > 1 else labels
-        result.device_accuracy = _accuracy([o[0] for o in outputs], truth)
-        result.reference_accuracy = _accuracy([o[0] for o in expected], truth)
+        result.device_accuracy = _accuracy([outputs[s][0] for s in scored], truth)
+        result.reference_accuracy = _accuracy([expected[s][0] for s in scored], truth)
     return result
+
+
+def _labelled_steps(labels: np.ndarray, lengths: list[int]) -> list[int]:
+    """The steps the labels are for: every step, or with one label per sequence, each one's last step
+    (a streaming classifier's answer once it has seen the whole sequence)."""
+    if len(labels) == sum(lengths):
+        return list(range(sum(lengths)))
+    if len(labels) == len(lengths):
+        return [int(end) - 1 for end in np.cumsum(lengths)]
+    raise TinygenError(
+        f"{len(labels)} labels for {len(lengths)} sequences of {sum(lengths)} steps: give one label per step "
+        "or one per sequence"
+    )
 
 
 def _accuracy(outputs: list[np.ndarray], truth: np.ndarray) -> float:
     predicted = np.array([int(np.argmax(o)) for o in outputs])
-    return float(np.mean(predicted == truth[: len(predicted)]))
+    return float(np.mean(predicted == truth))
 
 
 def _prefix(sequences: list[list[Sample]], sample: int) -> list[Sample]:

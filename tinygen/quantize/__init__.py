@@ -51,7 +51,7 @@ def quantize(
     # folded: it needs no float reference.
     graph = fold_constants(resolve_control_flow(graph))
     check_float_graph(graph)
-    stats = observe(graph, data.inputs, method, progress)
+    stats = observe(graph, data, method, progress)
     quantized = quantize_graph(graph, {i: s.range(method) for i, s in stats.items()}, per_channel, float_io)
     tflite_bytes = write_tflite(quantized.graph)
     measured = build_report(graph, quantized, data, method, progress) if report else None

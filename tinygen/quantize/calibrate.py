@@ -11,6 +11,7 @@ import numpy as np
 from .. import activity
 from ..errors import TinygenError, warn
 from ..ir import Graph, Tensor
+from ..values import holds_sequences
 from .float_exec import execute
 from .ranges import METHODS, TensorStats
 
@@ -20,10 +21,13 @@ BATCH = 64
 @dataclass
 class CalibrationData:
     """Sample inputs: for each model input, an (N, *input shape) float array (one array alone for a
-    single-input model), and optionally N labels."""
+    single-input model), and optionally N labels. For a model that keeps state between invokes,
+    `sequences` may split the N samples into consecutive sequences (their lengths), each run from the
+    initial state; the labels are then one per sequence, for its last step."""
 
     x: np.ndarray | list[np.ndarray]
     y: np.ndarray | None = None
+    sequences: tuple[int, ...] | None = None
 
     @property
     def inputs(self) -> list[np.ndarray]:
@@ -37,16 +41,34 @@ class CalibrationData:
 def load_calibration(path: str | Path, graph: Graph) -> CalibrationData:
     """Sample inputs from a file: a .npy array (single-input models), or an .npz with `x` (single
     input), or with one array per model input, named after the inputs or in input order; `y`
-    (labels) optional. Each array is (N, *input shape), with or without the input's batch axis of 1."""
+    (labels) optional. Each array is (N, *input shape), with or without the input's batch axis of 1.
+    For a model that keeps state between invokes, (N, T, *input shape) is N sequences of T steps
+    (labels: one per sequence)."""
     arrays, y = load_arrays(path, graph)
+    arrays, sequences = _unroll_sequences(arrays, graph, path)
     names = [graph.tensor(i).name for i in graph.inputs]
     inputs = [shape_inputs(x, graph.tensor(i), f"{path} ({name})") for x, i, name in zip(arrays, graph.inputs, names)]
     counts = {len(x) for x in inputs}
     if len(counts) > 1:
         raise TinygenError(f"{path}: the inputs hold different numbers of samples ({sorted(counts)})")
-    if y is not None and len(y) != len(inputs[0]):
-        raise TinygenError(f"{path}: {len(y)} labels for {len(inputs[0])} samples")
-    return CalibrationData(inputs[0] if len(inputs) == 1 else inputs, y)
+    if y is not None and len(y) != (len(sequences) if sequences else len(inputs[0])):
+        runs = f"{len(sequences)} sequences" if sequences else f"{len(inputs[0])} samples"
+        raise TinygenError(f"{path}: {len(y)} labels for {runs}")
+    return CalibrationData(inputs[0] if len(inputs) == 1 else inputs, y, sequences)
+
+
+def _unroll_sequences(
+    arrays: list[np.ndarray], graph: Graph, path: str | Path
+) -> tuple[list[np.ndarray], tuple[int, ...] | None]:
+    """For a model with state whose first input holds (N, T, ...) sequences: every input's steps one
+    after the other, (N * T, ...), and the sequences' lengths; other data as it is."""
+    first = graph.tensor(graph.inputs[0])
+    if not any(t.is_variable for t in graph.tensors) or not holds_sequences(arrays[0], first.shape):
+        return arrays, None
+    count, steps = arrays[0].shape[:2]
+    if any(x.shape[:2] != (count, steps) for x in arrays):
+        raise TinygenError(f"{path}: the inputs hold different numbers of sequences or steps")
+    return [x.reshape(count * steps, *x.shape[2:]) for x in arrays], (steps,) * count
 
 
 def _arrays_for_inputs(files: dict[str, np.ndarray], names: list[str], path: Path) -> list[np.ndarray]:
@@ -134,27 +156,31 @@ def load_arrays(path: str | Path, graph: Graph) -> tuple[list[np.ndarray], np.nd
     return _arrays_for_inputs(files, names, path), y
 
 
-def batches(inputs: list[np.ndarray], progress: bool, label: str) -> Iterator[list[np.ndarray]]:
-    """The inputs in batches of BATCH samples (one array per model input in each)."""
-    starts = range(0, len(inputs[0]), BATCH)
+def batches(data: CalibrationData, progress: bool, label: str) -> Iterator[list[np.ndarray]]:
+    """The inputs in batches (one array per model input in each): BATCH samples, or one sequence (the
+    float executor runs a model's state along a batch, from the initial state)."""
+    inputs = data.inputs
+    ends = np.cumsum(data.sequences) if data.sequences else range(BATCH, len(inputs[0]) + BATCH, BATCH)
+    starts = range(len(ends))
     if progress:
         starts = activity.counted(starts, len(starts), label)
-    for s in starts:
-        yield [x[s : s + BATCH] for x in inputs]
+    for n in starts:
+        start, end = ends[n - 1] if n else 0, ends[n]
+        yield [x[start:end] for x in inputs]
 
 
 def observe(
-    graph: Graph, inputs: list[np.ndarray], method: str = "minmax", progress: bool = False
+    graph: Graph, data: CalibrationData, method: str = "minmax", progress: bool = False
 ) -> dict[int, TensorStats]:
     """Statistics of every activation (inputs included) over the calibration set."""
     if method not in METHODS:
         raise TinygenError(f"unknown range method {method!r}; choose one of {', '.join(METHODS)}")
     stats: dict[int, TensorStats] = {}
-    for batch in batches(inputs, progress, "calibrating"):
+    for batch in batches(data, progress, "calibrating"):
         for i, value in execute(graph, batch).items():
             stats.setdefault(i, TensorStats()).observe_minmax(value)
     if method != "minmax":
-        for batch in batches(inputs, progress, f"calibrating ({method})"):
+        for batch in batches(data, progress, f"calibrating ({method})"):
             for i, value in execute(graph, batch).items():
                 stats[i].observe_histogram(value)
     return stats

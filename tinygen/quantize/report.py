@@ -53,7 +53,8 @@ def build_report(
     float_graph: Graph, quantized: QuantizedGraph, data: CalibrationData, method: str, progress: bool = False
 ) -> QuantizationReport:
     int8_graph = quantized.graph
-    mapped = quantized.tensor_map
+    # An LSTM's hidden state has no values of its own in the float run (they are its output's).
+    mapped = {i: j for i, j in quantized.tensor_map.items() if not float_graph.tensor(i).is_variable}
     signal = dict.fromkeys(mapped, 0.0)
     noise = dict.fromkeys(mapped, 0.0)
     low = dict.fromkeys(mapped, np.inf)
@@ -61,7 +62,7 @@ def build_report(
     float_hits = int8_hits = 0
     out = float_graph.outputs[0]
     start = 0
-    for batch in batches(data.inputs, progress, "measuring SQNR"):
+    for batch in batches(data, progress, "measuring SQNR"):
         f = execute(float_graph, batch)
         q = execute(int8_graph, batch, simulate_int8=True)
         for i, j in mapped.items():
@@ -70,10 +71,12 @@ def build_report(
             low[i], high[i] = min(low[i], float(f[i].min())), max(high[i], float(f[i].max()))
         if data.y is not None:
             size = len(batch[0])
-            labels = data.y[start : start + size].reshape(-1)
-            float_hits += int(np.sum(f[out].reshape(size, -1).argmax(-1) == labels))
-            int8_hits += int(np.sum(q[mapped[out]].reshape(size, -1).argmax(-1) == labels))
-        start += len(batch[0])
+            # A sequence is scored at its last step, against its one label.
+            picked, count = (slice(size - 1, size), 1) if data.sequences else (slice(None), size)
+            labels = data.y[start : start + count].reshape(-1)
+            float_hits += int(np.sum(f[out].reshape(size, -1)[picked].argmax(-1) == labels))
+            int8_hits += int(np.sum(q[mapped[out]].reshape(size, -1)[picked].argmax(-1) == labels))
+            start += count
 
     producers = float_graph.producers()
     rows = []
@@ -82,11 +85,10 @@ def build_report(
         kind = producers[i].kind if i in producers else "input"
         rows.append(TensorReport(t.name, kind, low[i], high[i], t.scale, t.zero_point, sqnr_db(signal[i], noise[i])))
     rows += _constant_rows(float_graph, int8_graph)
-    n = data.count
-    accuracy = data.y is not None
-    return QuantizationReport(
-        method, n, rows, float_hits / n if accuracy else None, int8_hits / n if accuracy else None
-    )
+    labelled = len(data.y) if data.y is not None else 0  # samples, or sequences
+    if not labelled:
+        return QuantizationReport(method, data.count, rows)
+    return QuantizationReport(method, data.count, rows, float_hits / labelled, int8_hits / labelled)
 
 
 def _constant_rows(float_graph: Graph, int8_graph: Graph) -> list[TensorReport]:
