@@ -43,6 +43,7 @@ from tinygen import __version__  # noqa: E402
 from tinygen.boards import CYCLE_COUNTERS, Board, load_board  # noqa: E402
 from tinygen.compiler.pipeline import read_model  # noqa: E402
 from tinygen.device import qemu  # noqa: E402
+from tinygen.device.cflags import arm_flags  # noqa: E402
 from tinygen.device.link_target import ICOUNT_SHIFT  # noqa: E402
 from tinygen.device.pio.project import hal_sources, read_sizes  # noqa: E402
 from tinygen.resources import render, resource_dir  # noqa: E402
@@ -78,8 +79,7 @@ CC, CXX, AR = "arm-none-eabi-gcc", "arm-none-eabi-g++", "arm-none-eabi-gcc-ar"
 
 def cpu_flags(board: Board) -> list[str]:
     """What tinygen's firmware builder passes (tinygen/device/pio/platform/builder/main.py)."""
-    flags = [f"-mcpu={board.core}", "-mthumb"]
-    return flags + (["-mfloat-abi=soft"] if board.fpu == "none" else ["-mfloat-abi=hard", f"-mfpu={board.fpu}"])
+    return arm_flags(board.core, board.fpu)
 
 
 HAL_CFLAGS = ["-O2", "-Wall", "-ffunction-sections", "-fdata-sections", "-std=c99"]  # tinygen's C flags
