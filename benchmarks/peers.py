@@ -436,8 +436,9 @@ def markdown(models: list[Model], boards: list[Board]) -> str:
     )
     regenerate = (
         "Regenerate: `bash benchmarks/fetch-peers.sh` once (the pinned sources, into a cache outside the "
-        "repository), then `python3 benchmarks/peers.py`. Its first run builds TFLM for each board, which "
-        "takes most of its time; later runs reuse those builds."
+        "repository), then `python3 benchmarks/peers.py`. Its first run builds TFLM for each board (about "
+        "12 minutes a board on 2 cores); later runs reuse those builds and take about 10 minutes, most of it "
+        "in QEMU."
     )
     parts = [
         "## Speed against the peer: TFLM + CMSIS-NN on the same emulated cores",
