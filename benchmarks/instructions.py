@@ -68,8 +68,8 @@ def main() -> None:
         "142,290,560 (mobilenet_v1_025), 191,657,514 (resnet8), 3,016,092 (autoencoder), 3,771,202 "
         "(basic_motions) and 1,505,970 (digits_cnn); with SMLAD but one channel at a time in place, "
         "the input offset added in the inner loop and the step-by-step requantization, 20,771,859, "
-        "40,177,166, 41,660,696, 722,304, 1,073,132 and 417,752. tflite-micro with "
-        "CMSIS-NN cannot be built here (its sources are not reachable offline), so no TFLM column. "
+        "40,177,166, 41,660,696, 722,304, 1,073,132 and 417,752. tflite-micro with CMSIS-NN on the "
+        "same cores, the published MLPerf Tiny models: the peer section below (benchmarks/peers.py). "
         f"Regenerate: `python3 benchmarks/instructions.py`.\n\n" + "\n".join(rows),
     )
 
