@@ -15,12 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import write_section
+from benchmarks.common import trained_int8_models, write_section
 from tinygen import zoo
 from tinygen.frontends.tflite_writer import write_tflite
 
 BOARD = "mps2-an386"
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
 
 def profile(model: Path) -> dict:
@@ -44,7 +43,7 @@ def main() -> None:
             path = Path(tmp) / f"{name}.tflite"
             path.write_bytes(write_tflite(build(seed=0)))
             models.append((f"MLPerf Tiny {name}", path))
-        models += [(f"fixture {p.stem}", p) for p in sorted(FIXTURES.glob("*_int8.tflite"))]
+        models += trained_int8_models()
         for name, path in models:
             report = profile(path)
             macs = sum(layer["macs"] for layer in report["layers"])

@@ -15,13 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import write_section
+from benchmarks.common import trained_int8_models, write_section
 from tinygen import zoo
 from tinygen.compiler.pipeline import LoadedModel, compile_model, load_model
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
 
 def tflm_arena_bytes(tflite_bytes: bytes) -> int:
@@ -46,8 +44,8 @@ def models() -> list[tuple[str, LoadedModel]]:
     for name, build in zoo.MLPERF_TINY.items():
         data = write_tflite(build(seed=0))
         found.append((f"MLPerf Tiny {name}", LoadedModel(parse_tflite(data), data, f"{name}.tflite")))
-    for path in sorted(FIXTURES.glob("*_int8.tflite")):
-        found.append((f"fixture {path.stem}", load_model(path)))
+    for name, path in trained_int8_models():
+        found.append((name, load_model(path)))
     return found
 
 

@@ -72,6 +72,7 @@ class Example:
 
 EXAMPLES_LIST = [
     Example("sine", "sine", "regression", "y = sin(x): the TinyML hello world, three dense layers"),
+    Example("digits", "digits", "classification", "which digit an 8x8 handwritten image shows, a small 2-D CNN"),
     Example("gesture", "gesture", "classification", "activity from 10 s of IMU data (BasicMotions), a 1-D CNN"),
     Example(
         "gesture_lstm",

@@ -27,7 +27,7 @@ from .helpers import loaded, run_cli
 from .sketches import NANO33, build_sketch, need, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
-DIGITS = ROOT / "tests/fixtures/digits_cnn_int8.tflite"
+DIGITS = ROOT / "examples/digits/digits_int8.tflite"
 MOTIONS = ROOT / "tests/fixtures/basic_motions_int8.tflite"
 DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 # Models whose exported library a C++ program (the RunModel sketch) must link against and run:
@@ -138,13 +138,12 @@ def test_labels_must_name_every_value_of_the_first_output(content, message, tmp_
 def test_run_model_prints_the_label_and_score_tflite_micro_gives(tmp_path):
     """The wrapper quantizes the bundled real-valued input, runs the model and dequantizes its output;
     the labels come out as they went in."""
-    from .fixtures.train_models import digits_split
-
-    x = digits_split()[2][7]
-    np.save(tmp_path / "seven.npy", x)
+    with np.load(ROOT / "examples/digits/test.npz") as test:
+        x = test["x"][7]
+    np.save(tmp_path / "sample.npy", x)
     names = [f'{name} "{name}" \\ ??/ */ ü' for name in DIGIT_NAMES]  # escaped into the C++ literals
     (tmp_path / "labels.txt").write_text("\n".join(names), encoding="utf-8")
-    lib = library(DIGITS, tmp_path / "digits", "--labels", tmp_path / "labels.txt", "--input", tmp_path / "seven.npy")
+    lib = library(DIGITS, tmp_path / "digits", "--labels", tmp_path / "labels.txt", "--input", tmp_path / "sample.npy")
     printed = run_program(build_sketch(lib / "examples/RunModel", [lib], tmp_path / "build"))
 
     model = load_model(DIGITS)

@@ -1,5 +1,6 @@
 """Quantizing real models on real data: int8 within 1 point of float, parameters ~4x smaller,
-and the int8 models compiled bit-exact. Fixtures: tests/fixtures/train_models.py."""
+and the int8 models compiled bit-exact. Models: examples/digits (its train.py) and
+tests/fixtures/train_models.py."""
 
 from __future__ import annotations
 
@@ -15,28 +16,27 @@ from .bitexact import assert_bit_exact
 from .quant_models import run_tflm
 
 FIXTURES = Path(__file__).parent / "fixtures"
+DIGITS = Path(__file__).parent.parent / "examples" / "digits"
 
 
 def _digits():
-    pytest.importorskip("sklearn")
-    from .fixtures.train_models import digits_split
-
-    return digits_split()
+    with np.load(DIGITS / "calibration.npz") as train, np.load(DIGITS / "test.npz") as test:
+        return DIGITS / "digits_float.tflite", (train["x"], train["y"], test["x"], test["y"])
 
 
 def _basic_motions():
     data = np.load(FIXTURES / "basic_motions.npz")
-    return data["x"], data["y"], data["x_test"], data["y_test"]
+    return FIXTURES / "basic_motions.tflite", (data["x"], data["y"], data["x_test"], data["y_test"])
 
 
-CASES = {"digits_cnn": _digits, "basic_motions": _basic_motions}
+CASES = {"digits": _digits, "basic_motions": _basic_motions}
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
 def case(request):
     """(float model, int8 result, test split); calibrated on the training split."""
-    x_train, y_train, x_test, y_test = CASES[request.param]()
-    model = load_model(FIXTURES / f"{request.param}.tflite")
+    path, (x_train, y_train, x_test, y_test) = CASES[request.param]()
+    model = load_model(path)
     return model, quantize(model.graph, CalibrationData(x_train, y_train)), x_test, y_test
 
 

@@ -78,7 +78,7 @@ def test_invoke_runs_one_sequence(svdf_file, tmp_path):
 
 
 def test_a_model_without_state_reads_sequences_as_samples(tmp_path):
-    path = Path(__file__).parent / "fixtures" / "digits_cnn_int8.tflite"
+    path = Path(__file__).parent.parent / "examples" / "digits" / "digits_int8.tflite"
     x = np.random.default_rng(0).integers(-128, 128, (2, 4, 8, 8, 1), dtype=np.int8)  # (N, T, *shape[1:])
     np.save(tmp_path / "x.npy", x)
     code, out, err = run_cli("verify", path, "--board", "host", "--data", tmp_path / "x.npy", "--json")
