@@ -13,6 +13,7 @@ import dataclasses
 
 import numpy as np
 
+from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph
 from ..ops import op_def
 
@@ -33,7 +34,13 @@ def fold_constants(graph: Graph) -> Graph:
             t = tensors[index]
             if callable(value):  # a conversion: its values depend on the output's type and quantization
                 value = value(t)
-            data = np.asarray(value, dtype=NUMPY_DTYPES[t.dtype]).reshape(t.shape)
+            data = np.asarray(value, dtype=NUMPY_DTYPES[t.dtype])
+            if data.size != t.size:
+                raise TinygenError(
+                    f"op {op.index} ({op.kind}) computes {data.size} values for its output {t.name} "
+                    f"of shape {list(t.shape)}"
+                )
+            data = data.reshape(t.shape)
             tensors[index] = dataclasses.replace(t, data=data)
     return _without_dead_ops(dataclasses.replace(graph, tensors=tensors, ops=kept))
 

@@ -42,8 +42,11 @@ def fuse_float_islands(graph: Graph) -> Graph:
 
 def _island(graph: Graph, quantize: Op, producers, readers) -> tuple[Op, list[Op]] | None:
     """(the DEQUANTIZE, the float ops after it in order) when `quantize` closes an island."""
-    if quantize.kind != "QUANTIZE" or graph.tensor(quantize.outputs[0]).dtype != "int8":
+    if quantize.kind != "QUANTIZE":
         return None
+    target = graph.tensor(quantize.outputs[0])
+    if target.dtype != "int8" or target.quant is None or target.quant.per_channel:
+        return None  # not an island: lowering refuses what is wrong
     chain, tensor = [], quantize.inputs[0]
     while True:
         if readers.get(tensor) != 1 or tensor in graph.outputs or graph.tensor(tensor).dtype != "float32":

@@ -56,8 +56,8 @@ def load_model(path: str | Path) -> LoadedModel:
 
 # The compiler's passes, in order: on the graph, then on its lowered layers.
 GRAPH_PASSES: tuple[tuple[str, Callable[[Graph], Graph]], ...] = (
+    ("validate", validate),  # what every later pass relies on: sizes, quantization, arity, data flow
     ("float islands", fuse_float_islands),  # int8 -> float ops -> int8 chains become one table
-    ("validate", validate),  # every op supported, in execution order; model-level limits
     ("fold constants", fold_constants),  # what the compiler can evaluate costs nothing on the device
 )
 LAYER_PASSES: tuple[tuple[str, Callable[[LoweredModel], LoweredModel]], ...] = (

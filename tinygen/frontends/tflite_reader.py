@@ -1,8 +1,10 @@
 """Read a .tflite flatbuffer into a Graph.
 
-The reader refuses only what the IR cannot hold (several subgraphs, dynamic shapes,
-a corrupt file); whether tinygen can compile each op is decided later, in lowering,
-so `tinygen inspect` still describes models it cannot build.
+The reader refuses only what the IR cannot hold (several subgraphs, dynamic shapes, indices
+to tensors, buffers or operator codes that do not exist, constants whose bytes do not fill
+their shape, a corrupt file); whether the model makes sense is decided later, by the
+validator (tinygen/compiler/validate.py), and whether tinygen can compile each op in
+lowering, so `tinygen inspect` still describes models it cannot build.
 """
 
 from __future__ import annotations
@@ -40,17 +42,23 @@ def _read_subgraph(model, subgraph, buf: bytes) -> Graph:
     tensors = [_read_tensor(model, subgraph.Tensors(i), i) for i in range(subgraph.TensorsLength())]
     ops = [_read_op(model, subgraph.Operators(i), i) for i in range(subgraph.OperatorsLength())]
     for op in ops:
-        for t in (*op.inputs, *op.outputs):
-            if t >= len(tensors):
+        # -1 marks an absent optional input; any other index must name a tensor.
+        for t in (*(i for i in op.inputs if i != -1), *op.outputs):
+            if not 0 <= t < len(tensors):
                 raise TinygenError(f"op {op.index} ({op.kind}) refers to tensor {t}, which does not exist")
+    inputs = _indices(subgraph.InputsAsNumpy, subgraph.InputsLength())
+    outputs = _indices(subgraph.OutputsAsNumpy, subgraph.OutputsLength())
+    for what, indices in (("input", inputs), ("output", outputs)):
+        for t in indices:
+            if not 0 <= t < len(tensors):
+                raise TinygenError(f"model {what} {t} refers to a tensor that does not exist")
     description = model.Description().decode("utf-8", "replace") if model.Description() else ""
-    return Graph(
-        tensors=tensors,
-        ops=ops,
-        inputs=tuple(int(i) for i in subgraph.InputsAsNumpy()),
-        outputs=tuple(int(i) for i in subgraph.OutputsAsNumpy()),
-        description=description,
-    )
+    return Graph(tensors=tensors, ops=ops, inputs=inputs, outputs=outputs, description=description)
+
+
+def _indices(as_numpy, length: int) -> tuple[int, ...]:
+    """An int vector of the file as a tuple (flatbuffers gives 0, not an empty array, for an absent one)."""
+    return tuple(int(i) for i in as_numpy()) if length else ()
 
 
 def _read_tensor(model, t, index: int) -> Tensor:
@@ -59,20 +67,45 @@ def _read_tensor(model, t, index: int) -> Tensor:
     # shape_signature marks dimensions unknown at conversion (-1, usually the batch). Where `shape`
     # still gives a size, tflite-micro runs at that size, and so does tinygen.
     unknown = [axis for axis, d in enumerate(shape) if d < 0]
-    if unknown:
+    if unknown and shape[unknown[0]] == -1:
         raise TinygenError(
             f"tensor {index} ({name}) has an unknown size on axis {unknown[0]} (shape {list(shape)}); "
             "tinygen needs every size: convert the model with a fixed input shape"
         )
+    if unknown:
+        raise TinygenError(f"tensor {index} ({name}) has a negative size on axis {unknown[0]} (shape {list(shape)})")
     dtype = TENSOR_TYPES.get(t.Type())
     if dtype is None:
         raise TinygenError(f"tensor {index} ({name}) has type {type_name(t.Type())}, which tinygen does not support")
-    data = None
-    buffer = model.Buffers(t.Buffer())
-    if buffer is not None and buffer.DataLength() > 0:
-        raw = buffer.DataAsNumpy().tobytes()
-        data = np.frombuffer(raw, dtype=NUMPY_DTYPES[dtype]).reshape(shape).copy()
+    if t.Sparsity() is not None:
+        raise TinygenError(f"tensor {index} ({name}) is sparse; tinygen, like tflite-micro, reads dense tensors")
+    data = _read_data(model, t.Buffer(), index, name, shape, dtype)
     return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=_read_quant(t.Quantization()), data=data)
+
+
+def _read_data(model, buffer_index: int, index: int, name: str, shape: tuple[int, ...], dtype: str):
+    """A constant's values, or None for a tensor computed at run time (no data in its buffer)."""
+    # Buffer 0 is the schema's empty buffer, which a writer with no constants may leave out.
+    if buffer_index >= model.BuffersLength() and buffer_index != 0:
+        raise TinygenError(f"tensor {index} ({name}) refers to buffer {buffer_index}, which does not exist")
+    buffer = model.Buffers(buffer_index) if buffer_index < model.BuffersLength() else None
+    if buffer is None:
+        return None
+    if buffer.Offset() > 1:  # the data lies after the flatbuffer (models over 2 GB)
+        raise TinygenError(
+            f"tensor {index} ({name}) keeps its data outside the flatbuffer, which tinygen (like tflite-micro) "
+            "does not read"
+        )
+    if buffer.DataLength() == 0:
+        return None
+    itemsize = np.dtype(NUMPY_DTYPES[dtype]).itemsize
+    needed = int(np.prod(shape, dtype=object)) * itemsize  # Python integers: no overflow
+    if buffer.DataLength() != needed:
+        raise TinygenError(
+            f"tensor {index} ({name}) is a constant {dtype} of shape {list(shape)}, {needed:,} bytes, but its "
+            f"buffer holds {buffer.DataLength():,}"
+        )
+    return np.frombuffer(buffer.DataAsNumpy().tobytes(), dtype=NUMPY_DTYPES[dtype]).reshape(shape).copy()
 
 
 def _read_quant(q) -> Quant | None:
@@ -84,18 +117,50 @@ def _read_quant(q) -> Quant | None:
 
 
 def _read_op(model, op, index: int) -> Op:
+    if op.OpcodeIndex() >= model.OperatorCodesLength():
+        raise TinygenError(f"op {index} refers to operator code {op.OpcodeIndex()}, which does not exist")
     code = model.OperatorCodes(op.OpcodeIndex())
-    builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+    builtin = _builtin_code(code, index)
     if builtin == tflite.BuiltinOperator.CUSTOM:
         kind = "CUSTOM:" + (code.CustomCode() or b"?").decode("utf-8", "replace")
     else:
-        kind = tflite.utils.BUILTIN_OPCODE2NAME.get(builtin, f"BUILTIN_{builtin}")
-    inputs = tuple(int(i) for i in op.InputsAsNumpy()) if op.InputsLength() else ()
-    outputs = tuple(int(i) for i in op.OutputsAsNumpy()) if op.OutputsLength() else ()
-    return Op(index=index, kind=kind, inputs=inputs, outputs=outputs, options=_read_options(kind, op))
+        kind = _op_name(builtin)
+    inputs = _indices(op.InputsAsNumpy, op.InputsLength())
+    outputs = _indices(op.OutputsAsNumpy, op.OutputsLength())
+    return Op(index=index, kind=kind, inputs=inputs, outputs=outputs, options=_read_options(kind, op, index))
 
 
-def _read_options(kind: str, op) -> dict:
+# An OperatorCode names its op twice: deprecated_builtin_code (int8, schema v3; 127 stands for "see
+# builtin_code") and builtin_code (int32, v3a). tflite-micro reads max(builtin_code, deprecated) (GetBuiltinCode
+# in tensorflow/compiler/mlir/lite/schema/schema_utils.cc, from micro_op_resolver.cc), so it runs a file whose
+# fields disagree as the larger code without a word. tinygen refuses such a file instead. A field missing from
+# the file (v3 files have no builtin_code) is not a disagreement: the other one names the op.
+_DEPRECATED_FIELD, _BUILTIN_FIELD = 4, 10  # vtable offsets in the OperatorCode table
+_PLACEHOLDER = tflite.BuiltinOperator.PLACEHOLDER_FOR_GREATER_OP_CODES
+
+
+def _builtin_code(code, op_index: int) -> int:
+    deprecated, builtin = code.DeprecatedBuiltinCode(), _raw_builtin_code(code)
+    both_given = code._tab.Offset(_DEPRECATED_FIELD) and code._tab.Offset(_BUILTIN_FIELD)
+    if both_given and deprecated != min(builtin, _PLACEHOLDER):
+        raise TinygenError(
+            f"op {op_index}'s operator code names two ops: {_op_name(deprecated)} (deprecated_builtin_code "
+            f"{deprecated}) and {_op_name(builtin)} (builtin_code {builtin})"
+        )
+    return max(builtin, deprecated)
+
+
+def _raw_builtin_code(code) -> int:
+    """builtin_code as stored (the tflite package's accessor answers deprecated_builtin_code below 127)."""
+    offset = code._tab.Offset(_BUILTIN_FIELD)
+    return code._tab.Get(flatbuffers.number_types.Int32Flags, offset + code._tab.Pos) if offset else 0
+
+
+def _op_name(builtin: int) -> str:
+    return tflite.utils.BUILTIN_OPCODE2NAME.get(builtin, f"BUILTIN_{builtin}")
+
+
+def _read_options(kind: str, op, index: int) -> dict:
     spec = op_options(kind)
     if not (spec.fields or spec.vectors):
         return {}
@@ -106,7 +171,12 @@ def _read_options(kind: str, op) -> dict:
     result = {}
     for field in spec.fields:
         value = getattr(options, camel(field))()
-        result[field] = ENUM_FIELDS[field][value] if field in ENUM_FIELDS else value
+        if field in ENUM_FIELDS:
+            if value not in ENUM_FIELDS[field]:
+                known = ", ".join(ENUM_FIELDS[field].values())
+                raise TinygenError(f"op {index} ({kind}) has {field} {value}; tinygen knows {known}")
+            value = ENUM_FIELDS[field][value]
+        result[field] = value
     for field in spec.vectors:
         values = getattr(options, f"{camel(field)}AsNumpy")()
         result[field] = tuple(int(v) for v in values) if not isinstance(values, int) else ()

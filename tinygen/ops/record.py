@@ -8,6 +8,7 @@ instead of keeping a table of its own:
 |-------------------|----------------------------------------------------------------|
 | options           | the .tflite reader and writer (which options table, which fields) |
 | slots             | the quantizer (which input is the weight, the bias), in-place rewrites, inspect |
+| optional_inputs, outputs | the validator: how many inputs and outputs the op may have  |
 | lower             | lowering: the C kernel call, its params struct, compile-time constants |
 | macs              | inspect, plan and profile reports                              |
 | float_reference   | the quantizer's float executor (calibration, simulated int8)   |
@@ -80,6 +81,8 @@ class OpDef:
     lower: Callable[[Op, Graph], Layer]
     slots: tuple[str, ...] = (ACTIVATION,)  # role of each input slot
     variadic: bool = False  # the last slot's role repeats (CONCATENATION)
+    optional_inputs: int = 0  # how many trailing slots may be left out or -1 (a bias, RESHAPE's shape)
+    outputs: int | None = 1  # how many outputs; None where the options say (SPLIT, UNPACK)
     options: Options = field(default_factory=Options)
     macs: Callable[[Op, Graph], int] = no_macs
     # (op, input values with constants as real numbers, first output tensor) -> the float output, batch

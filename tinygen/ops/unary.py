@@ -120,7 +120,9 @@ def lower_rsqrt(op: Op, graph: Graph) -> Layer:
         "input below the zero point, a negative number)",
     )
     # sqrt in float32, the product in float32, the reciprocal in double.
-    real = 1.0 / float(np.sqrt(f32(x.scale)) * f32(y.scale))
+    product = float(np.sqrt(f32(x.scale)) * f32(y.scale))
+    require(product > 0, op, f"sqrt(input scale {x.scale}) * output scale {y.scale} is 0 in float32")
+    real = 1.0 / product
     multiplier, shift = rescale_multiplier(op, real, f"1 / (sqrt({x.scale}) * {y.scale})")
     # The second rescale shifts right by RSQRT_DATA_SHIFT more; beyond 31 bits tflite-micro's shift is
     # undefined.

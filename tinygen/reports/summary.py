@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..compiler.fold import fold_constants
+from ..compiler.validate import check_op
 from ..errors import TinygenError
 from ..ir import Graph, Tensor
 from ..ops import op_def
@@ -43,6 +44,7 @@ def op_support(graph: Graph) -> dict[int, tuple[str, str | None]]:
             support[op.index] = ("folded", None)
         else:
             try:
+                check_op(op)  # the validator's checks of the op itself: arity, window options
                 record.lower(op, folded)
                 support[op.index] = ("supported", None)
             except TinygenError as e:
