@@ -269,6 +269,8 @@ def load_board_file(path: Path) -> Board:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise TinygenError(f"cannot read board file {path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise TinygenError(f"board file {path} is not UTF-8 text (byte {e.start})") from None
     except tomllib.TOMLDecodeError as e:
         raise TinygenError(f"board file {path} is not valid TOML: {e}") from None
     problems: list[str] = []
