@@ -11,11 +11,12 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tinygen.compiler.pipeline import CompiledModel, LoadedModel, compile_model
+from tinygen.compiler.pipeline import CompiledModel, LoadedModel, compile_model, load_or_quantize
 from tinygen.device.host import HostTarget
 from tinygen.errors import TinygenError
 from tinygen.frontends.tflite_reader import parse_tflite
@@ -74,12 +75,15 @@ def compile_bytes(data: bytes) -> CompiledModel:
     return compile_model(LoadedModel(parse_tflite(data), data, "mutant.tflite"))
 
 
-def run_case(mutants: Mutants, case: int) -> Outcome:
+def run_case(mutants: Mutants, case: int, directory: Path) -> Outcome:
+    """The mutant as `tinygen build` takes it: read from a file (validated, tested for float), compiled."""
     name, data, mutation = mutants(case)
     outcome = Outcome(case, name, mutation, "compiled")
+    path = directory / "mutant.tflite"
+    path.write_bytes(data)
     try:
         with time_limit(CASE_SECONDS):
-            compile_bytes(data)
+            compile_model(load_or_quantize(path))
     except TinygenError as e:
         outcome.result, outcome.detail = "refused", str(e)
     except CaseTimeout:
@@ -101,8 +105,9 @@ def mutants() -> Mutants:
 
 
 @pytest.fixture(scope="module")
-def outcomes(mutants) -> list[Outcome]:
-    return [run_case(mutants, case) for case in range(CASES)]
+def outcomes(mutants, tmp_path_factory) -> list[Outcome]:
+    directory = tmp_path_factory.mktemp("mutants")
+    return [run_case(mutants, case, directory) for case in range(CASES)]
 
 
 def test_every_mutant_compiles_or_gets_one_line(outcomes):

@@ -17,6 +17,7 @@ from tinygen.frontends.tflite_writer import write_tflite
 
 from .fuzz_mutants import pack, unpack
 from .gen import window_options
+from .helpers import run_cli
 
 Q = {"scale": 0.1, "zero_point": 0}
 AVERAGE_POOL_2D, MAX_POOL_2D = 1, 17  # builtin operator codes
@@ -185,6 +186,7 @@ CASES = [
     ("unknown padding", lambda: edited(pool_model(), _padding(7)), "op 0 (MAX_POOL_2D) has padding 7; tinygen knows"),
     # The model (the validator).
     ("no inputs", lambda: edited(add_model(), _set("inputs", [])), "the model has no inputs"),
+    ("nothing computed", lambda: edited(add_model(), _set("outputs", [0])), "the model computes nothing"),
     ("constant input", lambda: edited(fc_model(), _constant_input), "model input t2 is a constant"),
     ("op without outputs", lambda: edited(add_model(), _set("operators.0.outputs", [])), "has 0 output(s); it gives 1"),
     ("zero scale", lambda: add_model(scale=0.0), "has scale 0.0; a scale must be a positive finite number"),
@@ -233,6 +235,15 @@ CASES = [
 def test_a_bad_model_gets_its_own_message(make, message):
     with pytest.raises(TinygenError, match=re.escape(message)):
         compile_bytes(make())
+
+
+def test_the_command_line_validates_before_anything_reads_the_graph(tmp_path):
+    """`tinygen build` looks for float ops (through the float islands pass) before compiling: on a
+    validated graph."""
+    path = tmp_path / "island.tflite"
+    path.write_bytes(edited(island_model(), _set("operators.2.outputs", [])))
+    code, _, err = run_cli("build", path, "--board", "host", "-o", tmp_path / "out", "--no-compile")
+    assert code == 1 and err == "tinygen: error: op 2 (QUANTIZE) has 0 output(s); it gives 1\n"
 
 
 def test_a_slice_of_a_huge_tensor_compiles_in_little_memory():

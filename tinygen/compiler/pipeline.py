@@ -80,16 +80,21 @@ def compile_model(model: LoadedModel) -> CompiledModel:
 
 
 def read_model(path: str | Path) -> LoadedModel:
-    """A .tflite file as it is, or a Keras model converted to float TFLite (needs TensorFlow)."""
+    """A .tflite file as it is, or a Keras model converted to float TFLite (needs TensorFlow); validated,
+    since what comes next (the quantizer, or the float islands test) relies on the same facts as the
+    compiler's passes."""
     from ..frontends.keras import KERAS_SUFFIXES, keras_to_tflite
 
     path = Path(path)
     if path.suffix.lower() not in KERAS_SUFFIXES:
-        return load_model(path)
-    if not path.exists():
+        model = load_model(path)
+    elif not path.exists():
         raise TinygenError(f"{path} does not exist")
-    data = keras_to_tflite(path)
-    return LoadedModel(parse_tflite(data, name=str(path)), data, str(path))
+    else:
+        data = keras_to_tflite(path)
+        model = LoadedModel(parse_tflite(data, name=str(path)), data, str(path))
+    validate(model.graph)
+    return model
 
 
 def load_or_quantize(

@@ -54,6 +54,8 @@ def _check_io(graph: Graph) -> None:
     if not graph.inputs or not graph.outputs:
         missing = "inputs" if not graph.inputs else "outputs"
         raise TinygenError(f"the model has no {missing}; tinygen compiles models that map inputs to outputs")
+    if all(i in graph.inputs or graph.tensor(i).is_constant for i in graph.outputs):
+        raise TinygenError("the model computes nothing: each of its outputs is a model input or a constant")
     for i in (*graph.inputs, *graph.outputs):
         t = graph.tensor(i)
         if len(t.shape) > MAX_IO_RANK:

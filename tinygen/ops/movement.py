@@ -27,7 +27,7 @@ from .checks import require
 from .record import ACTIVATION, PARAM, OpDef, Quantization
 
 MAX_WALK_RANK = 8  # TG_MOVE_MAX_RANK
-VIEW_TEST_ELEMENTS = 1 << 24
+VIEW_TEST_ELEMENTS = 1 << 24  # the most output elements _views looks at one by one
 # The C element type of each dtype -> the kernel's suffix (bool is a byte, like uint8).
 KERNEL_SUFFIX = {
     "int8": "s8",
