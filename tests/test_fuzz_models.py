@@ -22,7 +22,8 @@ from tinygen.errors import TinygenError
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.verify import random_samples
 
-from .fuzz_mutants import mutant, seed_models, unpack
+from .fuzz_mutants import mutant, unpack
+from .fuzz_seeds import seed_models
 
 CASES = int(os.environ.get("TINYGEN_FUZZ_CASES", "1000"))
 CASE_SECONDS = 10  # a case that takes longer is a hang
