@@ -68,8 +68,10 @@ def _island(graph: Graph, quantize: Op, producers, readers) -> tuple[Op, list[Op
 def _table(graph: Graph, dequantize: Op, chain: list[Op], quantize: Op) -> np.ndarray:
     source, target = graph.tensor(dequantize.inputs[0]), graph.tensor(quantize.outputs[0])
     q = np.arange(-128, 128)
-    # DEQUANTIZE: the scale (a double in tflite-micro) times (q - zero point), narrowed to float32.
-    values = (np.float64(source.scale) * (q - source.zero_point)).astype(np.float32)
+    # DEQUANTIZE: the scale (a double in tflite-micro) times (q - zero point), narrowed to float32
+    # (beyond its range, to infinity, as in C).
+    with np.errstate(over="ignore"):
+        values = (np.float64(source.scale) * (q - source.zero_point)).astype(np.float32)
     for op in chain:
         values = op_def(op.kind).float_exact(values)
     # QUANTIZE: float32 division, round half away from zero, convert to int32, add the zero point, int8.
