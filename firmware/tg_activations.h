@@ -4,6 +4,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t size; /* elements */
     int32_t input_zero_point;
@@ -17,5 +21,9 @@ void tg_logistic_s8(const tg_nonlinear_params *p, const int8_t *input, int8_t *o
 
 /* output scale 1/128, zero point 0 */
 void tg_tanh_s8(const tg_nonlinear_params *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_ACTIVATIONS_H */

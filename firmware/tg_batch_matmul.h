@@ -12,6 +12,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t batch0, batch1, batch2;
     int32_t lhs_batch_stride0, lhs_batch_stride1, lhs_batch_stride2; /* elements */
@@ -25,5 +29,9 @@ typedef struct {
 
 void tg_batch_matmul_s8(const tg_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *output);
 void tg_batch_matmul_s16(const tg_batch_matmul_params *p, const int16_t *lhs, const int16_t *rhs, int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_BATCH_MATMUL_H */

@@ -48,6 +48,18 @@ static void walk_next(walk_cursor *c, int32_t rank, const int32_t *shape, const 
         }                                                                                                              \
     }
 
+/* The same walk with float elements: `element(p, a, b)` gives each output value as a float. */
+#define TG_BINARY_FLOAT_KERNEL(name, params_type, element)                                                             \
+    void name(TG_BINARY_ARGS(params_type, float, float, float))                                                        \
+    {                                                                                                                  \
+        walk_cursor c;                                                                                                 \
+        walk_start(&c, p->rank);                                                                                       \
+        for (int32_t i = 0; i < p->size; ++i) {                                                                        \
+            output[i] = element(p, input1[c.offset1], input2[c.offset2]);                                              \
+            walk_next(&c, p->rank, shape, strides1, strides2);                                                         \
+        }                                                                                                              \
+    }
+
 /* a - b modulo 2^32: the reference's int32 subtraction, without C's signed-overflow UB. */
 static inline int32_t difference_wrap(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
 
@@ -73,6 +85,50 @@ static inline int32_t squared_difference_quantized(const tg_difference_params *p
     const int32_t d = rescaled_difference(p, a, b);
     const int32_t out = tg_requantize(d * d, p->output_multiplier, p->output_shift) + p->output_offset;
     return tg_clamp_i32(out, p->act_min, p->act_max);
+}
+
+static inline int32_t add_int32(const tg_int32_arith_params *p, int32_t a, int32_t b)
+{
+    return tg_clamp_i32(tg_add_wrap(a, b), p->act_min, p->act_max);
+}
+
+static inline int32_t mul_int32(const tg_int32_arith_params *p, int32_t a, int32_t b)
+{
+    return tg_clamp_i32(tg_mul_wrap(a, b), p->act_min, p->act_max);
+}
+
+/* std::min(std::max(x, low), high) exactly: a NaN passes, +-infinity stops at the bounds. */
+static inline float clamp_float(float x, float low, float high)
+{
+    const float raised = x < low ? low : x;
+    return high < raised ? high : raised;
+}
+
+static inline float add_float(const tg_float_arith_params *p, float a, float b)
+{
+    return clamp_float(a + b, p->act_min, p->act_max);
+}
+
+static inline float mul_float(const tg_float_arith_params *p, float a, float b)
+{
+    return clamp_float(a * b, p->act_min, p->act_max);
+}
+
+static inline float div_float(const tg_float_arith_params *p, float a, float b)
+{
+    return clamp_float(a / b, p->act_min, p->act_max);
+}
+
+static inline float maximum_float(const tg_minmax_params *p, float a, float b)
+{
+    (void)p;
+    return a > b ? a : b;
+}
+
+static inline float minimum_float(const tg_minmax_params *p, float a, float b)
+{
+    (void)p;
+    return a < b ? a : b;
 }
 
 static inline int32_t sub_int32(const tg_int32_arith_params *p, int32_t a, int32_t b)
@@ -161,6 +217,13 @@ static inline int32_t prelu(const tg_prelu_params *p, int32_t x, int32_t alpha)
     return tg_clamp_i32(out + p->output_offset, p->act_min, p->act_max);
 }
 
+TG_BINARY_KERNEL(tg_add_s32, tg_int32_arith_params, int32_t, int32_t, int32_t, add_int32)
+TG_BINARY_KERNEL(tg_mul_s32, tg_int32_arith_params, int32_t, int32_t, int32_t, mul_int32)
+TG_BINARY_FLOAT_KERNEL(tg_add_f32, tg_float_arith_params, add_float)
+TG_BINARY_FLOAT_KERNEL(tg_mul_f32, tg_float_arith_params, mul_float)
+TG_BINARY_FLOAT_KERNEL(tg_div_f32, tg_float_arith_params, div_float)
+TG_BINARY_FLOAT_KERNEL(tg_maximum_f32, tg_minmax_params, maximum_float)
+TG_BINARY_FLOAT_KERNEL(tg_minimum_f32, tg_minmax_params, minimum_float)
 TG_BINARY_KERNEL(tg_sub_s8, tg_difference_params, int8_t, int8_t, int8_t, sub_quantized)
 TG_BINARY_KERNEL(tg_sub_s16, tg_difference_params, int16_t, int16_t, int16_t, sub_quantized)
 TG_BINARY_KERNEL(tg_sub_s32, tg_int32_arith_params, int32_t, int32_t, int32_t, sub_int32)

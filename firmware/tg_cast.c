@@ -1,17 +1,10 @@
 #include "tg_cast.h"
 
-/* The low 8 or 16 bits of x as a signed value: C leaves narrowing out of range to the
- * implementation, so the wrap is spelled out. */
+/* The low 8 bits of x as a signed value (tg_wrap_s16 in tg_common.h for 16). */
 static inline int8_t tg_wrap_s8(int32_t x)
 {
     const int32_t low = (int32_t)((uint32_t)x & 0xFFu);
     return (int8_t)(low < 128 ? low : low - 256);
-}
-
-static inline int16_t tg_wrap_s16(int32_t x)
-{
-    const int32_t low = (int32_t)((uint32_t)x & 0xFFFFu);
-    return (int16_t)(low < 32768 ? low : low - 65536);
 }
 
 /* x truncated toward zero and saturated to [lo, hi]; NaN gives 0. Converting an out-of-range
@@ -50,6 +43,9 @@ static inline int32_t tg_float_to_s32(float x) { return tg_float_to_int(x, INT32
 #define TG_NONZERO(x)   ((uint8_t)((x) != 0))
 #define TG_WRAP_S8(x)   tg_wrap_s8((int32_t)(x))
 #define TG_WRAP_S16(x)  tg_wrap_s16((int32_t)(x))
+#define TG_WIDEN_U32(x) ((uint32_t)(int32_t)(x)) /* sign-extended, modulo 2^32 */
+#define TG_LOW_S8(x)    tg_wrap_s8((int32_t)((x)&0xFFu))
+#define TG_LOW_S16(x)   tg_wrap_s16((int32_t)((x)&0xFFFFu))
 
 TG_DEFINE_CAST(tg_cast_s8_s16, int8_t, int16_t, TG_WIDEN_S16)
 TG_DEFINE_CAST(tg_cast_s8_s32, int8_t, int32_t, TG_WIDEN_S32)
@@ -65,6 +61,14 @@ TG_DEFINE_CAST(tg_cast_s32_s8, int32_t, int8_t, TG_WRAP_S8)
 TG_DEFINE_CAST(tg_cast_s32_s16, int32_t, int16_t, TG_WRAP_S16)
 TG_DEFINE_CAST(tg_cast_s32_f32, int32_t, float, TG_TO_F32) /* rounds to nearest, ties to even */
 TG_DEFINE_CAST(tg_cast_s32_b, int32_t, uint8_t, TG_NONZERO)
+
+TG_DEFINE_CAST(tg_cast_s8_u32, int8_t, uint32_t, TG_WIDEN_U32)
+TG_DEFINE_CAST(tg_cast_s16_u32, int16_t, uint32_t, TG_WIDEN_U32)
+TG_DEFINE_CAST(tg_cast_b_u32, uint8_t, uint32_t, TG_WIDEN_U32)
+TG_DEFINE_CAST(tg_cast_u32_s8, uint32_t, int8_t, TG_LOW_S8)
+TG_DEFINE_CAST(tg_cast_u32_s16, uint32_t, int16_t, TG_LOW_S16)
+TG_DEFINE_CAST(tg_cast_u32_f32, uint32_t, float, TG_TO_F32)
+TG_DEFINE_CAST(tg_cast_u32_b, uint32_t, uint8_t, TG_NONZERO)
 
 TG_DEFINE_CAST(tg_cast_f32_s8, float, int8_t, tg_float_to_s8)
 TG_DEFINE_CAST(tg_cast_f32_s16, float, int16_t, tg_float_to_s16)

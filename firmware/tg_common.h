@@ -19,6 +19,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * The Armv7E-M/Armv8-M DSP instructions (SXTB16, SADD16, SMLAD, SMLABB, SMLATT) on
  * Cortex-M4/M7/M33. Little-endian only: the lane order of the packed loads assumes it.
@@ -56,6 +60,14 @@ typedef struct {
 static inline int32_t tg_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 static inline int32_t tg_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
 static inline int32_t tg_clamp_i32(int32_t x, int32_t lo, int32_t hi) { return tg_min_i32(tg_max_i32(x, lo), hi); }
+
+/* The low 16 bits of x as a signed value: what C++ gives when it narrows an int to int16_t (C
+ * leaves narrowing out of range to the implementation, so the wrap is spelled out). */
+static inline int16_t tg_wrap_s16(int32_t x)
+{
+    const int32_t low = (int32_t)((uint32_t)x & 0xFFFFu);
+    return (int16_t)(low < 32768 ? low : low - 65536);
+}
 
 /* a + b and a * b modulo 2^32: the reference's int32 sums, without C's signed-overflow UB. */
 static inline int32_t tg_add_wrap(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
@@ -251,5 +263,9 @@ static inline void tg_dot2_nooffset_s8(const int8_t *x, const int8_t *w0, const 
 }
 
 static inline int8_t tg_saturate_s8(int32_t x) { return (int8_t)tg_clamp_i32(x, INT8_MIN, INT8_MAX); }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_COMMON_H */

@@ -7,6 +7,10 @@
 #include "tg_common.h"
 #include "tg_int16.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The tallest filter the kernels take (checked at compile time by tinygen). */
 #define TG_CONV_MAX_FILTER_H 16
 
@@ -50,5 +54,9 @@ void tg_conv_s16(const tg_conv_params *p, const int16_t *input, const int8_t *fi
 /* 16x8 with an int32 bias (may be NULL): an int32 sum, wrapping, and the int8 kernels' requantization. */
 void tg_conv_s16_acc32(const tg_conv_params *p, const int16_t *input, const int8_t *filter, const int32_t *bias,
                        const int32_t *multiplier, const int32_t *shift, int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_CONV_H */

@@ -5,6 +5,10 @@
 #include "tg_common.h"
 #include "tg_int16.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     tg_dims input;  /* n, h, w, c */
     tg_dims filter; /* n = 1, h, w, c = output channels = input channels * depth_multiplier */
@@ -41,5 +45,9 @@ void tg_depthwise_inplace_s8(const tg_depthwise_params *p, int8_t *data, const i
  */
 void tg_depthwise_s16(const tg_depthwise_params *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
                       const int32_t *multiplier, const int32_t *shift, int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_DEPTHWISE_H */

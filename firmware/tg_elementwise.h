@@ -10,6 +10,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TG_BROADCAST_MAX_RANK 7
 
 typedef struct {
@@ -39,5 +43,9 @@ void tg_add_s16(const tg_add_params *p, const int32_t *shape, const int32_t *str
                 const int16_t *input1, const int16_t *input2, int16_t *output);
 void tg_mul_s16(const tg_mul_params *p, const int32_t *shape, const int32_t *strides1, const int32_t *strides2,
                 const int16_t *input1, const int16_t *input2, int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_ELEMENTWISE_H */

@@ -12,6 +12,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* (a + b) / 2, rounding half away from zero, without overflow. */
 static inline int32_t tg_fx_rounding_half_sum(int32_t a, int32_t b)
 {
@@ -147,5 +151,9 @@ static inline int32_t tg_fx_reciprocal(int32_t x, int int_bits, int *bits_over_u
     *bits_over_unit = int_bits - leading_zeros;
     return tg_fx_one_over_one_plus_x((int32_t)(normalized - 0x80000000u));
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_FIXEDPOINT_H */

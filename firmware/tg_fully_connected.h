@@ -5,6 +5,10 @@
 #include "tg_common.h"
 #include "tg_int16.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t batches;       /* rows of the input: its size / input_depth */
     int32_t input_depth;   /* accumulation depth */
@@ -32,5 +36,9 @@ void tg_fully_connected_s16(const tg_fully_connected_params *p, const int16_t *i
 void tg_fully_connected_s16_acc32(const tg_fully_connected_params *p, const int16_t *input, const int8_t *filter,
                                   const int32_t *bias, const int32_t *multiplier, const int32_t *shift,
                                   int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_FULLY_CONNECTED_H */

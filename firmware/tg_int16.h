@@ -14,6 +14,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * x * M, M = multiplier * 2^(shift - 31), as tflite-micro computes it for a 64-bit x: the Q31
  * multiplier is rounded to Q15 (to 0x7FFF from 0x7FFF0000 up, where rounding would carry into a
@@ -48,5 +52,9 @@ static inline int32_t tg_requantize_sum_s16(int64_t sum, int wide, const int64_t
     const int32_t sum32 = tg_add_wrap((int32_t)(uint32_t)(uint64_t)sum, bias32 ? bias32[c] : 0);
     return tg_requantize(sum32, multiplier[c], shift[c]);
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_INT16_H */

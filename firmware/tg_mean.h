@@ -4,6 +4,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * The input viewed as [outer, reduce_a, middle, reduce_b, inner]: any set of reduced axes
  * whose dims form at most two runs. The output is [outer, middle, inner].
@@ -17,5 +21,9 @@ typedef struct {
 } tg_mean_params;
 
 void tg_mean_s8(const tg_mean_params *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_MEAN_H */

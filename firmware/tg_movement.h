@@ -17,6 +17,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TG_MOVE_MAX_RANK 8
 
 typedef struct {
@@ -45,5 +49,9 @@ typedef struct {
 } tg_gather_params;
 
 void tg_gather(const tg_gather_params *p, const void *input, const int32_t *indices, void *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_MOVEMENT_H */

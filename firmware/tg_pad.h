@@ -5,6 +5,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t output_size;  /* elements */
     int32_t first_offset; /* where the input's first element lands in the output */
@@ -16,5 +20,9 @@ void tg_pad_s8(const tg_pad_params *p, const int32_t *input_shape, const int32_t
                int8_t *output);
 void tg_pad_s16(const tg_pad_params *p, const int32_t *input_shape, const int32_t *output_strides, const int16_t *input,
                 int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_PAD_H */

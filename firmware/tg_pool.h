@@ -5,6 +5,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     tg_dims input; /* n, h, w, c */
     tg_dims output;
@@ -16,5 +20,9 @@ typedef struct {
 
 void tg_avg_pool_s8(const tg_pool_params *p, const int8_t *input, int8_t *output);
 void tg_max_pool_s8(const tg_pool_params *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_POOL_H */

@@ -8,6 +8,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t size;
     int32_t output_offset; /* output zero point */
@@ -45,5 +49,9 @@ void tg_requantize_s32_s16(const tg_requantize_params *p, const int32_t *input, 
 void tg_dequantize_s8_f32(const tg_dequantize_params *p, const float *scale, const int8_t *input, float *output);
 void tg_dequantize_u8_f32(const tg_dequantize_params *p, const float *scale, const uint8_t *input, float *output);
 void tg_dequantize_s16_f32(const tg_dequantize_params *p, const float *scale, const int16_t *input, float *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_QUANTIZE_H */

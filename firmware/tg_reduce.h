@@ -7,6 +7,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * The input viewed as [outer, reduce_a, middle, reduce_b, inner], as for MEAN; the output is
  * [outer, middle, inner].
@@ -35,5 +39,9 @@ typedef struct {
 } tg_l2_normalization_params;
 
 void tg_l2_normalization_s8(const tg_l2_normalization_params *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_REDUCE_H */

@@ -4,6 +4,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t size;
     int32_t input_offset, output_offset; /* -input zero point, output zero point */
@@ -19,5 +23,9 @@ typedef struct {
 
 void tg_relu_s8(const tg_relu_params *p, const int8_t *input, int8_t *output);
 void tg_relu6_s8(const tg_relu6_params *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_RELU_H */

@@ -13,6 +13,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t batches;
     int32_t input_image; /* elements per input image */
@@ -31,5 +35,9 @@ void tg_resize_bilinear_s8(const tg_resize_bilinear_params *p, const int32_t *ro
 /* Any element type: the pixels are copied as bytes. */
 void tg_resize_nearest(const tg_resize_nearest_params *p, const int32_t *rows, const int32_t *cols, const void *input,
                        void *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_RESIZE_H */

@@ -4,6 +4,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     tg_dims input;  /* n, h, w, c */
     tg_dims filter; /* n = output channels, h, w, c = input channels */
@@ -27,5 +31,9 @@ void tg_transpose_conv_s8(const tg_transpose_conv_params *p, const int8_t *input
  * 64-bit requantization (see tg_transpose_conv.c). bias may be NULL. */
 void tg_transpose_conv_s16(const tg_transpose_conv_params *p, const int16_t *input, const int8_t *filter,
                            const int64_t *bias, const int32_t *multiplier, const int32_t *shift, int16_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_TRANSPOSE_CONV_H */

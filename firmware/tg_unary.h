@@ -8,6 +8,10 @@
 
 #include "tg_common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int32_t size;
     int32_t input_offset, output_offset; /* -input zero point, output zero point */
@@ -46,5 +50,9 @@ void tg_leaky_relu_s16(const tg_leaky_relu_params *p, const int16_t *input, int1
 void tg_rsqrt_s8(const tg_rsqrt_params *p, const int8_t *input, int8_t *output);
 void tg_hard_swish_s8(const tg_hard_swish_params *p, const int8_t *input, int8_t *output);
 void tg_lookup_s8(const tg_lookup_params *p, const int8_t *table, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* TG_UNARY_H */

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs what tinygen's emulated-board path and its tests need on Debian/Ubuntu: the host C
-# compiler, the Arm GNU toolchain, newlib, QEMU and clang-format (apt), then tinygen with its test extra into
-# a virtual environment, .venv/ (Debian's own Python refuses system-wide pip installs).
+# Installs what tinygen's emulated-board path and its tests need on Debian/Ubuntu: the host C and C++
+# compilers, CMake, the Arm GNU toolchain, newlib and its libstdc++, QEMU, clang-format and espeak-ng (a
+# spoken word for the audio front end's tests) (apt), then tinygen with its test extra into a virtual
+# environment, .venv/ (Debian's own Python refuses system-wide pip installs).
 # Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(gcc libc6-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang-format git)
+APT_PACKAGES=(gcc g++ libc6-dev cmake gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
+  qemu-system-arm clang-format espeak-ng git)
 if ! command -v python3 >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then
   APT_PACKAGES+=(python3 python3-venv python3-pip)
 fi

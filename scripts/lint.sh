@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-mapfile -t c_files < <(git ls-files 'firmware/*.c' 'firmware/*.h' 'firmware/*.cpp' 'tests/fixtures/*.c')
+mapfile -t c_files < <(git ls-files 'firmware/*.c' 'firmware/*.h' 'firmware/*.cpp' 'tests/fixtures/*.c' 'tests/fixtures/*.h' 'tests/fixtures/*.cpp')
 if [ "${1:-}" = "--fix" ]; then
   $PY -m ruff check --fix .
   $PY -m ruff format .

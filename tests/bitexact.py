@@ -13,22 +13,35 @@ from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.ir import Graph
 from tinygen.reference import Reference
-from tinygen.verify import VerifyResult, compare, random_samples
+from tinygen.verify import VerifyResult, compare_outputs, random_samples
 
 
 def verify_graph(
-    graph: Graph, samples: int = 16, seed: int = 0, sanitize: bool = True, inputs: list[list[np.ndarray]] | None = None
+    graph: Graph,
+    samples: int = 16,
+    seed: int = 0,
+    sanitize: bool = True,
+    inputs: list[list[np.ndarray]] | None = None,
+    steps: int | None = None,
 ) -> VerifyResult:
     """Writes the graph as .tflite, reads it back (so the reader is exercised too), compiles
-    the C with -Wall -Wextra -Werror (and ASan/UBSan), and compares every output."""
+    the C with tinygen's warnings as errors (and ASan/UBSan), and compares every output. The samples
+    run as one sequence, or (for a model with state) as sequences of `steps` consecutive invokes, each
+    from the initial state: the C resets it between them, the reference starts a new interpreter."""
     data = write_tflite(graph)
     model = LoadedModel(parse_tflite(data), data, "test.tflite")
     compiled = compile_model(model)
+    batch = inputs if inputs is not None else random_samples(model.graph, samples, seed)
+    sequences = [batch] if steps is None else [batch[i : i + steps] for i in range(0, len(batch), steps)]
     with tempfile.TemporaryDirectory(prefix="tinygen-test-") as tmp:
         binary = build_host(compiled.generated, Path(tmp), sanitize=sanitize)
-        host = HostTarget(binary, model.graph)
-        batch = inputs if inputs is not None else random_samples(model.graph, samples, seed)
-        return compare(model.graph, Reference(data, model.graph), batch, host.run(batch))
+        outputs = HostTarget(binary, model.graph).run_sequences(sequences)
+    expected = Reference(data, model.graph).run_sequences(sequences)
+    return compare_outputs(model.graph, _flat(expected), _flat(outputs))
+
+
+def _flat(sequences: list[list]) -> list:
+    return [step for sequence in sequences for step in sequence]
 
 
 def assert_bit_exact(graph: Graph, **kwargs) -> VerifyResult:

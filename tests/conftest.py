@@ -30,3 +30,21 @@ def qemu_ready(tmp_path_factory):
         os.environ.pop("TINYGEN_CACHE_DIR", None)
     else:
         os.environ["TINYGEN_CACHE_DIR"] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def numpy_reference_crosscheck():
+    """Every tflite-micro run also checks tinygen's numpy reference against it (tests/crosscheck.py)."""
+    from .crosscheck import install
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        install(monkeypatch)
+        yield
+
+
+def pytest_terminal_summary(terminalreporter):
+    from .crosscheck import summary
+
+    line = summary()
+    if line:
+        terminalreporter.write_line(line)

@@ -1,7 +1,8 @@
 """A fake tinygen firmware in Python, on a pty, for fault-injection tests of the host link.
 
 It serves the protocol of docs/protocol.md for a model whose one output is its one input plus
-one (int8, wrapping), and misbehaves on request: garbage before replies, a corrupted CRC or a
+one (int8, wrapping) - with stateful=True, plus one more for every invoke since the last RESET or
+reboot - and misbehaves on request: garbage before replies, a corrupted CRC or a
 truncated reply once, silence, or a reset (lost state) after a given number of input chunks.
 """
 
@@ -29,12 +30,14 @@ class Faults:
     output_total: int | None = None  # READ_OUTPUT replies claim this many bytes in all
     empty_invoke: bool = False  # INVOKE replies carry no count
     corrupt_invoke: int = 0  # this many INVOKE replies get a flipped CRC bit
+    old_firmware: bool = False  # answers RESET as an unknown request (firmware from before it)
     requests: list[int] = field(default_factory=list)  # request types seen, in order
 
 
 class FakeDevice:
-    def __init__(self, input_bytes: int = 600, faults: Faults | None = None) -> None:
+    def __init__(self, input_bytes: int = 600, faults: Faults | None = None, stateful: bool = False) -> None:
         self.input_bytes = input_bytes
+        self.stateful = stateful
         self.faults = faults or Faults()
         self.master, slave = os.openpty()
         tty.setraw(slave)
@@ -50,6 +53,7 @@ class FakeDevice:
         self.written = 0
         self.output: bytes | None = None
         self.counts = [0, 0]
+        self.steps = 0  # invokes since the last reset (the state of a stateful model)
 
     def info_block(self) -> bytes:
         tensor = struct.pack("<BB2ifiI", 0, 2, 1, self.input_bytes, 0.5, 0, self.input_bytes)
@@ -122,7 +126,9 @@ class FakeDevice:
         if f.type == Msg.INVOKE:
             if self.written != self.input_bytes:
                 return error(6)
-            self.output = (np.frombuffer(bytes(self.input), np.int8) + np.int8(1)).tobytes()
+            added = 1 + (self.steps if self.stateful else 0)
+            self.output = (np.frombuffer(bytes(self.input), np.int8) + np.int8(added)).tobytes()
+            self.steps += 1
             self.written = 0
             self.counts = [100, 23]
             return Frame(
@@ -137,4 +143,7 @@ class FakeDevice:
             return self._chunk(f.type, f.seq, self.output, offset)
         if f.type == Msg.READ_PROFILE:
             return self._chunk(f.type, f.seq, struct.pack("<2Q", *self.counts), struct.unpack("<I", p)[0])
+        if f.type == Msg.RESET and not self.faults.old_firmware:
+            self.steps = 0
+            return Frame(f.type | REPLY, f.seq)
         return error(2)

@@ -1,6 +1,7 @@
 """The command line: inspect, build, verify, and one clear error line for bad input."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,6 +37,14 @@ def test_inspect_table(model):
     assert code == 0 and "FULLY_CONNECTED" in out and "MACs" in out
 
 
+def test_inspect_says_a_float_model_is_quantized_not_unsupported():
+    float_model = Path(__file__).parent.parent / "examples/gesture/gesture_float.tflite"
+    code, out, _ = run_cli("inspect", float_model, "--json")
+    assert code == 0 and {op["status"] for op in json.loads(out)["ops"]} == {"quantized"}
+    code, out, _ = run_cli("inspect", float_model)
+    assert code == 0 and "unsupported" not in out and "a float model: tinygen quantizes it" in out
+
+
 def test_verify_json_is_bit_exact(model):
     code, out, _ = run_cli("verify", model, "--board", "host", "--samples", "5", "--seed", "2", "--json")
     assert code == 0
@@ -45,7 +54,30 @@ def test_verify_json_is_bit_exact(model):
         "bit_exact": True,
         "max_abs_diff": 0.0,
         "first_bad_layer": None,
+        "reference": "tflite-micro",
     }
+
+
+def test_verify_against_the_numpy_reference(model):
+    code, out, _ = run_cli("verify", model, "--board", "host", "--samples", "3", "--reference", "numpy")
+    assert code == 0
+    assert out.strip() == "3 samples, 0 of 3 outputs mismatch, max abs difference 0: bit-exact (reference: numpy)"
+
+
+def test_verify_falls_back_to_the_numpy_reference_without_tflite_micro(model, monkeypatch):
+    """Where tflite_micro cannot be imported (macOS, Windows, Arm Linux), auto takes the numpy reference,
+    and asking for tflite-micro gets one line saying how to install it (from a clone: not on PyPI)."""
+    from tinygen import reference
+
+    def missing():
+        raise reference.ToolError(reference.INSTALL_HINT)
+
+    monkeypatch.setattr(reference, "_runtime", missing)
+    code, out, _ = run_cli("verify", model, "--board", "host", "--samples", "2", "--json")
+    assert code == 0 and json.loads(out)["reference"] == "numpy"
+    code, out, err = run_cli("verify", model, "--board", "host", "--samples", "2", "--reference", "tflite-micro")
+    assert code == 3 and err.count("\n") == 1
+    assert "pip install -e '.[verify]'" in err and "tinygen[verify]" not in err
 
 
 def test_build_writes_sources_and_binary(model, tmp_path):
@@ -181,14 +213,14 @@ def test_plan_json_and_report(model, tmp_path):
     assert plan["lower_bound_bytes"] > 0 and plan["flash_bytes"] > plan["weights_bytes"]
     assert plan["ram_bytes"] > plan["arena_bytes"]
     page = (tmp_path / "report" / "report.html").read_text()
-    assert page.count("<svg") == 2 and "arena" in page and "lower bound" in page
+    assert page.count("<svg") == 3 and "arena" in page and "lower bound" in page
 
 
 def test_a_model_too_big_for_the_board_is_refused_with_numbers(model, tmp_path):
     """The autoencoder's 270 KB of weights do not fit the LM3S6965's 256 KB of flash."""
     code, out, _ = run_cli("plan", model, "--board", "lm3s6965evb", "--json")
     plan = json.loads(out)
-    assert code == 0 and plan["fits"] is False and plan["flash_headroom_bytes"] < 0
+    assert code == 1 and plan["fits"] is False and plan["flash_headroom_bytes"] < 0
     code, _, err = run_cli("build", model, "--board", "lm3s6965evb", "-o", tmp_path / "out", "--no-compile")
     assert code != 0 and not (tmp_path / "out").exists()
     assert f"over by {-plan['flash_headroom_bytes']:,} bytes" in err and "does not fit lm3s6965evb" in err
@@ -205,3 +237,16 @@ def test_build_for_a_real_board_writes_the_arduino_project(model, tmp_path, monk
     assert "#define TG_COUNTER_KIND 2" in (tmp_path / "p/lib/tinygen_hal/tg_board.h").read_text()  # DWT
     assert (tmp_path / "p" / "report.html").exists() and "pio run -d" in out
     assert "arduino_nano_33_ble.repl" in (tmp_path / "p" / "renode.resc").read_text()  # Renode models the nRF52840
+
+
+def test_exit_codes_tell_verdicts_usage_and_tool_failures_apart(model, tmp_path, monkeypatch):
+    # 1: a verdict on the user's model (here: it does not fit the board), also with --json
+    assert run_cli("plan", model, "--board", "lm3s6965evb")[0] == 1
+    assert run_cli("plan", model, "--board", "lm3s6965evb", "--json")[0] == 1
+    assert run_cli("plan", model, "--board", "mps2-an386")[0] == 0
+    # 2: the command line itself
+    assert run_cli("plan", model)[0] == 2
+    # 3: a tool is missing or fails (here the host C compiler)
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    code, _, err = run_cli("build", model, "--board", "host", "-o", tmp_path / "out")
+    assert code == 3 and err.startswith("tinygen: error: ") and err.count("\n") == 1

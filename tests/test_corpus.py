@@ -14,9 +14,13 @@ from tinygen.device.host import HostTarget
 from tinygen.device.target import open_target
 from tinygen.errors import TinygenError
 from tinygen.quantize import CalibrationData, is_float_graph, quantize
-from tinygen.verify import random_samples, verify
+from tinygen.reference import Reference
+from tinygen.specref import NumpyReference
+from tinygen.specref.registry import NotCovered
+from tinygen.verify import random_samples, verify, verify_sequences
 
 from .corpus.manifest import load
+from .crosscheck import same_bits
 
 MANIFEST, MODELS = load()
 SAMPLES = 4
@@ -33,14 +37,19 @@ def _present(model):
     return model.path
 
 
-def compiled_corpus_model(path):
-    """The model as tinygen compiles it; a float model quantized on random calibration data first."""
+def corpus_model(path) -> LoadedModel:
+    """The model as tinygen verifies it; a float model quantized on random calibration data first."""
     loaded = load_model(path)
     if is_float_graph(loaded.graph):
         rng = np.random.default_rng(0)
         inputs = [rng.normal(0, 1, (32, *loaded.graph.tensor(i).shape)).astype(np.float32) for i in loaded.graph.inputs]
         result = quantize(loaded.graph, CalibrationData(inputs if len(inputs) > 1 else inputs[0]))
         loaded = LoadedModel(result.graph, result.tflite_bytes, str(path))
+    return loaded
+
+
+def compiled_corpus_model(path):
+    loaded = corpus_model(path)
     return loaded, compile_model(loaded)
 
 
@@ -65,8 +74,28 @@ def test_corpus_model(model, tmp_path):
         return
     loaded, compiled = compiled_corpus_model(path)
     with HostTarget.build(compiled, tmp_path) as target:
-        result = verify(target, compiled, random_samples(loaded.graph, SAMPLES, seed=1))
-    assert result.bit_exact and result.samples == SAMPLES, result.summary()
+        result = _verify(target, loaded, compiled, SAMPLES)
+    assert result.bit_exact, result.summary()
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m.reference_runs], ids=lambda m: m.name)
+def test_numpy_reference_equals_tflite_micro(model):
+    """On every model the numpy reference covers that tflite-micro runs (float ones as tinygen
+    quantizes them), its outputs are tflite-micro's; a model tinygen verifies that it does not cover
+    is refused for an op or for state it lacks (the README's ops table lists which), nothing else."""
+    path = _present(model)
+    try:
+        loaded = corpus_model(path)
+        numpy_reference = NumpyReference(loaded.graph, model.name)
+    except NotCovered:
+        return
+    except TinygenError as e:
+        assert model.expect == "refused", f"the numpy reference refuses a model tinygen verifies: {e}"
+        return
+    samples = random_samples(loaded.graph, SAMPLES, seed=2)
+    expected = Reference(loaded.tflite_bytes, loaded.graph, model.name).run_many(samples)
+    for want_outputs, got_outputs in zip(expected, numpy_reference.run_many(samples)):
+        assert all(same_bits(np.asarray(w), g) for w, g in zip(want_outputs, got_outputs))
 
 
 @pytest.mark.parametrize(
@@ -76,5 +105,18 @@ def test_corpus_model_on_qemu(model, board_id, qemu_ready, tmp_path):
     path = _present(model)
     loaded, compiled = compiled_corpus_model(path)
     with open_target(compiled, load_board(board_id), workdir=tmp_path) as target:
-        result = verify(target, compiled, random_samples(loaded.graph, 2, seed=1))
-    assert result.bit_exact and result.samples == 2, result.summary()
+        result = _verify(target, loaded, compiled, 2)
+    assert result.bit_exact, result.summary()
+
+
+def _verify(target, loaded, compiled, steps: int):
+    """`steps` random samples; for a model that keeps state between invokes, two sequences of `steps`
+    consecutive invokes, each from a reset."""
+    if not compiled.plan.state_bytes:
+        result = verify(target, compiled, random_samples(loaded.graph, steps, seed=1))
+        assert result.samples == steps
+        return result
+    samples = random_samples(loaded.graph, 2 * steps, seed=1)
+    result = verify_sequences(target, compiled, [samples[:steps], samples[steps:]])
+    assert result.sequences == [steps, steps] and result.samples == 2 * steps
+    return result

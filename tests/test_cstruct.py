@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from tinygen import ops
+from tinygen.device.cflags import WARNINGS
 from tinygen.device.host import host_compiler
 from tinygen.ops.cstruct import layout_checks
 from tinygen.resources import resource_dir
@@ -29,7 +30,7 @@ def compile_checks(directory, classes) -> subprocess.CompletedProcess:
     lines += [check for cls in classes for check in layout_checks(cls)]
     (directory / "checks.c").write_text("\n".join(lines) + "\n")
     return subprocess.run(
-        [host_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-I.", "-c", "checks.c", "-o", "checks.o"],
+        [host_compiler(), "-std=c99", *WARNINGS, "-I.", "-c", "checks.c", "-o", "checks.o"],
         cwd=directory,
         capture_output=True,
         text=True,

@@ -3,6 +3,7 @@ a second writer is locked out, an interrupted build leaves the old project, chil
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -112,6 +113,10 @@ def test_quantize_never_overwrites_its_input_or_a_users_file(tmp_path):
     )
     assert run_cli("quantize", model, *calib, "-o", tmp_path / "q.tflite")[0] == 0
     assert run_cli("quantize", model, *calib, "-o", tmp_path / "q.tflite")[0] == 0  # its own output: replaced
+    # Written atomically, yet with the permissions any new file gets (not the temporary file's 0600).
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    assert (tmp_path / "q.tflite").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
 
 
 def test_a_timeout_kills_the_whole_process_group(tmp_path):
@@ -125,3 +130,21 @@ def test_a_timeout_kills_the_whole_process_group(tmp_path):
     time.sleep(0.2)
     # Gone, or a zombie waiting for init to reap it: either way no longer running.
     assert not grandchild.exists() or "\nState:\tZ" in grandchild.read_text()
+
+
+def test_a_host_project_rebuilds_with_make(model, tmp_path):
+    """The host project carries a Makefile with tinygen's flags: `make` alone rebuilds the same program."""
+    if not shutil.which("make"):
+        pytest.skip("needs make")
+    out = tmp_path / "project"
+    assert build(model, out)[0] == 0
+    original = (out / "model_host").read_bytes()
+    (out / "model_host").unlink()
+    done = subprocess.run(["make"], cwd=out, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    sample = (bytes(range(256)) * 3)[:640]  # any bytes: the model's input is 640 int8 values
+    rebuilt = subprocess.run([out / "model_host"], input=sample, capture_output=True, timeout=30).stdout
+    reference = tmp_path / "reference_host"
+    reference.write_bytes(original)
+    reference.chmod(0o755)
+    assert rebuilt == subprocess.run([reference], input=sample, capture_output=True, timeout=30).stdout

@@ -24,7 +24,7 @@ from tinygen.device.link.frame import Frame, Msg, encode
 from tinygen.device.link_target import LinkTarget
 from tinygen.errors import TinygenError
 from tinygen.frontends.tflite_reader import parse_tflite
-from tinygen.verify import random_samples
+from tinygen.verify import random_samples, verify_sequences
 from tinygen.verify import verify as verify_model
 
 from .helpers import QEMU_BOARDS, loaded, run_cli
@@ -99,6 +99,36 @@ def test_every_op_bit_exact(firmware, board_id):
         assert outcome.bit_exact, (name, outcome.summary())
 
 
+@pytest.mark.parametrize("board_id", QEMU_BOARDS)
+def test_svdf_sequences_bit_exact(firmware, board_id):
+    """Both SVDF memory types over consecutive invokes, each sequence from a RESET: the state region,
+    reset over the link, and the kernels' DSP and portable paths on every core."""
+    from .ops.test_svdf import stacked_svdf_model
+
+    model = loaded(stacked_svdf_model(), "svdf")
+    compiled, elf = firmware(model, board_id)
+    samples = random_samples(model.graph, 8, seed=5)
+    with LinkTarget.open(load_board(board_id), model.graph, elf=elf, stateful=True) as target:
+        target.check_model(model.model_hash)
+        result = verify_sequences(target, compiled, [samples[:4], samples[4:]])
+    assert result.bit_exact and result.samples == 8, result.summary()
+
+
+@pytest.mark.parametrize("board_id", QEMU_BOARDS)
+def test_lstm_sequences_bit_exact(firmware, board_id):
+    """An int8 LSTM into a 16x8 one over consecutive invokes, each sequence from a RESET: both kernels,
+    their hidden and cell states in the state region, and the DSP and portable paths on every core."""
+    from .ops.test_lstm import stacked_lstm_model
+
+    model = loaded(stacked_lstm_model(), "lstm")
+    compiled, elf = firmware(model, board_id)
+    samples = random_samples(model.graph, 8, seed=5)
+    with LinkTarget.open(load_board(board_id), model.graph, elf=elf, stateful=True) as target:
+        target.check_model(model.model_hash)
+        result = verify_sequences(target, compiled, [samples[:4], samples[4:]])
+    assert result.bit_exact and result.samples == 8, result.summary()
+
+
 @pytest.mark.parametrize("fixture", ["digits_cnn_int8", "basic_motions_int8"])
 def test_quantized_fixtures_bit_exact(firmware, fixture):
     from pathlib import Path
@@ -114,8 +144,9 @@ def test_mlperf_tiny_bit_exact(firmware, board_id):
     board = load_board(board_id)
     for name, build_graph in sorted(zoo.MLPERF_TINY.items()):
         model = loaded(build_graph(seed=1), name)
-        if (name, board_id) == ("autoencoder", "lm3s6965evb"):
-            # 270 KB of weights: the fit check refuses it on the 256 KB flash, with the numbers.
+        if board_id == "lm3s6965evb" and name in ("autoencoder", "mobilenet_v1_025"):
+            # 270 KB and 244 KB of weights with the firmware's 12 KB: the fit check refuses them on the
+            # 256 KB flash, with the numbers.
             assert not estimate_fit(compile_model(model), board).fits
             with pytest.raises(
                 TinygenError,

@@ -15,12 +15,15 @@ import pytest
 from tinygen.boards import load_board
 from tinygen.builder import GraphBuilder
 from tinygen.compiler.pipeline import compile_model
+from tinygen.device.cflags import WARNINGS
 from tinygen.device.host import host_compiler
 from tinygen.errors import TinygenError
+from tinygen.export import export_files, write_export
 from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.reports.report import write_report
 
 from .helpers import loaded, run_cli
+from .sketches import build_sketch, run_program
 
 # One name with every kind of trouble: a comment terminator followed by code, a preprocessor line,
 # quotes and backslashes, a trigraph, terminal escapes, Rich markup, HTML script, Jinja braces.
@@ -56,13 +59,31 @@ def test_names_cannot_inject_c(tmp_path):
         code = re.sub(r'"(\\.|[^"\\])*"', '""', code)
         assert "tg_injected" not in code and "stdlib" not in code and "alert" not in code
     done = subprocess.run(
-        [host_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-I.", "-c", "model.c", "-o", "model.o"],
+        [host_compiler(), "-std=c99", *WARNINGS, "-I.", "-c", "model.c", "-o", "model.o"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
     )
     assert done.returncode == 0, done.stderr
     assert "tg_injected" not in subprocess.run(["nm", "model.o"], cwd=tmp_path, capture_output=True, text=True).stdout
+
+
+def test_names_and_labels_stay_data_in_an_exported_library(tmp_path):
+    """The model's names, its file name and the labels, in the C, the C++ wrapper, the sketch and
+    library.properties: all compile, the labels print as they were given, nothing else is defined."""
+    labels = [f'*/ int tg_injected{n} = 1; /* #include "q" \\ ??/ \x1b[31m {{{{ 7 * 7 }}}} é' for n in range(2)]
+    compiled = compile_model(loaded(hostile_model(), HOSTILE.replace("/", "_")))
+    files = export_files(compiled, "arduino-library", "hostile", "h", labels, None)
+    lib = write_export(files, tmp_path / "hostile")
+    keys = [line.split("=", 1)[0] for line in (lib / "library.properties").read_text().splitlines()]
+    fields = ["name", "version", "author", "maintainer", "sentence", "paragraph", "category", "architectures"]
+    assert keys == [*fields, "includes"]  # one line per field: no name added a line
+    printed = run_program(build_sketch(lib / "examples/RunModel", [lib], tmp_path / "build"))
+    assert any(printed.startswith(f"label: {label}, score: ") for label in labels)
+    symbols = subprocess.run(
+        ["nm", *map(str, (tmp_path / "build").rglob("*.o"))], capture_output=True, text=True, check=True
+    ).stdout
+    assert "injected" not in symbols
 
 
 def test_hostile_names_verify_and_print_safely(tmp_path):

@@ -151,6 +151,57 @@ def test_wrong_size_input_is_refused_before_sending(fake):
     assert Msg.WRITE_INPUT not in fake.faults.requests
 
 
+def stateful_target(fake) -> LinkTarget:
+    from tinygen.builder import GraphBuilder
+
+    g = GraphBuilder()
+    x = g.tensor((1, fake.input_bytes), scale=0.5, zero_point=0)
+    return LinkTarget(load_board("mps2-an386"), client(fake), None, g.build([x], [x]), stateful=True)
+
+
+def steps(fake, count: int) -> list[list[np.ndarray]]:
+    return [[np.frombuffer(sample(fake), np.int8).reshape(1, -1) + np.int8(k)] for k in range(count)]
+
+
+def carried(fake, sequence) -> list[bytes]:
+    """What the stateful fake answers to a sequence from a reset: input + 1 + the step's number."""
+    return [(x[0] + np.int8(1 + k)).tobytes() for k, x in enumerate(sequence)]
+
+
+@pytest.fixture
+def stateful_fake(request):
+    device = FakeDevice(faults=getattr(request, "param", None), stateful=True)
+    yield device
+    device.close()
+
+
+def test_a_model_with_state_runs_each_sequence_from_a_reset(stateful_fake):
+    target = stateful_target(stateful_fake)
+    sequence = steps(stateful_fake, 3)
+    for _ in range(2):
+        assert [o[0].tobytes() for o in target.run(sequence)] == carried(stateful_fake, sequence)
+    assert stateful_fake.faults.requests.count(Msg.RESET) == 2
+    assert client(stateful_fake).reset() is None  # RESET is idempotent: retried like any request
+
+
+@pytest.mark.parametrize(
+    "stateful_fake", [Faults(reset_after_chunks=4), Faults(corrupt_invoke=1)], indirect=["stateful_fake"]
+)
+def test_a_step_lost_mid_sequence_restarts_the_whole_sequence(stateful_fake):
+    # A reboot (its state gone) or a lost INVOKE reply (the step may have run): repeating only that
+    # step would give outputs from the wrong state, so the sequence starts again with a RESET.
+    target = stateful_target(stateful_fake)
+    sequence = steps(stateful_fake, 2)
+    assert [o[0].tobytes() for o in target.run(sequence)] == carried(stateful_fake, sequence)
+    assert stateful_fake.faults.requests.count(Msg.RESET) == 2
+
+
+@pytest.mark.parametrize("stateful_fake", [Faults(old_firmware=True)], indirect=True)
+def test_firmware_without_reset_says_so(stateful_fake):
+    with pytest.raises(DeviceError, match="refused RESET: unknown request type"):
+        stateful_target(stateful_fake).run(steps(stateful_fake, 1))
+
+
 class FakePort:
     def __init__(self, device, vid=None, pid=None):
         self.device, self.vid, self.pid = device, vid, pid

@@ -12,6 +12,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from tinygen.device.cflags import WARNINGS
 from tinygen.device.host import SANITIZERS, host_compiler
 from tinygen.device.link.frame import MAX_PAYLOAD, Decoder, Frame, encode
 from tinygen.resources import resource_dir
@@ -31,9 +32,7 @@ def c_decoder(tmp_path_factory):
     command = [
         host_compiler(),
         "-std=c99",
-        "-Wall",
-        "-Wextra",
-        "-Werror",
+        *WARNINGS,
         *SANITIZERS,
         "-I.",
         "main.c",

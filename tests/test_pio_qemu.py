@@ -169,3 +169,34 @@ def test_renode_script(tmp_path_factory):
     argv = renode.renode_argv(resc, "quit")
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "error" not in done.stdout.lower(), done.stdout[-2000:]
+
+
+def test_a_project_stands_alone(tmp_path):
+    """A generated project holds no absolute path, and plain `pio run` builds a moved copy of it offline
+    with a fresh PlatformIO (no tinygen cache, no registry)."""
+    from tinygen import zoo
+    from tinygen.frontends.tflite_writer import write_tflite
+
+    from .helpers import run_cli
+
+    model = tmp_path / "model.tflite"
+    model.write_bytes(write_tflite(zoo.autoencoder(seed=3)))
+    project = tmp_path / "project"
+    code, _, err = run_cli("build", model, "--board", "mps2-an386", "-o", project)
+    assert code == 0, err
+    private = [str(tmp_path), str(Path.home()), sys.prefix, str(Path(__file__).resolve().parents[1])]
+    for path in project.rglob("*"):
+        if path.is_file() and ".pio" not in path.parts and path.name != "build.log":
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            assert not [p for p in private if p in text], path
+    moved = tmp_path / "moved"
+    shutil.copytree(project, moved, ignore=shutil.ignore_patterns(".pio"))
+    home = tmp_path / "home"
+    environ = {k: v for k, v in pio_environ().items() if k not in ("PLATFORMIO_CORE_DIR", "TINYGEN_CACHE_DIR")} | {
+        "HOME": str(home)
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "platformio", "run"], cwd=moved, env=environ, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert (moved / ".pio/build/mps2-an386/firmware.elf").is_file()

@@ -23,12 +23,22 @@ def compiled_autoencoder():
 def test_profile_rows_macs_and_total():
     compiled = compiled_autoencoder()
     n = len(compiled.lowered.layers)
-    profile = build_profile(compiled, Counts("cycles", list(range(1, n + 1))))
+    profile = build_profile(compiled, Counts("cycles", [1000 * i for i in range(1, n + 1)]), clock_hz=1_000_000)
     data = profile.as_json()
-    assert data["unit"] == "cycles" and data["total"] == n * (n + 1) // 2
+    assert data["unit"] == "cycles" and data["total"] == 1000 * n * (n + 1) // 2
     assert [row["op"] for row in data["layers"]] == ["FULLY_CONNECTED"] * 10
-    assert data["layers"][0] == {"index": 0, "op": "FULLY_CONNECTED", "count": 1, "macs": 640 * 128}
+    assert data["layers"][0] == {"index": 0, "op": "FULLY_CONNECTED", "count": 1000, "macs": 640 * 128, "ms": 1.0}
     assert sum(row["count"] for row in data["layers"]) == data["total"]
+    # Cycles at 1 MHz: one millisecond per thousand, measured.
+    assert data["ms"] == data["total"] / 1000 and data["ms_basis"] == "measured cycles"
+
+
+def test_emulator_milliseconds_are_labelled_an_estimate():
+    compiled = compiled_autoencoder()
+    n = len(compiled.lowered.layers)
+    profile = build_profile(compiled, Counts("instructions", [64_000] * n), clock_hz=64_000_000)
+    data = profile.as_json()
+    assert data["ms"] == n * 1.0 and "estimate" in data["ms_basis"]
 
 
 @pytest.mark.skipif(
@@ -51,3 +61,6 @@ def test_profile_on_qemu_is_repeatable_and_adds_up(tmp_path, monkeypatch):
     table = CliRunner().invoke(main, ["profile", str(model), "--board", "mps2-an386"])
     assert table.exit_code == 0 and "instructions" in table.stdout and "total" in table.stdout
     assert f"{data['total']:,}" in table.stdout
+    assert "ms at 25 MHz: estimated at one instruction per cycle" in table.stdout
+    at_64 = CliRunner().invoke(main, ["profile", str(model), "--board", "mps2-an386", "--json", "--clock-mhz", "64"])
+    assert json.loads(at_64.stdout)["ms"] == pytest.approx(data["total"] / 64_000, abs=1e-4)

@@ -2,7 +2,7 @@
 
 import tflite
 
-from tinygen.frontends.tflite_schema import camel
+from tinygen.frontends.tflite_schema import CUSTOM_PREFIX, camel
 from tinygen.ops import REGISTRY
 from tinygen.resources import resource_dir
 
@@ -11,7 +11,10 @@ from .test_cstruct import params_classes
 
 def test_every_record_names_a_real_tflite_op_and_options_table():
     for name, record in REGISTRY.items():
-        assert record.internal or name in tflite.utils.BUILTIN_OPCODE2NAME.values(), name
+        custom = name.startswith(CUSTOM_PREFIX)
+        assert record.internal or custom or name in tflite.utils.BUILTIN_OPCODE2NAME.values(), name
+        assert not (custom and record.options.table), f"{name}: a custom op has flexbuffer options, not a table"
+        assert list(record.options.flexbuffer) == sorted(record.options.flexbuffer), f"{name}: keys in map order"
         if record.options.table:
             table = getattr(tflite, record.options.table)()
             for field in record.options.fields:

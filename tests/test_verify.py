@@ -2,6 +2,8 @@
 
 import dataclasses
 
+import pytest
+
 from tinygen import zoo
 from tinygen.compiler.codegen import generate
 from tinygen.compiler.pipeline import CompiledModel, LoadedModel, compile_model
@@ -11,7 +13,8 @@ from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.verify import random_samples, verify
 
 
-def test_a_wrong_layer_is_caught_and_named(tmp_path):
+@pytest.mark.parametrize("reference", ["tflite-micro", "numpy"])
+def test_a_wrong_layer_is_caught_and_named(tmp_path, reference):
     data = write_tflite(zoo.ds_cnn(seed=2))
     model = LoadedModel(parse_tflite(data), data, "ds_cnn.tflite")
     compiled = compile_model(model)
@@ -27,8 +30,8 @@ def test_a_wrong_layer_is_caught_and_named(tmp_path):
         model, lowered, compiled.plan, generate(lowered, compiled.plan, model.source, model.model_hash)
     )
     with HostTarget.build(broken, tmp_path) as target:
-        result = verify(target, broken, random_samples(model.graph, 4, seed=0))
-    assert not result.bit_exact and result.mismatches > 0
+        result = verify(target, broken, random_samples(model.graph, 4, seed=0), reference=reference)
+    assert not result.bit_exact and result.mismatches > 0 and result.reference == reference
     assert result.first_bad_layer == f"layer {bad.op.index} (CONV_2D)"
     assert "NOT bit-exact" in result.summary() and result.as_json()["bit_exact"] is False
 

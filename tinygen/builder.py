@@ -24,8 +24,10 @@ class GraphBuilder:
         data: np.ndarray | None = None,
         axis: int = 0,
         name: str | None = None,
+        variable: bool = False,
     ) -> int:
-        """Add a tensor; a sequence of scales makes it per-channel along `axis`."""
+        """Add a tensor; a sequence of scales makes it per-channel along `axis`; `variable` makes it
+        state that an op updates from one inference to the next."""
         quant = None
         if scale is not None:
             scales = tuple(float(np.float32(s)) for s in np.atleast_1d(scale))
@@ -34,7 +36,8 @@ class GraphBuilder:
         if data is not None:
             data = np.asarray(data, dtype=NUMPY_DTYPES[dtype]).reshape(tuple(shape))
         index = len(self.tensors)
-        self.tensors.append(Tensor(index, name or f"t{index}", tuple(int(d) for d in shape), dtype, quant, data))
+        shape = tuple(int(d) for d in shape)
+        self.tensors.append(Tensor(index, name or f"t{index}", shape, dtype, quant, data, is_variable=variable))
         return index
 
     def const(self, data: np.ndarray, dtype: str, **quant) -> int:

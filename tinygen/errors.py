@@ -1,5 +1,6 @@
-"""How stages report to the user: TinygenError for failures (the CLI prints one line and exits
-non-zero), warn() for things worth a line that do not stop the work."""
+"""How stages report to the user: TinygenError for what is wrong with the user's model, data or
+options (the CLI prints one line and exits 1), ToolError for a tool or the environment failing
+(exit 3), warn() for things worth a line that do not stop the work."""
 
 from __future__ import annotations
 
@@ -8,6 +9,15 @@ import sys
 
 class TinygenError(Exception):
     """A user-facing failure: one line, non-zero exit."""
+
+    exit_code = 1
+
+
+class ToolError(TinygenError):
+    """A tool or the environment failed: a compiler, QEMU, PlatformIO, a serial port, the reference
+    interpreter (missing, crashed, timed out). Exit code 3, so scripts can tell it from a verdict."""
+
+    exit_code = 3
 
 
 def warn(message: str) -> None:

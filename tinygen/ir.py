@@ -20,8 +20,13 @@ NUMPY_DTYPES = {
     "int16": np.int16,
     "int32": np.int32,
     "int64": np.int64,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
     "float32": np.float32,
     "bool": np.bool_,
+    # A resource variable's handle (VAR_HANDLE's output): tflite-micro keeps an int32 id there. The
+    # reader resolves handles to variable tensors (frontends/resource_variables.py): none is computed.
+    "resource": np.int32,
 }
 
 ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")
@@ -52,6 +57,12 @@ class Tensor:
     dtype: str
     quant: Quant | None = None
     data: np.ndarray | None = None  # constant contents, None for activations
+    # State that outlives one inference (TFLite's is_variable): an op updates it in place, and it lives
+    # in the persistent state region, not the arena (tinygen/compiler/state.py).
+    is_variable: bool = False
+    # A variable's value at start and after a reset where it is not tflite-micro's fill for is_variable
+    # tensors: a resource variable's, as its CALL_ONCE initialisation assigns it or tflite-micro fills it.
+    initial: np.ndarray | None = None
 
     @property
     def is_constant(self) -> bool:
@@ -102,6 +113,10 @@ class Graph:
 
     def op_outputs(self, op: Op) -> list[Tensor]:
         return [self.tensors[i] for i in op.outputs]
+
+    def op_by_index(self, index: int) -> Op:
+        """The op with this index (the file's numbering: ops a pass or the reader removed leave gaps)."""
+        return next(op for op in self.ops if op.index == index)
 
     def producers(self) -> dict[int, Op]:
         return {t: op for op in self.ops for t in op.outputs}

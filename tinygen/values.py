@@ -50,3 +50,33 @@ def load_samples(path: str | Path, graph: Graph) -> tuple[list[list[np.ndarray]]
         raise TinygenError(f"{path}: the inputs hold different numbers of samples ({sorted(counts)})")
     check_labels(labels, counts.pop(), path)
     return [list(sample) for sample in zip(*per_input)], labels
+
+
+def load_sequences(path: str | Path, graph: Graph) -> tuple[list[list[list[np.ndarray]]], np.ndarray | None]:
+    """Sequences of samples for a model that keeps state between invokes, from a .npy or .npz as
+    load_samples reads them: an array whose first axis is time, (T, *input shape), is one sequence
+    of T steps; one more axis in front, (N, T, *input shape), makes N sequences. The labels `y` as
+    they are."""
+    from .quantize.calibrate import load_arrays, match_samples
+
+    arrays, labels = load_arrays(path, graph)
+    per_input = []
+    for x, index in zip(arrays, graph.inputs):
+        t = graph.tensor(index)
+        name = f"{path} ({t.name})"
+        sequences = x if _holds_sequences(x, t.shape) else x[None]
+        per_input.append([[quantize_input(t, s) for s in match_samples(seq, t, name)] for seq in sequences])
+    layouts = {tuple(len(sequence) for sequence in sequences) for sequences in per_input}
+    if len(layouts) > 1:
+        raise TinygenError(f"{path}: the inputs hold different numbers of sequences or steps")
+    return [[list(step) for step in zip(*steps)] for steps in zip(*per_input)], labels
+
+
+def _holds_sequences(x: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """(N, T, *shape), or (N, T, *shape[1:]) for an input with a batch axis of 1; an array that reads
+    as samples, (T, *shape), is one sequence."""
+    if x.shape[1:] == shape:
+        return False
+    if x.ndim == len(shape) + 2 and x.shape[2:] == shape:
+        return True
+    return bool(shape) and shape[0] == 1 and x.ndim == len(shape) + 1 and x.shape[2:] == shape[1:]

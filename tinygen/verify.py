@@ -1,4 +1,5 @@
-"""Bit-exact verification: a compiled model on any target against the tflite-micro reference."""
+"""Bit-exact verification: a compiled model on any target against a reference (tflite-micro, or the
+numpy reference where tflite-micro cannot be imported; see tinygen/reference.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from .compiler.pipeline import CompiledModel
 from .device.target import Sample, Target
 from .errors import TinygenError
 from .ir import NUMPY_DTYPES, Graph
-from .reference import Reference
+from .reference import open_reference
 
 
 @dataclass
@@ -23,20 +24,38 @@ class VerifyResult:
     first_bad_layer: str | None = None  # "layer 3 (CONV_2D)" when traced
     device_accuracy: float | None = None  # top-1 on the labels, when the data has them
     reference_accuracy: float | None = None
+    sequences: list[int] | None = None  # a model with state: the steps of each sequence, each from a reset
+    reference: str = "tflite-micro"  # which reference the outputs were compared with
 
     @property
     def bit_exact(self) -> bool:
         return self.mismatches == 0
 
+    def where(self, sample: int) -> str:
+        """A sample's place: "sample 7", or "sequence 1, step 3" for a model run in sequences."""
+        if not self.sequences:
+            return f"sample {sample}"
+        for n, steps in enumerate(self.sequences):
+            if sample < steps:
+                return f"sequence {n}, step {sample}"
+            sample -= steps
+        raise IndexError(sample)
+
     def summary(self) -> str:
+        runs = f"{self.samples} samples"
+        if self.sequences:
+            lengths = sorted(set(self.sequences))
+            steps = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]} to {lengths[-1]}"
+            runs = f"{len(self.sequences)} sequence{'s' if len(self.sequences) > 1 else ''} of {steps} steps ({runs})"
         line = (
-            f"{self.samples} samples, {self.mismatches} of {self.outputs_compared} outputs mismatch, "
-            f"max abs difference {self.max_abs_diff:g}: {'bit-exact' if self.bit_exact else 'NOT bit-exact'}"
+            f"{runs}, {self.mismatches} of {self.outputs_compared} outputs mismatch, "
+            f"max abs difference {self.max_abs_diff:g}: {'bit-exact' if self.bit_exact else 'NOT bit-exact'} "
+            f"(reference: {self.reference})"
         )
         if self.first_bad_layer:
-            line += f"; first differing layer: {self.first_bad_layer} (sample {self.first_bad_sample})"
+            line += f"; first differing layer: {self.first_bad_layer} ({self.where(self.first_bad_sample)})"
         if self.device_accuracy is not None:
-            line += f"\naccuracy on device {self.device_accuracy:.2%}, tflite-micro {self.reference_accuracy:.2%}"
+            line += f"\naccuracy on device {self.device_accuracy:.2%}, {self.reference} {self.reference_accuracy:.2%}"
         return line
 
     def as_json(self) -> dict:
@@ -46,7 +65,12 @@ class VerifyResult:
             "bit_exact": self.bit_exact,
             "max_abs_diff": self.max_abs_diff,
             "first_bad_layer": self.first_bad_layer,
+            "reference": self.reference,
         }
+        if self.sequences:
+            data["sequences"] = self.sequences
+            if self.first_bad_sample is not None:
+                data["first_bad"] = self.where(self.first_bad_sample)
         if self.device_accuracy is not None:
             data.update(device_accuracy=self.device_accuracy, reference_accuracy=self.reference_accuracy)
         return data
@@ -80,11 +104,6 @@ def _float_input_range(graph: Graph, index: int) -> tuple[float, float]:
     return -1.0, 1.0
 
 
-def compare(graph: Graph, reference: Reference, samples: list[Sample], device_outputs: list[Sample]) -> VerifyResult:
-    """The device's outputs for the samples against the reference's, bit for bit."""
-    return compare_outputs(graph, reference.run_many(samples), device_outputs)
-
-
 def compare_outputs(graph: Graph, expected: list[Sample], device_outputs: list[Sample]) -> VerifyResult:
     """Each sample's outputs against the expected ones, bit for bit."""
     if len(device_outputs) != len(expected) or any(len(o) != len(graph.outputs) for o in device_outputs):
@@ -100,8 +119,8 @@ def compare_outputs(graph: Graph, expected: list[Sample], device_outputs: list[S
                 differs = not np.array_equal(
                     want.view(np.uint32), np.asarray(have, dtype=np.float32).view(np.uint32).reshape(want.shape)
                 )
-            else:
-                differs = bool(diff.max(initial=0) > 0)
+            else:  # exactly: 64-bit values differ below float64's resolution
+                differs = not np.array_equal(want, np.asarray(have).reshape(want.shape))
             if differs:
                 mismatches += 1
                 first_bad = s if first_bad is None else first_bad
@@ -116,22 +135,41 @@ def verify(
     samples: list[Sample],
     labels: np.ndarray | None = None,
     progress: bool = False,
+    reference: str = "auto",
 ) -> VerifyResult:
-    """Every sample through the target and through tflite-micro, outputs compared bit for bit. A
+    """Every sample through the target and through the reference (`reference`: auto, tflite-micro or
+    numpy; auto takes tflite-micro where it can be imported), outputs compared bit for bit. A
     mismatch is traced to the first differing layer where the target can trace; with labels, the
-    top-1 accuracy of both on the first output."""
+    top-1 accuracy of both on the first output. The samples run as one sequence from the initial
+    state on both sides (which matters only for a model that keeps state between invokes)."""
+    return verify_sequences(target, compiled, [samples], labels, progress, reference)
+
+
+def verify_sequences(
+    target: Target,
+    compiled: CompiledModel,
+    sequences: list[list[Sample]],
+    labels: np.ndarray | None = None,
+    progress: bool = False,
+    reference: str = "auto",
+) -> VerifyResult:
+    """verify() for a model with state: each sequence from the initial state (the target resets it,
+    the reference starts a new interpreter), every step's outputs compared."""
     model = compiled.model
     graph = model.graph
-    reference = Reference(model.tflite_bytes, graph, name=model.source)
-    outputs = target.run(samples, progress=progress)
-    expected = reference.run_many(samples)
+    chosen = open_reference(model.tflite_bytes, graph, name=model.source, choice=reference)
+    outputs = [step for sequence in target.run_sequences(sequences, progress=progress) for step in sequence]
+    expected = [step for sequence in chosen.run_sequences(sequences) for step in sequence]
     result = compare_outputs(graph, expected, outputs)
+    result.reference = chosen.label
+    if len(sequences) > 1 or compiled.plan.state_bytes:
+        result.sequences = [len(sequence) for sequence in sequences]
     if not result.bit_exact:
-        bad = samples[result.first_bad_sample]
-        traces = target.trace(bad)
+        run = _prefix(sequences, result.first_bad_sample)  # the bad step and the steps before it
+        traces = target.trace(run)
         if traces is not None:
-            traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel]
-            result.first_bad_layer = first_differing_layer(graph, model.tflite_bytes, bad, traced, traces)
+            traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel and layer.op.outputs]
+            result.first_bad_layer = first_differing_layer(graph, chosen, run, traced, traces)
     if labels is not None:
         truth = labels.argmax(axis=-1) if labels.ndim > 1 else labels
         result.device_accuracy = _accuracy([o[0] for o in outputs], truth)
@@ -144,15 +182,24 @@ def _accuracy(outputs: list[np.ndarray], truth: np.ndarray) -> float:
     return float(np.mean(predicted == truth[: len(predicted)]))
 
 
+def _prefix(sequences: list[list[Sample]], sample: int) -> list[Sample]:
+    """The steps of the sequence that holds flat sample `sample`, up to and including it."""
+    for sequence in sequences:
+        if sample < len(sequence):
+            return sequence[: sample + 1]
+        sample -= len(sequence)
+    raise IndexError(sample)
+
+
 def first_differing_layer(
-    graph: Graph, tflite_bytes: bytes, sample: Sample, traced_layers: list[int], traces: list[np.ndarray]
+    graph: Graph, reference, samples: list[Sample], traced_layers: list[int], traces: list[np.ndarray]
 ) -> str | None:
-    """The first layer (in execution order) whose output differs from the reference's intermediate.
-    traced_layers are op indices, in execution order."""
-    wanted = {layer: graph.ops[layer].outputs[0] for layer in traced_layers}
-    intermediates = Reference(tflite_bytes, graph).tensors(sample, sorted(set(wanted.values())))
+    """The first layer (in execution order) whose output differs from the reference's intermediate,
+    in the last of the samples (run as a sequence). traced_layers are op indices, in execution order."""
+    wanted = {layer: graph.op_by_index(layer).outputs[0] for layer in traced_layers}
+    intermediates = reference.tensors(samples, sorted(set(wanted.values())))
     for layer, got in zip(traced_layers, traces):
-        op = graph.ops[layer]
+        op = graph.op_by_index(layer)
         want = intermediates[wanted[layer]]
         if not np.array_equal(want.reshape(-1).view(np.uint8), np.asarray(got).reshape(-1).view(np.uint8)):
             return f"layer {layer} ({op.kind})"

@@ -21,4 +21,6 @@ void tg_counter_start(void)
     started = DWT_CYCCNT;
 }
 
-uint64_t tg_counter_stop(void) { return (uint32_t)(DWT_CYCCNT - started); }
+uint64_t tg_counter_read(void) { return (uint32_t)(DWT_CYCCNT - started); }
+
+uint64_t tg_counter_stop(void) { return tg_counter_read(); }

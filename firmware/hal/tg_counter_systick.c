@@ -24,16 +24,31 @@ void tg_counter_start(void)
     SYST_CSR = CSR_ENABLE_TICKINT_CPUCLK;
 }
 
-uint64_t tg_counter_stop(void)
+/* Ticks since tg_counter_start(); interrupts must be off. */
+static uint64_t elapsed(void)
 {
-    /* Read the count while SysTick runs (QEMU returns a wrong value once it is disabled). */
-    __asm__ volatile("cpsid i" ::: "memory");
     uint32_t now = SYST_CVR;
     uint64_t total = wraps;
     /* A wrap whose interrupt is still pending counts only if it came before `now` was read. */
     if ((SCB_ICSR & ICSR_PENDSTSET) && now > RELOAD / 2) total++;
+    return total * (RELOAD + 1u) + (RELOAD - now);
+}
+
+uint64_t tg_counter_read(void)
+{
+    __asm__ volatile("cpsid i" ::: "memory");
+    const uint64_t ticks = elapsed();
+    __asm__ volatile("cpsie i" ::: "memory");
+    return ticks;
+}
+
+uint64_t tg_counter_stop(void)
+{
+    /* Read the count while SysTick runs (QEMU returns a wrong value once it is disabled). */
+    __asm__ volatile("cpsid i" ::: "memory");
+    const uint64_t ticks = elapsed();
     SYST_CSR = 0;
     SCB_ICSR = ICSR_PENDSTCLR;
     __asm__ volatile("cpsie i" ::: "memory");
-    return total * (RELOAD + 1u) + (RELOAD - now);
+    return ticks;
 }

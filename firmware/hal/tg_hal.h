@@ -19,8 +19,10 @@ void tg_uart_write(const void *data, size_t len);
 uint8_t tg_uart_read_byte(void); /* blocks until a byte arrives */
 int tg_uart_poll_byte(void);     /* a byte 0..255, or -1 when none is waiting */
 
-/* Elapsed-time counter: SysTick ticks (instruction-exact under QEMU -icount) or DWT cycles. */
+/* Elapsed-time counter: SysTick ticks (instruction-exact under QEMU -icount) or DWT cycles.
+ * read() gives the ticks since start() and leaves it running; stop() gives them and stops it. */
 void tg_counter_start(void);
+uint64_t tg_counter_read(void);
 uint64_t tg_counter_stop(void);
 
 /* Ends the program: prints "tinygen-exit: <code>" on UART0, then resets (QEMU -no-reboot exits). */

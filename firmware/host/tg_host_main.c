@@ -4,9 +4,12 @@
  * For each sample it reads every input's bytes (in order), invokes the model and
  * writes every output's bytes. With --trace it first writes, for each layer that
  * runs, that layer's output bytes, so a mismatch can be traced to its first layer.
- * It exits 0 at a clean end of input, 2 on a short read.
+ * With --steps N the samples are sequences of N steps: the model's state is reset
+ * (tg_model_reset_state) before each sequence; without it, all samples are one sequence.
+ * It exits 0 at a clean end of input, 2 on a short read or bad arguments.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
@@ -14,16 +17,27 @@
 static void write_layer_output(void *ctx, int layer, int end)
 {
     (void)ctx;
-    if (end) {
+    if (end && tg_model_layers[layer].output != NULL) { /* an ASSIGN_VARIABLE has no output */
         fwrite(tg_model_layers[layer].output, 1, tg_model_layers[layer].output_bytes, stdout);
     }
 }
 
 int main(int argc, char **argv)
 {
-    const int trace = argc > 1 && strcmp(argv[1], "--trace") == 0;
+    int trace = 0;
+    long steps = 0;
+    for (int a = 1; a < argc; ++a) {
+        if (strcmp(argv[a], "--trace") == 0) {
+            trace = 1;
+        } else if (strcmp(argv[a], "--steps") == 0 && a + 1 < argc && (steps = strtol(argv[a + 1], NULL, 10)) > 0) {
+            ++a;
+        } else {
+            fprintf(stderr, "usage: %s [--trace] [--steps N]\n", argv[0]);
+            return 2;
+        }
+    }
     tg_model_init();
-    for (;;) {
+    for (long sample = 0;; ++sample) {
         for (int i = 0; i < TG_MODEL_NUM_INPUTS; ++i) {
             const size_t got = fread(tg_model_inputs[i].data, 1, tg_model_inputs[i].bytes, stdin);
             if (got == 0 && i == 0 && feof(stdin)) {
@@ -34,6 +48,9 @@ int main(int argc, char **argv)
                         (unsigned)got);
                 return 2;
             }
+        }
+        if (steps > 0 && sample > 0 && sample % steps == 0) {
+            tg_model_reset_state();
         }
         tg_model_invoke_hooked(trace ? write_layer_output : NULL, NULL);
         for (int i = 0; i < TG_MODEL_NUM_OUTPUTS; ++i) {

@@ -30,6 +30,8 @@ enum {
     TG_MSG_INVOKE = 0x04,
     TG_MSG_READ_OUTPUT = 0x05,
     TG_MSG_READ_PROFILE = 0x06,
+    TG_MSG_RESET = 0x07, /* tg_model_reset_state(): the state kept between invokes, as at start */
+    TG_MSG_TALK = 0x08,  /* the tool is done: the firmware may print readable lines again (tg_talk.h) */
 };
 #define TG_LINK_REPLY 0x80u
 #define TG_LINK_ERROR 0xFFu
@@ -79,6 +81,10 @@ void tg_link_write(const void *data, size_t len);
 /* The protocol server (tg_link_server.c). */
 void tg_link_server_init(void);
 void tg_link_feed(uint8_t byte);
+/* 1 from a tool's first frame until its TALK request: nothing but frames may go out meanwhile. */
+int tg_link_in_use(void);
+/* Forgets the inputs written and the outputs computed (the firmware ran the model on its own). */
+void tg_link_forget_io(void);
 
 #ifdef __cplusplus
 }

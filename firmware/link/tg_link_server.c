@@ -22,6 +22,7 @@ static uint8_t info[INFO_MAX_BYTES];
 static uint32_t info_bytes;
 static uint32_t input_written[TG_MODEL_NUM_INPUTS];
 static int outputs_valid;
+static int in_use;
 static uint64_t layer_counts[TG_MODEL_NUM_LAYERS];
 
 static uint32_t get_u32(const uint8_t *p)
@@ -194,10 +195,20 @@ static void handle(uint8_t type, uint8_t seq, const uint8_t *payload, size_t len
             reply_chunk(type, seq, t->data, t->bytes, get_u32(payload + 1));
         }
         return;
+    case TG_MSG_TALK:
+        if (length != 0) break;
+        tg_link_send(type | TG_LINK_REPLY, seq, NULL, 0, NULL, 0);
+        in_use = 0;
+        return;
     case TG_MSG_READ_PROFILE:
         if (length != 4) break;
         /* u64 counts per layer, little-endian like the Cortex-M itself. */
         reply_chunk(type, seq, layer_counts, sizeof layer_counts, get_u32(payload));
+        return;
+    case TG_MSG_RESET:
+        if (length != 0) break;
+        tg_model_reset_state();
+        tg_link_send(type | TG_LINK_REPLY, seq, NULL, 0, NULL, 0);
         return;
     default:
         reply_error(type, seq, TG_ERR_TYPE);
@@ -212,9 +223,18 @@ void tg_link_server_init(void)
     build_info();
 }
 
+int tg_link_in_use(void) { return in_use; }
+
+void tg_link_forget_io(void)
+{
+    memset(input_written, 0, sizeof input_written);
+    outputs_valid = 0;
+}
+
 static void serve_frame(void)
 {
     const uint8_t type = tg_link_frame_type(&decoder), seq = tg_link_frame_seq(&decoder);
+    in_use = 1; /* until a TALK request, handled below, says otherwise */
     if (tg_link_frame_version(&decoder) != TG_LINK_VERSION) {
         reply_error(type, seq, TG_ERR_VERSION);
         return;

@@ -3,13 +3,16 @@ built with the layers people use, converted by the TensorFlow converter the defa
 dimension unknown, so shape_signature holds -1; Flatten and Reshape leave shape arithmetic
 behind), once as float and once fully quantized to int8 with a representative data set.
 
-Needs TensorFlow (`pip install -e '.[dev]'`); CI never runs it: the .tflite files are committed.
-    python tests/corpus/make_keras_models.py
+Needs TensorFlow and tf-keras (`pip install -e '.[dev]'`); CI never runs it: the .tflite files are
+committed.
+    python tests/corpus/make_keras_models.py [NAME ...]
 Weights are random (seeded); the models exist to exercise the converter's output, not to be accurate.
 """
 
 from __future__ import annotations
 
+import sys
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -142,9 +145,20 @@ def models():
     x = tf.keras.Input((10,))
     y = L.Dense(16)(L.Lambda(lambda t: tf.gather(t, [3, 1, 4, 1, 5, 9, 2, 6], axis=1))(x))
     yield functional("gather_argmax", x, L.Lambda(lambda t: tf.argmax(t, axis=1, output_type=tf.int32))(y))
-    # The converter lowers a Keras LSTM to UNIDIRECTIONAL_SEQUENCE_LSTM only with a fixed batch.
+    # Keras 3's LSTM converts to a WHILE loop over the time steps, its cell as plain ops in the body.
     x = tf.keras.Input((20, 8), batch_size=1)
     yield functional("lstm", x, L.Softmax()(L.Dense(4)(L.LSTM(16)(x))))
+
+
+def keras2_models():
+    """Models built with Keras 2 (the tf-keras package): the converter fuses its LSTM layer (with a
+    fixed batch) into one UNIDIRECTIONAL_SEQUENCE_LSTM, as tflite-micro's LSTM examples were made."""
+    import tf_keras
+
+    L = tf_keras.layers
+    tf_keras.utils.set_random_seed(SEED)
+    x = tf_keras.Input((20, 8), batch_size=1)
+    yield "lstm_keras2", tf_keras.Model(x, L.Softmax()(L.Dense(4)(L.LSTM(16)(x))))
 
 
 def representative(model, count: int = 64):
@@ -168,9 +182,12 @@ def convert(model, int8: bool, uint8_input: bool = False) -> bytes:
     return converter.convert()
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Writes every model, or only those named."""
     OUT.mkdir(exist_ok=True)
-    for name, model in models():
+    for name, model in chain(models(), keras2_models()):
+        if names and name not in names:
+            continue
         for suffix, int8, uint8_input in (("float", False, False), ("int8", True, False)):
             try:
                 data = convert(model, int8, uint8_input)
@@ -186,4 +203,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

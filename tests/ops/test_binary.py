@@ -220,7 +220,7 @@ PER_CHANNEL = {**Q8, "scale": [0.1, 0.2, 0.1, 0.1], "axis": 1}
         ("DIV", SAME, (Q8, Q8, Q8), {}, r"tflite-micro's int8 DIV computes wrong quotients .* not 20$"),
         ("DIV", SAME, (Q8, {**Q8, "data": [[1, 2, 2, 1]]}, {**Q8, "scale": 1e-5}), {}, r"divides by zero"),
         ("DIV", SAME, (I32, {**I32, "data": [[1, 0, 2, 1]]}, I32), {}, r"divides by zero"),
-        ("DIV", SAME, ({**Q8, "dtype": "int16"},) * 3, {}, r"output t2 is int16; DIV takes int8 or int32"),
+        ("DIV", SAME, ({**Q8, "dtype": "int16"},) * 3, {}, r"output t2 is int16; DIV takes int8 or int32 or float32"),
         ("PRELU", SAME, (Q8, {**Q8, "dtype": "int16"}, Q8), {}, r"alpha t1 is int16; it must be int8"),
         ("PRELU", SAME, (Q8, PER_CHANNEL, Q8), {}, r"alpha has a scale per channel"),
     ],

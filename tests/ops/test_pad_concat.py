@@ -124,3 +124,24 @@ def test_pad_rejects_negative_paddings():
     g.op("PAD", [x, pads], [y])
     with pytest.raises(TinygenError, match=r"op 0 \(PAD\): negative paddings"):
         lower(g.build([x], [y]))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float32"])
+def test_concatenation_of_plain_numbers(dtype):
+    """int32 and float32 inputs (constants among them) copied as they are: no quantization to share."""
+    rng = np.random.default_rng(1)
+    g = GraphBuilder()
+    x = g.tensor((1, 3, 4), dtype)
+    head = g.const(rng.integers(-(2**31), 2**31, (1, 2, 4)), dtype)
+    y = g.tensor((1, 7, 4), dtype)
+    g.op("CONCATENATION", [head, x, head], [y], axis=1, fused_activation_function="NONE")
+    values = [rng.integers(-(2**31), 2**31, (1, 3, 4)).astype(dtype) for _ in range(3)]
+    assert_bit_exact(g.build([x], [y]), inputs=[[v] for v in values])
+
+
+def test_concatenation_refuses_mixed_types():
+    g = GraphBuilder()
+    a, b, y = g.tensor((1, 2), "int32"), g.tensor((1, 2), "int16"), g.tensor((1, 4), "int32")
+    g.op("CONCATENATION", [a, b], [y], axis=1, fused_activation_function="NONE")
+    with pytest.raises(TinygenError, match=r"op 0 \(CONCATENATION\): input t1 is int16 and the output int32"):
+        lower(g.build([a, b], [y]))

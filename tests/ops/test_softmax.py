@@ -19,10 +19,18 @@ from ..bitexact import assert_bit_exact
 SETTINGS = settings(max_examples=12, deadline=None, derandomize=True)
 
 
-def _model(shape, scale: float, zero_point: int, beta: float, out_scale: float = 1 / 256, out_zero_point: int = -128):
+def _model(
+    shape,
+    scale: float,
+    zero_point: int,
+    beta: float,
+    out_scale: float = 1 / 256,
+    out_zero_point: int = -128,
+    out_dtype: str = "int8",
+):
     g = GraphBuilder()
     x = g.tensor(shape, scale=scale, zero_point=zero_point)
-    y = g.tensor(shape, scale=out_scale, zero_point=out_zero_point)
+    y = g.tensor(shape, out_dtype, scale=out_scale, zero_point=out_zero_point)
     g.op("SOFTMAX", [x], [y], beta=beta)
     return g.build([x], [y])
 
@@ -67,6 +75,22 @@ def test_deep_rows():
     ties = np.zeros((1, 511), np.int8)
     assert_bit_exact(_model(ties.shape, 1e-4, 0, 1.0), inputs=[[ties], [ties - 100]])
     assert_bit_exact(_model((1, 1000), 0.15, -20, 1.0), samples=4)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**31), depth=st.integers(1, 300), beta=st.sampled_from([0.5, 1.0, 2.0]))
+def test_int16_output(seed, depth, beta):
+    rng = np.random.default_rng(seed)
+    scale, zero_point = float(10 ** rng.uniform(-3, 0)), int(rng.integers(-128, 128))
+    assert_bit_exact(_model((1, depth), scale, zero_point, beta, 1 / 65536, -32768, "int16"))
+
+
+def test_int16_output_of_deep_ties():
+    # 600 equal values abort tflite-micro with an int8 output (test below); an int16 one has room.
+    ties = np.zeros((1, 600), np.int8)
+    assert_bit_exact(_model(ties.shape, 1e-4, 0, 1.0, 1 / 65536, -32768, "int16"), inputs=[[ties], [ties + 7]])
+    with pytest.raises(TinygenError, match="an int16 output's quantization must be scale 1/65536"):
+        lower(_model((1, 10), 0.1, 0, 1.0, 1 / 65536, -32767, "int16"))
 
 
 def test_output_quantization_is_checked():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import click
 from rich.console import Console
 
-from .. import __version__
+from .. import __version__, activity
 from ..compiler.pipeline import load_or_quantize
 from ..errors import TinygenError
 from ..escape import terminal_line
@@ -21,6 +21,11 @@ from ..quantize.ranges import METHODS
 
 # No markup, no highlighting: names from model and board files are printed as they are (escaped).
 console = Console(markup=False, highlight=False, emoji=False)
+
+
+# Exit codes, documented in the README: 0 ok, 1 a verdict on the user's model or data (not bit-exact,
+# does not fit, refused), 2 command-line usage, 3 a tool or the environment failed (or a bug).
+EXIT_VERDICT, EXIT_USAGE, EXIT_TOOL = 1, 2, 3
 
 
 class TinygenGroup(click.Group):
@@ -32,18 +37,19 @@ class TinygenGroup(click.Group):
         except (click.exceptions.Exit, click.Abort):
             raise
         except click.UsageError as e:
-            _fail(ctx, e, f"{e.format_message()} (see tinygen {ctx.invoked_subcommand} --help)", code=2)
+            command = f"tinygen {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "tinygen"
+            _fail(ctx, e, f"{e.format_message()} (see {command} --help)", code=EXIT_USAGE)
         except TinygenError as e:
-            _fail(ctx, e, str(e))
+            _fail(ctx, e, str(e), code=e.exit_code)
         except OSError as e:  # a file or directory the user named: unreadable, unwritable, missing
             _fail(ctx, e, f"cannot access{f' {e.filename}' if e.filename else ''}: {e.strerror or e}")
         except click.ClickException:
             raise
         except Exception as e:  # a bug in tinygen: still one line
-            _fail(ctx, e, f"internal error: {type(e).__name__}: {e} (rerun with --debug)")
+            _fail(ctx, e, f"internal error: {type(e).__name__}: {e} (rerun with --debug)", code=EXIT_TOOL)
 
 
-def _fail(ctx: click.Context, error: Exception, message: str, code: int = 1):
+def _fail(ctx: click.Context, error: Exception, message: str, code: int = EXIT_VERDICT):
     if ctx.obj and ctx.obj.get("debug"):
         raise error
     click.echo(f"tinygen: error: {terminal_line(message)}", err=True)
@@ -53,10 +59,12 @@ def _fail(ctx: click.Context, error: Exception, message: str, code: int = 1):
 @click.group(cls=TinygenGroup)
 @click.version_option(__version__, prog_name="tinygen")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or activity lines (errors and results only).")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
     """Compile neural networks into static C firmware for microcontrollers."""
     ctx.obj = {"debug": debug}
+    activity.set_quiet(quiet)
 
 
 def print_json(data) -> None:

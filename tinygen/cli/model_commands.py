@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -65,7 +66,7 @@ def inspect(model: str, as_json: bool) -> None:
         out = op["outputs"][0] if op["outputs"] else {"shape": [], "dtype": "", "index": -1}
         q = out.get("quantization", {})
         quant = f"{q['scale']:.6g} / {q['zero_point']}" if "scale" in q else ""
-        name = show(op["op"]) if op["status"] == "supported" else f"{show(op['op'])} ({op['status']})"
+        name = show(op["op"]) if op["status"] in ("supported", "quantized") else f"{show(op['op'])} ({op['status']})"
         table.add_row(
             str(op["index"]), name, str(out["shape"]), out["dtype"], quant, f"{op['parameters']:,}", f"{op['macs']:,}"
         )
@@ -78,6 +79,11 @@ def inspect(model: str, as_json: bool) -> None:
     for op in info["ops"]:
         if op["status"] == "unsupported":
             console.print(f"op {op['index']} ({show(op['op'])}) unsupported: {terminal_line(op['reason'])}")
+    if any(op["status"] == "quantized" for op in info["ops"]):
+        console.print(
+            "a float model: tinygen quantizes it to int8 from calibration inputs "
+            "(tinygen quantize, or --calibration with build, plan, verify, ...)"
+        )
     console.print(
         f"{len(info['ops'])} ops, {info['parameters']:,} parameters ({info['weight_bytes']:,} bytes), "
         f"{info['macs']:,} MACs"
@@ -182,7 +188,7 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
         write_report(Path(report_dir), compiled, board)
     if as_json:
         print_json(summary)
-        return
+        sys.exit(0 if summary["fits"] else 1)
     table = Table("#", "op", "kernel", "output bytes", "live bytes", title=f"{show(model)} on {board.id}")
     for layer in summary["layers"]:
         table.add_row(
@@ -190,14 +196,29 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
         )
     console.print(table)
     fit = estimate_fit(compiled, board)
-    console.print(
-        f"arena {summary['arena_bytes']:,} bytes ({summary['strategy']}); lower bound "
-        f"{summary['lower_bound_bytes']:,} bytes ({100 * summary['gap_to_lower_bound']:+.1f}%)"
-    )
-    console.print(f"weights {fit.weights_bytes:,} bytes, code about {fit.code_estimate_bytes:,} bytes")
+    console.print(f"arena {summary['arena_bytes']:,} bytes ({summary['strategy']}); {_against_bound(summary)}")
+    if summary["state"]:
+        console.print(f"state kept between invokes {summary['state_bytes']:,} bytes, apart from the arena:")
+        for slot in summary["state"]:
+            console.print(f"  {show(slot['what'])}: {slot['bytes']:,} bytes", markup=False)
     for region in (fit.flash, fit.ram):
         console.print(region.describe())
+    console.print(fit.describe_stack())
+    if fit.stack:
+        console.print(f"inference stack on {fit.inference_stack.core}: {fit.inference_stack.describe()}")
     console.print("fits" if fit.fits else f"does not fit {board.id}")
+    sys.exit(0 if fit.fits else 1)
+
+
+def _against_bound(summary: dict) -> str:
+    """The arena against the lower bound: the most bytes alive at one layer when every tensor has its
+    own buffer (README, "Memory plan")."""
+    arena, bound = summary["arena_bytes"], summary["lower_bound_bytes"]
+    if arena < bound:
+        return f"in-place layers put it {bound - arena:,} bytes under the lower bound {bound:,}"
+    if arena == bound:
+        return "equal to the lower bound"
+    return f"lower bound {bound:,} bytes ({100 * (arena - bound) / bound:.1f}% above it)"
 
 
 @main.command()
@@ -213,6 +234,19 @@ def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, qua
 )
 @click.option("--no-compile", is_flag=True, help="Write the sources only.")
 @click.option("--force", is_flag=True, help="Write into a folder that holds files tinygen did not write (they stay).")
+@click.option(
+    "--demo-input",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The input the firmware runs on its own to print results on its serial port: .npy, or .npz with one "
+    "array per model input (the first sample) [default: the real value 0].",
+)
+@click.option(
+    "--labels",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Names of the first output's values, one per line (UTF-8): the firmware prints them with its results.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: the directory, the fit and, once built, sizes.")
 @quantizer_options
 def build(
@@ -221,16 +255,22 @@ def build(
     out_dir: str | None,
     no_compile: bool,
     force: bool,
+    demo_input: str | None,
+    labels: str | None,
     as_json: bool,
     quantizer: QuantizerOptions,
 ) -> None:
     """Compile MODEL into C sources for BOARD and build them (a float MODEL needs --calibration)."""
+    from ..device.demo import load_demo
     from ..device.firmware import build_project
 
     board = load_board(board_name)
     compiled = compile_model(quantizer.load(model))
+    if board.native and (demo_input or labels):
+        raise click.UsageError("--demo-input and --labels are for firmware; the host build has no serial port")
+    demo = load_demo(compiled.model.graph, demo_input, labels)
     directory = Path(out_dir or f"{Path(model).stem}-{board.id}")
-    project = build_project(compiled, board, directory, compile=not no_compile, force=force)
+    project = build_project(compiled, board, directory, compile=not no_compile, force=force, demo=demo)
     if as_json:
         print_json({"board": board.id, **project.as_json()})
     else:

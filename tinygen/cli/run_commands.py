@@ -15,6 +15,7 @@ from ..compiler.pipeline import compile_model
 from ..device.target import open_target
 from ..errors import TinygenError
 from ..escape import terminal as show
+from ..reference import REFERENCES
 from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, console, main, print_json, quantizer_options
 
 
@@ -27,7 +28,17 @@ from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, conso
     "--data",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Inputs instead of random ones: .npy, or .npz with x (or one array per model input) and labels y.",
+    help="Inputs instead of random ones: .npy, or .npz with x (or one array per model input) and labels y. "
+    "For a model that keeps state between invokes, an array's first axis is time (T, *input shape): one "
+    "sequence, fed step by step; (N, T, *input shape) is N sequences, each from a reset.",
+)
+@click.option(
+    "--reference",
+    type=click.Choice(REFERENCES),
+    default="auto",
+    show_default=True,
+    help="What to compare with: tflite-micro, tinygen's numpy reference, or auto (tflite-micro where it is "
+    "installed, else numpy).",
 )
 @PORT_OPTION
 @JSON_OPTION
@@ -38,26 +49,32 @@ def verify(
     samples: int,
     seed: int,
     data: str | None,
+    reference: str,
     port: str | None,
     as_json: bool,
     quantizer: QuantizerOptions,
 ) -> None:
-    """Run MODEL compiled for BOARD and tflite-micro on the same inputs; exit 0 only if bit-exact."""
-    from ..verify import random_samples
-    from ..verify import verify as verify_model
+    """Run MODEL compiled for BOARD and a reference (tflite-micro, or the numpy reference) on the same
+    inputs; exit 0 only if bit-exact.
+
+    A model that keeps state between invokes runs its inputs as sequences, each from a reset on both
+    sides, and every step's outputs are compared: random inputs make one sequence of --samples steps."""
+    from ..verify import random_samples, verify_sequences
 
     board = load_board(board_name)
     loaded = quantizer.load(model)
     compiled = compile_model(loaded)
     labels = None
     if data:
-        from ..values import load_samples
+        from ..values import load_sequences
 
-        inputs, labels = load_samples(data, loaded.graph)
+        sequences, labels = load_sequences(data, loaded.graph)
     else:
-        inputs = random_samples(loaded.graph, samples, seed)
+        sequences = [random_samples(loaded.graph, samples, seed)]
+    if not compiled.plan.state_bytes:  # independent samples: however the file groups them
+        sequences = [[sample for sequence in sequences for sample in sequence]]
     with open_target(compiled, board, port) as target:
-        result = verify_model(target, compiled, inputs, labels, progress=not as_json)
+        result = verify_sequences(target, compiled, sequences, labels, progress=not as_json, reference=reference)
     if as_json:
         click.echo(json.dumps(result.as_json()))
     else:
@@ -73,17 +90,25 @@ def verify(
     "input_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="The input: .npy, or .npz with one array per model input; real values are quantized.",
+    help="The input: .npy, or .npz with one array per model input; real values are quantized. "
+    "An array whose first axis is time, (T, *input shape), is a sequence: fed step by step from the "
+    "initial state, every step's outputs shown.",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Write the outputs as float32: .npy (the first output) or .npz (every output, by name).",
+    help="Write the outputs as float32: .npy (the first output) or .npz (every output, by name); "
+    "for a sequence, each stacked along a first axis of time.",
 )
 @PORT_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: each output's shape, raw values and real values.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: each output's shape, raw values and real values (for a sequence, under steps: one entry each).",
+)
 @quantizer_options
 def invoke_command(
     model: str,
@@ -94,39 +119,48 @@ def invoke_command(
     as_json: bool,
     quantizer: QuantizerOptions,
 ) -> None:
-    """Run MODEL once on BOARD (the host, an emulator, or the board on --port) and print the outputs."""
-    from ..values import dequantize, load_samples
+    """Run MODEL on BOARD (the host, an emulator, or the board on --port) and print the outputs: once,
+    or for each step of a sequence."""
+    from ..values import dequantize, load_sequences
 
     board = load_board(board_name)
     loaded = quantizer.load(model)
     graph = loaded.graph
-    samples, _ = load_samples(input_path, graph)
-    if len(samples) != 1:
-        raise TinygenError(f"{input_path} holds {len(samples)} samples; invoke runs one (verify --data runs many)")
-    sample = samples[0]
+    sequences, _ = load_sequences(input_path, graph)
+    if len(sequences) != 1:
+        raise TinygenError(f"{input_path} holds {len(sequences)} sequences; invoke runs one (verify --data runs many)")
     compiled = compile_model(loaded)
     with open_target(compiled, board, port) as target:
-        outputs = target.run([sample])[0]
-    values = [dequantize(graph.tensor(i), q) for i, q in zip(graph.outputs, outputs)]
-    if output and output.endswith(".npz"):
-        np.savez(output, **{graph.tensor(i).name: v for i, v in zip(graph.outputs, values)})
-    elif output:
-        np.save(output, values[0])
+        steps = target.run(sequences[0])
+    values = [[dequantize(graph.tensor(i), q) for i, q in zip(graph.outputs, outputs)] for outputs in steps]
+    if output:
+        # One step as it is; a sequence stacked along a first axis of time.
+        stacked = [v[0] if len(values) == 1 else np.stack(v) for v in zip(*values)]
+        if output.endswith(".npz"):
+            np.savez(output, **{graph.tensor(i).name: v for i, v in zip(graph.outputs, stacked)})
+        else:
+            np.save(output, stacked[0])
     if as_json:
-        print_json(
-            {
-                "outputs": [
-                    {"shape": list(q.shape), "raw": q.reshape(-1).tolist(), "values": v.reshape(-1).tolist()}
-                    for q, v in zip(outputs, values)
-                ]
-            }
-        )
+        described = [_described(outputs, step_values) for outputs, step_values in zip(steps, values)]
+        print_json(described[0] if len(described) == 1 else {"steps": described})
         return
-    for i, (q, v) in enumerate(zip(outputs, values)):
-        click.echo(f"output {i} {list(q.shape)}: raw {q.reshape(-1).tolist()}")
-        click.echo(f"output {i} values: {[float(f'{a:.6g}') for a in v.reshape(-1)]}")
+    for step, (outputs, step_values) in enumerate(zip(steps, values)):
+        prefix = f"step {step} " if len(steps) > 1 else ""
+        for i, (q, v) in enumerate(zip(outputs, step_values)):
+            click.echo(f"{prefix}output {i} {list(q.shape)}: raw {q.reshape(-1).tolist()}")
+            click.echo(f"{prefix}output {i} values: {[float(f'{a:.6g}') for a in v.reshape(-1)]}")
     if output:
         click.echo(f"wrote {output}")
+
+
+def _described(outputs: list[np.ndarray], values: list[np.ndarray]) -> dict:
+    """One invoke's outputs for --json: shape, raw values and real values of each."""
+    return {
+        "outputs": [
+            {"shape": list(q.shape), "raw": q.reshape(-1).tolist(), "values": v.reshape(-1).tolist()}
+            for q, v in zip(outputs, values)
+        ]
+    }
 
 
 @main.command("profile")
@@ -134,12 +168,25 @@ def invoke_command(
 @BOARD_OPTION
 @PORT_OPTION
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random input profiled.")
+@click.option(
+    "--clock-mhz",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Clock for the milliseconds [default: the board's], e.g. 64 to read an emulator run as a Nano 33 BLE.",
+)
 @JSON_OPTION
 @quantizer_options
 def profile_command(
-    model: str, board_name: str, port: str | None, seed: int, as_json: bool, quantizer: QuantizerOptions
+    model: str,
+    board_name: str,
+    port: str | None,
+    seed: int,
+    clock_mhz: float | None,
+    as_json: bool,
+    quantizer: QuantizerOptions,
 ) -> None:
-    """Per-layer cycles (a real board) or instructions (the emulator) of one inference of MODEL."""
+    """Per-layer cycles (a real board) or instructions (the emulator) of one inference of MODEL, with
+    milliseconds at the board's clock (measured on a board, estimated under the emulator)."""
     from ..reports.profile import build_profile
     from ..verify import random_samples
 
@@ -147,8 +194,9 @@ def profile_command(
     loaded = quantizer.load(model)
     compiled = compile_model(loaded)
     sample = random_samples(loaded.graph, 1, seed)[0]
+    clock_hz = round(clock_mhz * 1e6) if clock_mhz else board.clock_hz
     with open_target(compiled, board, port) as target:
-        result = build_profile(compiled, target.profile(sample))
+        result = build_profile(compiled, target.profile(sample), clock_hz)
     if as_json:
         print_json(result.as_json())
         return
@@ -160,6 +208,7 @@ def profile_command(
         result.unit,
         "share",
         f"MACs per {result.unit[:-1]}",
+        "ms",
         title=f"{show(model)} on {board.id} ({result.unit})",
     )
     for p in result.layers:
@@ -171,11 +220,20 @@ def profile_command(
             f"{p.count:,}",
             f"{p.count / max(result.total, 1):.1%}",
             f"{p.macs / p.count:.3f}" if p.count else "-",
+            f"{result.milliseconds(p.count):.3f}",
         )
     table.add_row(
-        "", "total", "", f"{result.macs:,}", f"{result.total:,}", "100.0%", f"{result.macs / max(result.total, 1):.3f}"
+        "",
+        "total",
+        "",
+        f"{result.macs:,}",
+        f"{result.total:,}",
+        "100.0%",
+        f"{result.macs / max(result.total, 1):.3f}",
+        f"{result.milliseconds(result.total):.3f}",
     )
     console.print(table)
+    console.print(f"ms at {clock_hz / 1e6:g} MHz: {result.basis}")
 
 
 @main.command("flash")

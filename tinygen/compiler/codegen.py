@@ -19,6 +19,7 @@ from ..ops.cstruct import initializer, layout_checks
 from ..resources import render, resource_dir
 from .layer import Arg, Layer, LoweredModel
 from .memory import MemoryPlan
+from .state import StateSlot
 
 C_TYPES = {
     "int8": "int8_t",
@@ -28,6 +29,8 @@ C_TYPES = {
     "int64": "int64_t",
     "float32": "float",
     "bool": "uint8_t",  # TFLite's bool is one byte, 0 or 1
+    "uint32": "uint32_t",
+    "uint64": "uint64_t",
 }
 API_DTYPES = {
     "int8": "TG_INT8",
@@ -37,6 +40,8 @@ API_DTYPES = {
     "int16": "TG_INT16",
     "bool": "TG_BOOL",
     "int64": "TG_INT64",
+    "uint32": "TG_UINT32",
+    "uint64": "TG_UINT64",
 }
 VALUES_PER_LINE = 16
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
@@ -46,6 +51,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 class GeneratedModel:
     files: dict[str, str]  # file name -> text (model.h, model.c, tg_kernels.h)
     kernel_files: dict[str, str]  # the C runtime files the model needs
+    layer_functions: tuple[str, ...]  # the functions the layer table points at (tg_model_layers[i].run)
 
     def write(self, directory: Path) -> list[Path]:
         directory.mkdir(parents=True, exist_ok=True)
@@ -65,6 +71,8 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
         "source": c_comment(Path(source).name),
         "model_hash": model_hash,
         "arena_bytes": max(plan.arena_bytes, 16),  # C has no zero-length arrays
+        "state_bytes": plan.state_bytes,
+        "state": [_state_slot(n, slot) for n, slot in enumerate(plan.state.slots)],
         "constants": [_constant(t) for t in storage.constants(model)],
         "layers": [_layer(i, layer, storage) for i, layer in enumerate(model.layers)],
         "inputs": [_io("input", n, graph.tensor(t), storage) for n, t in enumerate(graph.inputs)],
@@ -75,7 +83,8 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
     context["layout_checks"] = [line for name in sorted(params_types) for line in layout_checks(params_types[name])]
     context["headers"] = sorted(Path(name).with_suffix(".h").name for name in c_files)
     files = {name: render(f"{name}.j2", **context) for name in ("model.h", "model.c", "tg_kernels.h")}
-    return GeneratedModel(files, runtime_sources(c_files))
+    functions = tuple(layer["function"] for layer in context["layers"] if layer["kernel"])
+    return GeneratedModel(files, runtime_sources(c_files), functions)
 
 
 def runtime_sources(c_files: set[str]) -> dict[str, str]:
@@ -109,6 +118,9 @@ class _Storage:
 
     def pointer(self, tensor: int) -> str:
         t = self.root(tensor)
+        if t.is_variable:
+            offset = self.plan.state.tensor_offsets[t.index] + self.plan.views.get(tensor, (tensor, 0))[1]
+            return f"({C_TYPES[self.graph.tensor(tensor).dtype]} *)(tg_state + {offset}u)"
         if t.is_constant:
             offset = self.plan.views.get(tensor, (tensor, 0))[1]
             itemsize = t.data.dtype.itemsize
@@ -135,18 +147,19 @@ def _constant(t: Tensor) -> dict:
         "ctype": C_TYPES[t.dtype],
         "count": t.size,
         "comment": f"{c_comment(t.name)}: {t.dtype} {list(t.shape)}{quant}",
-        "body": _c_values(t.data, indent="    "),
+        "body": c_values(t.data, indent="    "),
     }
 
 
 def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
-    output = layer.op.outputs[0]
+    outputs = layer.op.outputs  # none for an op that only updates state (ASSIGN_VARIABLE)
     info = {
         "index": index,
+        "function": f"tg_layer{index}",
         "op": layer.op.kind,
         "kernel": layer.kernel,
-        "output": storage.pointer(output),
-        "output_bytes": storage.graph.tensor(output).nbytes,
+        "output": storage.pointer(outputs[0]) if outputs else "NULL",
+        "output_bytes": storage.graph.tensor(outputs[0]).nbytes if outputs else 0,
     }
     if not layer.kernel:
         return info
@@ -155,7 +168,7 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
             "name": f"tg_layer{index}_{name}",
             "ctype": C_TYPES[_dtype_name(values)],
             "count": values.size,
-            "body": _c_values(values),
+            "body": c_values(values),
         }
         for name, values in layer.consts.items()
     ]
@@ -188,7 +201,22 @@ def _arg(arg: Arg, layer_index: int, position: int, storage: _Storage) -> str:
         return f"tg_layer{layer_index}_pointers{position}"
     if arg.kind == "scratch":
         return f"(void *)(tg_arena + {storage.plan.scratch_offsets[layer_index]}u)"
+    if arg.kind == "state":
+        return f"(void *)(tg_state + {storage.plan.state.layer_offsets[(layer_index, arg.ref)]}u)"
     return "NULL"
+
+
+def _state_slot(n: int, slot: StateSlot) -> dict:
+    """How tg_model_reset_state() sets one slot: a memset, or a memcpy from a constant in flash."""
+    info = {"offset": slot.offset, "bytes": slot.nbytes, "comment": c_comment(slot.what), "array": None}
+    if isinstance(slot.reset, np.ndarray):
+        values = slot.reset.reshape(-1)
+        info.update(
+            array=f"tg_state{n}_reset", ctype=C_TYPES[_dtype_name(values)], count=values.size, body=c_values(values)
+        )
+    else:
+        info["fill"] = int(slot.reset) & 0xFF
+    return info
 
 
 def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
@@ -200,7 +228,7 @@ def _io(role: str, position: int, t: Tensor, storage: _Storage) -> dict:
         API_DTYPES[t.dtype],
         str(len(t.shape)),
         f"{{{dims}}}",
-        _c_float(scale),
+        c_float(scale),
         str(t.zero_point if quantized else 0),
         f"{t.nbytes}u",
         _io_pointer(t, storage),
@@ -226,27 +254,32 @@ def _io_pointer(t: Tensor, storage: _Storage) -> str:
     return f"(void *){pointer}" if storage.root(t.index).is_constant else pointer
 
 
-def _c_values(values: np.ndarray, indent: str = "") -> str:
+def c_values(values: np.ndarray, indent: str = "", per_line: int = VALUES_PER_LINE) -> str:
+    """The values as the items of a C array initializer, per_line to a line."""
     flat = values.reshape(-1)
     if flat.dtype == np.float32:
-        items = [_c_float(float(v)) for v in flat]
+        items = [c_float(float(v)) for v in flat]
     elif flat.dtype == np.int32:
         # INT32_MIN has no literal in C; spell it as an expression.
         items = ["(-2147483647 - 1)" if v == -(2**31) else str(v) for v in flat.tolist()]
     elif flat.dtype == np.int64:
         items = ["(-9223372036854775807LL - 1)" if v == -(2**63) else f"{v}LL" for v in flat.tolist()]
+    elif flat.dtype == np.uint32:
+        items = [f"{v}u" for v in flat.tolist()]
+    elif flat.dtype == np.uint64:
+        items = [f"{v}ULL" for v in flat.tolist()]
     elif flat.dtype == np.bool_:
         items = [str(int(v)) for v in flat.tolist()]
     else:
         items = [str(v) for v in flat.tolist()]
-    lines = [", ".join(items[i : i + VALUES_PER_LINE]) for i in range(0, len(items), VALUES_PER_LINE)]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return (",\n").join(indent + line for line in lines)
 
 
-def _c_float(x: float) -> str:
+def c_float(x: float) -> str:
     """A float literal that reads back as the same float32."""
     return f"{float(np.float32(x)):.9e}f" if np.isfinite(x) else "0.0f"  # %e: "0f" or "1f" would not be C
 
 
 def _dtype_name(values: np.ndarray) -> str:
-    return {np.dtype(numpy_type): name for name, numpy_type in NUMPY_DTYPES.items()}[values.dtype]
+    return next(name for name, numpy_type in NUMPY_DTYPES.items() if np.dtype(numpy_type) == values.dtype)

@@ -2,7 +2,9 @@
 
 Flash: the model's constants (weights, biases, per-channel multipliers and shifts,
 layer parameters; exact) + code (an estimate, see CODE_BYTES_*) + the board's framework
-reserve. RAM: the planned arena (exact) + stack + heap + the framework reserve.
+reserve. RAM: the planned arena (exact) + the state kept between invokes (exact) + stack + heap +
+the framework reserve. Stack: one inference's worst case on the board's core (measured,
+tinygen/compiler/stack.py) + the firmware's own frames, within the board's stack_bytes.
 The estimate is checked before anything is built; the ELF's real sizes come after.
 """
 
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from ..boards import Board
 from ..errors import TinygenError
 from .pipeline import CompiledModel
+from .stack import FIRMWARE_STACK_BYTES, UNBOUNDED, StackUsage, measure_stack
 
 # Measured with arm-none-eabi-gcc 12 -O2 for Cortex-M3/M4: every kernel source is under 1,500
 # bytes of code, and a layer's call wrapper and table entry about 40; rounded up.
@@ -24,9 +27,10 @@ CODE_BYTES_MODEL = 256  # init, the invoke loop, the tensor tables
 
 @dataclass(frozen=True)
 class Region:
-    name: str  # "flash" or "RAM"
+    name: str  # "flash", "RAM" or "stack"
     needed_bytes: int
     available_bytes: int
+    parts: tuple[tuple[str, int], ...] = ()  # what needed_bytes is made of, where it is a sum
 
     @property
     def fits(self) -> bool:
@@ -38,7 +42,11 @@ class Region:
 
     def describe(self) -> str:
         verdict = f"{self.headroom_bytes:,} bytes to spare" if self.fits else f"over by {-self.headroom_bytes:,} bytes"
-        return f"{self.name}: needs {self.needed_bytes:,} of {self.available_bytes:,} bytes ({verdict})"
+        parts = f": {' + '.join(f'{name} {size:,}' for name, size in self.parts if size)}" if self.parts else ""
+        return f"{self.name}: needs {self.needed_bytes:,} of {self.available_bytes:,} bytes ({verdict}){parts}"
+
+    def breakdown(self) -> dict[str, int]:
+        return {name.replace(" ", "_"): size for name, size in self.parts}
 
 
 @dataclass(frozen=True)
@@ -47,12 +55,30 @@ class FitReport:
     weights_bytes: int  # constant tensors and per-layer constant arrays in flash
     code_estimate_bytes: int
     arena_bytes: int
+    state_bytes: int  # the persistent region: variable tensors, kernels' own state
     flash: Region
     ram: Region
+    inference_stack: StackUsage
+    stack: Region | None  # inference + firmware frames against stack_bytes; None when not measured
 
     @property
     def fits(self) -> bool:
-        return self.flash.fits and self.ram.fits
+        stack_fits = self.stack.fits if self.stack else self.inference_stack.status != UNBOUNDED
+        return self.flash.fits and self.ram.fits and stack_fits
+
+    def problems(self) -> list[str]:
+        """What does not fit, with the numbers, one item per region."""
+        problems = [region.describe() for region in (self.flash, self.ram) if not region.fits]
+        if (self.stack and not self.stack.fits) or self.inference_stack.status == UNBOUNDED:
+            problems.append(self.describe_stack())
+        return problems
+
+    def describe_stack(self) -> str:
+        """The stack needed against the board's, or why the inference's was not measured."""
+        usage = self.inference_stack
+        if self.stack is None:
+            return f"stack: inference {usage.describe()}"
+        return f"{self.stack.describe()}: inference {usage.bytes:,} + firmware {FIRMWARE_STACK_BYTES:,}"
 
     def as_json(self) -> dict:
         return {
@@ -61,12 +87,21 @@ class FitReport:
             "weights_bytes": self.weights_bytes,
             "code_estimate_bytes": self.code_estimate_bytes,
             "arena_bytes": self.arena_bytes,
+            "state_bytes": self.state_bytes,
             "flash_bytes": self.flash.needed_bytes,
             "flash_available_bytes": self.flash.available_bytes,
             "flash_headroom_bytes": self.flash.headroom_bytes,
             "ram_bytes": self.ram.needed_bytes,
             "ram_available_bytes": self.ram.available_bytes,
             "ram_headroom_bytes": self.ram.headroom_bytes,
+            "flash_breakdown": self.flash.breakdown(),
+            "ram_breakdown": self.ram.breakdown(),
+            "inference_stack_bytes": self.inference_stack.bytes,
+            "inference_stack": self.inference_stack.as_json(),
+            "firmware_stack_bytes": FIRMWARE_STACK_BYTES,
+            "stack_bytes": self.stack.needed_bytes if self.stack else None,
+            "stack_available_bytes": self.stack.available_bytes if self.stack else None,
+            "stack_headroom_bytes": self.stack.headroom_bytes if self.stack else None,
         }
 
 
@@ -81,6 +116,7 @@ def layer_flash_bytes(compiled: CompiledModel) -> list[int]:
         counted |= new
         size = sum(graph.tensor(t).nbytes for t in new if graph.tensor(t).is_constant)
         size += sum(v.nbytes for v in layer.consts.values())
+        size += sum(b.reset.nbytes for b in layer.state if not isinstance(b.reset, int))  # reset images
         sizes.append(size + (4 * _int_fields(layer.params) if layer.kernel else 0))
     return sizes
 
@@ -90,18 +126,27 @@ def estimate_fit(compiled: CompiledModel, board: Board) -> FitReport:
     weights = sum(layer_flash_bytes(compiled))
     c_files = {type(layer.params).C_FILE for layer in lowered.layers if layer.kernel}
     code = CODE_BYTES_MODEL + CODE_BYTES_PER_KERNEL_FILE * len(c_files) + CODE_BYTES_PER_LAYER * len(lowered.layers)
-    arena = compiled.plan.arena_bytes
-    flash = Region("flash", weights + code + board.reserved.flash_bytes, board.flash.size_bytes)
-    ram = Region("RAM", arena + board.stack_bytes + board.heap_bytes + board.reserved.ram_bytes, board.ram.size_bytes)
-    return FitReport(board.id, weights, code, arena, flash, ram)
+    arena, state = compiled.plan.arena_bytes, compiled.plan.state_bytes
+    flash_parts = (("weights", weights), ("code estimate", code), ("framework", board.reserved.flash_bytes))
+    flash = Region("flash", sum(size for _, size in flash_parts), board.flash.size_bytes, flash_parts)
+    ram_parts = (
+        ("arena", arena),
+        ("state", state),  # what outlives an inference: variables, kernels' own state (compiler/state.py)
+        ("stack", board.stack_bytes),
+        ("heap", board.heap_bytes),
+        ("framework", board.reserved.ram_bytes),  # startup, drivers, an Arduino core: the board profile's reserve
+    )
+    ram = Region("RAM", sum(size for _, size in ram_parts), board.ram.size_bytes, ram_parts)
+    usage = measure_stack(compiled.generated, board)
+    stack = Region("stack", usage.bytes + FIRMWARE_STACK_BYTES, board.stack_bytes) if usage.bytes is not None else None
+    return FitReport(board.id, weights, code, arena, state, flash, ram, usage, stack)
 
 
 def check_fit(compiled: CompiledModel, board: Board) -> FitReport:
     """The fit report; raises a TinygenError with the numbers when the model does not fit."""
     report = estimate_fit(compiled, board)
     if not report.fits:
-        short = "; ".join(r.describe() for r in (report.flash, report.ram) if not r.fits)
-        raise TinygenError(f"the model does not fit {board.id}: {short}")
+        raise TinygenError(f"the model does not fit {board.id}: {'; '.join(report.problems())}")
     return report
 
 

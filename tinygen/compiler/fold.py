@@ -46,11 +46,12 @@ def fold_constants(graph: Graph) -> Graph:
 
 
 def _without_dead_ops(graph: Graph) -> Graph:
-    """Drop ops none of whose outputs is read (after folding, the producers of a SHAPE's input may be)."""
+    """Drop ops none of whose outputs is read (after folding, the producers of a SHAPE's input may be).
+    An op without outputs (ASSIGN_VARIABLE) updates state: it stays."""
     ops = list(graph.ops)
     while True:
         read = set(graph.outputs) | {i for op in ops for i in op.inputs}
-        alive = [op for op in ops if set(op.outputs) & read]
+        alive = [op for op in ops if set(op.outputs) & read or not op.outputs]
         if len(alive) == len(ops):
             return dataclasses.replace(graph, ops=alive)
         ops = alive

@@ -14,10 +14,11 @@ from ..ir import Graph, Op
 class Arg:
     """One argument of a kernel call, after the params struct.
 
-    kind "tensor": the storage of a graph tensor (arena or flash); "tensors": a const
-    array of pointers to several tensors' storage (ref: a tuple of tensor indices);
-    "const": one of the layer's compile-time arrays; "scratch": the layer's scratch area
-    in the arena; "null": an absent optional input (for example a missing bias).
+    kind "tensor": the storage of a graph tensor (arena, flash, or the state region for a
+    variable); "tensors": a const array of pointers to several tensors' storage (ref: a tuple
+    of tensor indices); "const": one of the layer's compile-time arrays; "scratch": the layer's
+    scratch area in the arena; "state": one of the layer's own state buffers (ref: its index in
+    Layer.state), in the state region; "null": an absent optional input (for example a missing bias).
     """
 
     kind: str
@@ -37,6 +38,23 @@ class View:
     offset: int = 0
 
 
+@dataclass(frozen=True)
+class StateBuffer:
+    """Bytes a kernel keeps from one invoke to the next (a noise estimate, a ring of past inputs).
+
+    It lives in the persistent state region, apart from the arena; tg_model_init() and
+    tg_model_reset_state() set it to `reset`: a byte every byte is set to, or an array whose bytes
+    it takes (exactly `nbytes` of them, kept in flash)."""
+
+    name: str  # what it holds, for the plan and the report: "noise_estimate"
+    nbytes: int
+    reset: int | np.ndarray = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.reset, np.ndarray) and self.reset.nbytes != self.nbytes:
+            raise ValueError(f"state {self.name}: a reset value of {self.reset.nbytes} bytes for {self.nbytes}")
+
+
 @dataclass
 class Layer:
     op: Op
@@ -46,6 +64,7 @@ class Layer:
     consts: dict[str, np.ndarray] = field(default_factory=dict)
     scratch_bytes: int = 0
     views: tuple[View, ...] = ()  # outputs that live in an input's storage
+    state: tuple[StateBuffer, ...] = ()  # the kernel's own state, passed as Arg("state", i)
 
     @property
     def in_place(self) -> bool:

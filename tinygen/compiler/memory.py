@@ -14,16 +14,18 @@
    - exact: for a handful of buffers, every placement order, pruned by the best so far.
 4. The lower bound is the largest sum of buffers alive at one layer, with in-place
    sharing undone: no plan without in-place execution can go below it.
-Constant tensors stay in flash and are not planned.
+Constant tensors stay in flash and are not planned. State that outlives one inference (variable
+tensors, kernels' own state) is not in the arena: it has its own region (state.py), in the plan.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .layer import LoweredModel
+from .state import StatePlan, plan_state
 
 ALIGNMENT = 16
 EXACT_SEARCH_MAX_BUFFERS = 8
@@ -48,6 +50,11 @@ class MemoryPlan:
     tensor_offsets: dict[int, int]  # tensor index -> arena offset
     scratch_offsets: dict[int, int]  # layer position -> arena offset of its scratch
     views: dict[int, tuple[int, int]]  # tensor -> (the tensor whose storage it lives in, byte offset there)
+    state: StatePlan = field(default_factory=StatePlan)  # the persistent region, apart from the arena
+
+    @property
+    def state_bytes(self) -> int:
+        return self.state.bytes
 
     def root(self, tensor: int) -> int:
         """The tensor whose storage holds this one (itself, unless it is a view)."""
@@ -100,7 +107,7 @@ def collect_buffers(model: LoweredModel, in_place: bool = True) -> dict[str, Buf
 
     def touch(tensor: int, position: int) -> None:
         root = views.get(tensor, (tensor, 0))[0]
-        if graph.tensor(root).is_constant:
+        if graph.tensor(root).is_constant or graph.tensor(root).is_variable:
             return
         span = spans.setdefault(root, [position, position])
         span[0], span[1] = min(span[0], position), max(span[1], position)
@@ -150,7 +157,9 @@ def plan_memory(model: LoweredModel) -> MemoryPlan:
     views = storage_views(model)
     tensor_offsets = {t: best[b.name] + views.get(t, (t, 0))[1] for b in items for t in b.tensors}
     scratch = {int(b.name[len("scratch") :]): best[b.name] for b in items if b.name.startswith("scratch")}
-    return MemoryPlan(_arena(items, best), lower_bound, best_name, buffers, best, tensor_offsets, scratch, views)
+    return MemoryPlan(
+        _arena(items, best), lower_bound, best_name, buffers, best, tensor_offsets, scratch, views, plan_state(model)
+    )
 
 
 # --- placement strategies: buffers in, offsets out ---

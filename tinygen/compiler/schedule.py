@@ -4,7 +4,8 @@ respect the data dependencies, one with the smallest peak of live bytes.
 
 It is a dynamic program over the sets of ops already run (the "frontiers"): a chain has
 one such set per step, a graph with a few parallel branches a few times more. Graphs
-with too many frontiers keep the model's own order.
+with too many frontiers keep the model's own order. Ops that use the same state (a variable
+tensor) keep their order in the model: each reads what the one before it left there.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def best_order(model: LoweredModel) -> list[int] | None:
     def root(t: int) -> int:
         return views.get(t, (t, 0))[0]
 
-    planned = {root(t.index) for t in graph.tensors if not t.is_constant}
+    planned = {root(t.index) for t in graph.tensors if not (t.is_constant or t.is_variable)}
     size = dict.fromkeys(planned, 0)
     for t in range(len(graph.tensors)):
         if root(t) in size:
@@ -47,6 +48,8 @@ def best_order(model: LoweredModel) -> list[int] | None:
         {producers[root(t)] for t in layer.op.inputs if t >= 0 and root(t) in producers} - {i}
         for i, layer in enumerate(layers)
     ]
+    for i, j in state_order(model):
+        needs[j].add(i)
     initial = frozenset(root(t) for t in graph.inputs)
 
     def resident(done: frozenset[int]) -> int:
@@ -82,3 +85,15 @@ def best_order(model: LoweredModel) -> list[int] | None:
         order.append(op)
         state = previous
     return order[::-1]
+
+
+def state_order(model: LoweredModel) -> list[tuple[int, int]]:
+    """(i, j) pairs of layers where j must run after i: consecutive users of one variable tensor."""
+    last_user: dict[int, int] = {}
+    pairs = []
+    for j, layer in enumerate(model.layers):
+        for t in {t for t in (*layer.op.inputs, *layer.op.outputs) if t >= 0 and model.graph.tensor(t).is_variable}:
+            if t in last_user:
+                pairs.append((last_user[t], j))
+            last_user[t] = j
+    return pairs

@@ -46,6 +46,7 @@ def validate(graph: Graph) -> Graph:
             _check_quantization(t)
     for op in graph.ops:
         check_op(op)
+    _check_variables(graph)
     _check_data_flow(graph)
     return graph
 
@@ -109,15 +110,17 @@ def check_op(op: Op) -> None:
     if record is None:
         raise TinygenError(f"op {op.index} ({op.kind}) is not supported; supported ops: {', '.join(SUPPORTED_OPS)}")
     where = f"op {op.index} ({op.kind})"
-    required = len(record.slots) - record.optional_inputs
-    most = math.inf if record.variadic else len(record.slots)
+    slots = len(record.slots)
+    required = max((s + 1 for s in range(slots) if s not in record.optional_inputs), default=0)
+    most = math.inf if record.variadic else slots
     if not required <= len(op.inputs) <= most:
         takes = f"{required}" + ("" if most == required else " or more" if record.variadic else f" to {most}")
         raise TinygenError(f"{where} has {len(op.inputs)} input(s); it takes {takes}")
-    absent = [slot for slot in range(required) if op.inputs[slot] < 0]
+    # Inputs past the slots repeat the last one's role (variadic ops).
+    absent = [i for i, t in enumerate(op.inputs) if t < 0 and min(i, slots - 1) not in record.optional_inputs]
     if absent:
         raise TinygenError(f"{where} has no input {absent[0]} ({record.role(absent[0])}), which it needs")
-    if not op.outputs or (record.outputs is not None and len(op.outputs) != record.outputs):
+    if (record.outputs is None and not op.outputs) or record.outputs not in (None, len(op.outputs)):
         gives = "at least 1" if record.outputs is None else str(record.outputs)
         raise TinygenError(f"{where} has {len(op.outputs)} output(s); it gives {gives}")
     for field in WINDOW_FIELDS:
@@ -126,10 +129,26 @@ def check_op(op: Op) -> None:
             raise TinygenError(f"{where} has {field} {value}; it must be between 1 and {MAX_WINDOW_FIELD:,}")
 
 
+def _check_variables(graph: Graph) -> None:
+    """Variable tensors are state an op updates in place: tinygen keeps them only as op inputs."""
+    for i in (*graph.inputs, *graph.outputs):
+        if graph.tensor(i).is_variable:
+            name = graph.tensor(i).name
+            raise TinygenError(f"model input/output {name} is a variable tensor; tinygen does not support that")
+    for op in graph.ops:
+        for i in op.outputs:
+            if graph.tensor(i).is_variable:
+                raise TinygenError(
+                    f"op {op.index} ({op.kind}) writes variable tensor {graph.tensor(i).name} as an output; "
+                    "tinygen supports variables only as inputs that an op updates in place"
+                )
+
+
 def _check_data_flow(graph: Graph) -> None:
     """Each tensor written by one op, never a constant or a model input, and read after it is written:
     the ops are in execution order, as tflite-micro runs them."""
-    available = set(graph.inputs) | {t.index for t in graph.tensors if t.is_constant}
+    # Constants exist from the start, and so do variables: they hold the state the last invoke left.
+    available = set(graph.inputs) | {t.index for t in graph.tensors if t.is_constant or t.is_variable}
     for op in graph.ops:
         for i in op.inputs:
             if i >= 0 and i not in available:

@@ -17,6 +17,7 @@ from ..compiler.pipeline import CompiledModel
 from ..errors import TinygenError
 from ..reports.report import write_report
 from ..resources import resource_dir
+from .demo import Demo, demo_source
 from .link.ports import detect_port
 from .outdir import ProjectDir
 from .pio.project import BuildResult, run_pio, write_project
@@ -25,7 +26,14 @@ from .renode import write_resc
 # The firmware main per PlatformIO framework ("" = bare metal with tinygen's HAL).
 MAINS = {"": ("tg_main_baremetal.c", "main.c"), "arduino": ("tg_main_arduino.cpp", "main.cpp")}
 LINK_FILES = ("tg_link.h", "tg_link_frame.c", "tg_link_server.c")
+TALK_FILES = ("tg_talk.h", "tg_talk.c", "tg_demo.h")  # the readable lines, beside the link
 BUILD_TIMEOUT_S = 600
+# A real board's first build downloads its platform, toolchain and Arduino core (hundreds of MB).
+FIRST_DOWNLOAD_TIMEOUT_S = 3600
+
+
+def build_timeout_s(board: Board) -> float:
+    return BUILD_TIMEOUT_S if board.bare_metal else FIRST_DOWNLOAD_TIMEOUT_S
 
 
 @dataclass(frozen=True)
@@ -46,8 +54,9 @@ class Firmware:
         return data
 
 
-def firmware_sources(board: Board) -> dict[str, str]:
-    """src/ of a firmware project: the main for the board's framework and the link server."""
+def firmware_sources(board: Board, compiled: CompiledModel, demo: Demo | None = None) -> dict[str, str]:
+    """src/ of a firmware project: the main for the board's framework, the link server and the
+    readable lines with what they talk about (tg_demo.c)."""
     firmware = resource_dir("firmware")
     framework = board.platformio.framework
     if framework not in MAINS:
@@ -56,17 +65,25 @@ def firmware_sources(board: Board) -> dict[str, str]:
     files = {name: (firmware / "main" / main).read_text(encoding="utf-8")}
     for link in LINK_FILES:
         files[link] = (firmware / "link" / link).read_text(encoding="utf-8")
+    for talk in TALK_FILES:
+        files[talk] = (firmware / "talk" / talk).read_text(encoding="utf-8")
+    files["tg_demo.c"] = demo_source(compiled, demo)
     return files
 
 
 def build_firmware(
-    compiled: CompiledModel, board: Board, out_dir: Path, compile: bool = True, timeout_s: float = BUILD_TIMEOUT_S
+    compiled: CompiledModel,
+    board: Board,
+    out_dir: Path,
+    compile: bool = True,
+    timeout_s: float | None = None,
+    demo: Demo | None = None,
 ) -> Firmware:
     """Check the fit, write the project and (unless compile=False) build it with `pio run`."""
     fit = check_fit(compiled, board)
     lib = {**compiled.generated.kernel_files, **compiled.generated.files}
-    project = write_project(board, Path(out_dir), lib, firmware_sources(board))
-    build = run_pio(project, board.id, timeout_s=timeout_s) if compile else None
+    project = write_project(board, Path(out_dir), lib, firmware_sources(board, compiled, demo))
+    build = run_pio(project, board.id, timeout_s=timeout_s or build_timeout_s(board)) if compile else None
     if board.emulator and board.emulator.renode_platform:  # boards Renode models and QEMU does not
         write_resc(
             board,
@@ -111,7 +128,12 @@ class Project:
 
 
 def build_project(
-    compiled: CompiledModel, board: Board, directory: Path, compile: bool = True, force: bool = False
+    compiled: CompiledModel,
+    board: Board,
+    directory: Path,
+    compile: bool = True,
+    force: bool = False,
+    demo: Demo | None = None,
 ) -> Project:
     """The model's sources for the board (a host program, or a firmware project) in directory,
     compiled unless compile=False. The fit is checked before anything is written; the project is
@@ -129,7 +151,7 @@ def build_project(
                 compiled.generated.write(staging)
                 binary = None
         else:
-            firmware = build_firmware(compiled, board, staging, compile=compile)
+            firmware = build_firmware(compiled, board, staging, compile=compile, demo=demo)
     target = place.target
     if board.native:
         return Project(target, fit, host_binary=place.final(binary) if binary else None)
@@ -139,7 +161,7 @@ def build_project(
     return Project(target, fit, firmware=Firmware(target, fit, build))
 
 
-def flash(board: Board, project: Path, port: str | None = None, timeout_s: float = BUILD_TIMEOUT_S) -> str:
+def flash(board: Board, project: Path, port: str | None = None, timeout_s: float | None = None) -> str:
     """Build and upload a firmware project with PlatformIO (the board profile's upload protocol: for
     the Nano 33 BLE a 1200-baud touch, then bossac). Returns the port used."""
     if board.bare_metal:
@@ -150,5 +172,5 @@ def flash(board: Board, project: Path, port: str | None = None, timeout_s: float
     if not (Path(project) / "platformio.ini").is_file():
         raise TinygenError(f"{project} is not a PlatformIO project (no platformio.ini): run tinygen build first")
     port = port or detect_port(board)
-    run_pio(Path(project), board.id, timeout_s=timeout_s, upload_port=port)
+    run_pio(Path(project), board.id, timeout_s=timeout_s or build_timeout_s(board), upload_port=port)
     return port

@@ -9,15 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import activity
 from ..compiler.codegen import GeneratedModel
 from ..compiler.pipeline import CompiledModel
-from ..errors import TinygenError
+from ..errors import ToolError
 from ..ir import NUMPY_DTYPES, Graph
-from ..resources import resource_dir
+from ..resources import render, resource_dir
 from . import processes
+from .cflags import WARNINGS
 from .target import Sample, Target
 
-WARNINGS = ["-Wall", "-Wextra", "-Werror"]
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
 COMPILE_TIMEOUT_S = 600
 HARNESS = "tg_host_main.c"
@@ -26,7 +27,7 @@ HARNESS = "tg_host_main.c"
 def host_compiler() -> str:
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if not cc:
-        raise TinygenError("no host C compiler found: install gcc or clang, or set CC")
+        raise ToolError("no host C compiler found: install gcc or clang, or set CC")
     return cc
 
 
@@ -36,6 +37,10 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
     harness = resource_dir("firmware") / "host" / HARNESS
     shutil.copyfile(harness, directory / HARNESS)
     sources = sorted([*(n for n in {**generated.kernel_files, **generated.files} if n.endswith(".c")), HARNESS])
+    # The project rebuilds without tinygen too: `make` in it (the sources are tinygen's own names). No
+    # -Werror there: another compiler's new warning should not stop a user's build.
+    warnings = [flag for flag in WARNINGS if flag != "-Werror"]
+    (directory / "Makefile").write_text(render("Makefile.j2", sources=sources, warnings=warnings), encoding="utf-8")
     binary = directory / ("model_host.exe" if os.name == "nt" else "model_host")
     command = [
         *shlex.split(host_compiler()),
@@ -49,49 +54,63 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
         binary.name,
         "-lm",
     ]
-    result = processes.run(command, COMPILE_TIMEOUT_S, "the host compiler", cwd=directory)
+    with activity.step("compiling the model for the host") as step:
+        result = processes.run(command, COMPILE_TIMEOUT_S, "the host compiler", cwd=directory, on_line=step.note)
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace")
         first = next((line for line in stderr.splitlines() if "error" in line), stderr.strip())
-        raise TinygenError(f"host compile failed in {directory}: {first}")
+        raise ToolError(f"host compile failed in {directory}: {first}")
     return binary
 
 
 class HostTarget(Target):
-    """A compiled host binary: all samples go through one process, and layers can be traced."""
+    """A compiled host binary: all samples go through one process (started afresh for each run, so
+    from the initial state), and layers can be traced."""
 
     name = "host"
 
     def __init__(self, binary: Path, graph: Graph, traced_layers: list[int] | None = None) -> None:
         self.binary = binary
         self.graph = graph
-        self.traced_layers = traced_layers or []  # op indices of the layers that run, in execution order
+        # op indices of the layers that run and have an output, in execution order (an ASSIGN_VARIABLE
+        # has none: the harness writes nothing for it)
+        self.traced_layers = traced_layers or []
 
     @classmethod
     def build(cls, compiled: CompiledModel, directory: Path, sanitize: bool = False) -> HostTarget:
         """Compile the model for the host in directory; every layer that runs can be traced."""
         binary = build_host(compiled.generated, directory, sanitize=sanitize)
-        return cls(binary, compiled.model.graph, [layer.op.index for layer in compiled.lowered.layers if layer.kernel])
+        traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel and layer.op.outputs]
+        return cls(binary, compiled.model.graph, traced)
 
     def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
         return self._run(samples, trace=False)[0]
 
-    def trace(self, sample: Sample) -> list[np.ndarray] | None:
+    def run_sequences(self, sequences: list[list[Sample]], progress: bool = False) -> list[list[Sample]]:
+        """Sequences of one length go through one process, which resets the state between them."""
+        steps = {len(sequence) for sequence in sequences}
+        if len(steps) != 1 or not min(steps):
+            return super().run_sequences(sequences, progress)
+        (length,) = steps
+        outputs = self._run([sample for sequence in sequences for sample in sequence], trace=False, steps=length)[0]
+        return [outputs[i : i + length] for i in range(0, len(outputs), length)]
+
+    def trace(self, samples: list[Sample]) -> list[np.ndarray] | None:
         if not self.traced_layers:
             return None
-        return self._run([sample], trace=True)[1][0]
+        return self._run(samples, trace=True)[1][-1]
 
-    def _run(self, samples: list[Sample], trace: bool, timeout_s: float = 600):
+    def _run(self, samples: list[Sample], trace: bool, steps: int | None = None, timeout_s: float = 600):
         inputs = [self.graph.tensor(i) for i in self.graph.inputs]
         payload = bytearray()
         for sample in samples:
             for tensor, value in zip(inputs, sample):
                 payload += np.ascontiguousarray(value, dtype=NUMPY_DTYPES[tensor.dtype]).tobytes()
-        command = [str(self.binary), *(["--trace"] if trace else [])]
+        command = [str(self.binary), *(["--trace"] if trace else []), *(["--steps", str(steps)] if steps else [])]
         result = processes.run(command, timeout_s, "the host model", input=bytes(payload))
         if result.returncode != 0:
             message = result.stderr.decode(errors="replace").strip().splitlines()
-            raise TinygenError(f"the host model failed (exit {result.returncode}): {message[0] if message else ''}")
+            raise ToolError(f"the host model failed (exit {result.returncode}): {message[0] if message else ''}")
         return self._parse(result.stdout, len(samples), trace)
 
     def _parse(self, data: bytes, count: int, trace: bool) -> tuple[list[Sample], list[list[np.ndarray]]]:
@@ -106,6 +125,6 @@ class HostTarget(Target):
 
         for _ in range(count):
             if trace:
-                traces.append([take(self.graph.ops[layer].outputs[0]) for layer in self.traced_layers])
+                traces.append([take(self.graph.op_by_index(layer).outputs[0]) for layer in self.traced_layers])
             outputs.append([take(i) for i in self.graph.outputs])
         return outputs, traces

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import activity
 from ..boards import Board
-from ..errors import TinygenError
+from ..errors import TinygenError, ToolError
 from ..ir import NUMPY_DTYPES, Graph
 from . import qemu
-from .link.client import DeviceInfo, LinkClient
+from .link.client import DeviceInfo, LinkClient, LinkError
 from .target import Counts, Sample, Target
 
 BAUD = 115200
@@ -26,17 +27,26 @@ ICOUNT_SHIFT = 6  # 64 ns per instruction: counts repeatable and within one inst
 class LinkTarget(Target):
     """Open with LinkTarget.open(); closing closes the port and stops QEMU."""
 
-    def __init__(self, board: Board, client: LinkClient, emulator: qemu.QemuSerial | None, graph: Graph) -> None:
+    def __init__(
+        self, board: Board, client: LinkClient, emulator: qemu.QemuSerial | None, graph: Graph, stateful: bool = False
+    ) -> None:
         self.board = board
         self.client = client
         self.emulator = emulator
         self.graph = graph
+        self.stateful = stateful  # the model keeps state between invokes: runs start with a RESET
         self.name = client.name
         self._info: DeviceInfo | None = None
 
     @classmethod
     def open(
-        cls, board: Board, graph: Graph, port: str | None = None, elf: Path | None = None, timeout_s: float = 2.0
+        cls,
+        board: Board,
+        graph: Graph,
+        port: str | None = None,
+        elf: Path | None = None,
+        timeout_s: float = 2.0,
+        stateful: bool = False,
     ) -> LinkTarget:
         """A real board on `port`, or (without one) `elf` running in the board's QEMU machine."""
         import serial
@@ -54,10 +64,12 @@ class LinkTarget(Target):
         except (serial.SerialException, ValueError) as e:
             if emulator:
                 emulator.close()
-            raise TinygenError(f"cannot open {url}: {e}") from None
-        return cls(board, LinkClient(link, name, timeout_s=timeout_s), emulator, graph)
+            raise ToolError(f"cannot open {url}: {e}") from None
+        return cls(board, LinkClient(link, name, timeout_s=timeout_s), emulator, graph, stateful)
 
     def close(self) -> None:
+        if not self.emulator:  # a board stays on: let it talk to a Serial Monitor again
+            self.client.talk()
         self.client.port.close()
         if self.emulator:
             self.emulator.close()
@@ -79,9 +91,28 @@ class LinkTarget(Target):
         return info
 
     def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
-        return [self.run_one(sample) for sample in _progress(samples, progress, self.name)]
+        if not self.stateful:
+            return [self.run_one(sample) for sample in self._shown(samples, progress)]
+        # A lost step leaves the state unknown: the whole sequence goes again, from a reset.
+        retries = self.client.retries
+        while True:
+            try:
+                self.reset()
+                return [self.run_one(sample, retry=False) for sample in self._shown(samples, progress)]
+            except LinkError as e:
+                if not retries or not self.client.step_lost(e):
+                    raise
+                retries -= 1
+                self.client.resync()
 
-    def run_one(self, sample: Sample) -> Sample:
+    def _shown(self, samples: list[Sample], progress: bool):
+        return activity.counted(samples, len(samples), f"running on {self.name}") if progress else samples
+
+    def reset(self) -> None:
+        """The model's state back as tg_model_init() left it (a RESET request)."""
+        self.client.reset()
+
+    def run_one(self, sample: Sample, retry: bool = True) -> Sample:
         """One inference: the sample's arrays (one per model input) in, the outputs out."""
         graph = self.graph
         if not len(sample) == len(graph.inputs) == len(self.info.inputs):
@@ -99,7 +130,7 @@ class LinkTarget(Target):
                     f"({spec.dtype} {list(spec.shape)})"
                 )
             inputs.append(data)
-        outputs, _ = self.client.run(inputs, [graph.tensor(i).nbytes for i in graph.outputs])
+        outputs, _ = self.client.run(inputs, [graph.tensor(i).nbytes for i in graph.outputs], retry=retry)
         result = []
         for index, data in zip(graph.outputs, outputs):
             t = graph.tensor(index)
@@ -107,8 +138,9 @@ class LinkTarget(Target):
         return result
 
     def profile(self, sample: Sample) -> Counts:
-        self.run_one(sample)
-        return self.counts(self.client.read_profile(self.info.layers))
+        with activity.step(f"profiling one inference on {self.name}"):
+            self.run_one(sample)
+            return self.counts(self.client.read_profile(self.info.layers))
 
     def counts(self, raw: list[int]) -> Counts:
         """The firmware's raw counter values in the unit they stand for on this device."""
@@ -118,12 +150,3 @@ class LinkTarget(Target):
         if self.emulator and counter == "systick":
             return Counts("instructions", [qemu.instructions_from_ticks(self.board, r, ICOUNT_SHIFT) for r in raw])
         return Counts("cycles", raw)  # DWT, or SysTick on the CPU clock of a real chip
-
-
-def _progress(items, enabled: bool, label: str):
-    if not enabled:
-        return items
-    from rich.console import Console
-    from rich.progress import track
-
-    return track(items, description=label, console=Console(stderr=True), transient=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..boards import Board
-from ..errors import TinygenError
+from ..errors import ToolError
 from . import processes
 
 QEMU = "qemu-system-arm"
@@ -36,14 +36,14 @@ class QemuResult:
 def _qemu_binary() -> str:
     path = shutil.which(QEMU)
     if path is None:
-        raise TinygenError(f"{QEMU} is not on PATH (Debian/Ubuntu: apt-get install qemu-system-arm)")
+        raise ToolError(f"{QEMU} is not on PATH (Debian/Ubuntu: apt-get install qemu-system-arm)")
     return path
 
 
 def qemu_argv(board: Board, elf: Path | str, serial: str = "stdio", icount_shift: int | None = None) -> list[str]:
     """QEMU's command line. serial: "stdio", or "tcp:HOST:PORT" for a TCP server on UART0."""
     if not board.qemu_machine:
-        raise TinygenError(f"board '{board.id}' has no QEMU machine")
+        raise ToolError(f"board '{board.id}' has no QEMU machine")
     argv = [QEMU, "-M", board.qemu_machine]
     if board.emulator.qemu_cpu:
         argv += ["-cpu", board.emulator.qemu_cpu]
@@ -66,10 +66,10 @@ def run(board: Board, elf: Path, timeout_s: float = 30, icount_shift: int | None
     argv[0] = _qemu_binary()
     done = processes.run(argv, timeout_s, f"{elf} in QEMU ({board.qemu_machine})")
     if done.returncode != 0:
-        raise TinygenError(f"QEMU failed: {done.stderr.decode(errors='replace').strip() or f'exit {done.returncode}'}")
+        raise ToolError(f"QEMU failed: {done.stderr.decode(errors='replace').strip() or f'exit {done.returncode}'}")
     output, _, tail = done.stdout.rpartition(EXIT_MARK)
     if not _ or not tail.strip().lstrip(b"-").isdigit():
-        raise TinygenError(f"{elf} stopped in QEMU without reporting an exit code (firmware/hal/tg_exit.c)")
+        raise ToolError(f"{elf} stopped in QEMU without reporting an exit code (firmware/hal/tg_exit.c)")
     return QemuResult(int(tail.strip()), output)
 
 
@@ -107,7 +107,7 @@ class QemuSerial:
         if not listening.wait(start_timeout_s) or self.process.poll() is not None:
             self.close()
             detail = b"".join(self._stderr).decode(errors="replace").strip()
-            raise TinygenError(f"QEMU did not open its serial port: {detail or 'timed out'}")
+            raise ToolError(f"QEMU did not open its serial port: {detail or 'timed out'}")
 
     def _read_stderr(self, listening: threading.Event) -> None:
         for line in self.process.stderr:
@@ -121,7 +121,7 @@ class QemuSerial:
         try:
             return self.process.wait(timeout_s)
         except subprocess.TimeoutExpired:
-            raise TinygenError(f"QEMU did not exit within {timeout_s:g} s") from None
+            raise ToolError(f"QEMU did not exit within {timeout_s:g} s") from None
 
     def close(self) -> None:
         processes.stop(self.process)

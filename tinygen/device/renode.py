@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from ..boards import Board
-from ..errors import TinygenError
+from ..errors import TinygenError, ToolError
 from ..resources import render
 
 RENODE = "renode"
@@ -36,7 +36,7 @@ def renode_argv(resc: Path, *commands: str) -> list[str]:
     """Renode without its GUI, running the script and then each monitor command."""
     path = shutil.which(RENODE)
     if path is None:
-        raise TinygenError("renode is not on PATH: install it from https://renode.io")
+        raise ToolError("renode is not on PATH: install it from https://renode.io")
     argv = [path, "--disable-gui", "--console"]
     for command in (f"include @{Path(resc).resolve()}", *commands):
         argv += ["-e", command]

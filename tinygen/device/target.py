@@ -38,13 +38,21 @@ class Counts:
 
 
 class Target(ABC):
-    """A running compiled model. Use as a context manager: closing stops what the target started."""
+    """A running compiled model. Use as a context manager: closing stops what the target started.
+
+    A model with state (variable tensors, kernels that keep state: tg_model_reset_state()) carries it
+    from one invoke to the next, so samples run as a sequence: each run starts from the state that
+    tg_model_init() leaves, and its samples go through in order."""
 
     name: str = "target"
 
     @abstractmethod
     def run(self, samples: list[Sample], progress: bool = False) -> list[Sample]:
-        """Every sample through the model; the outputs of each, in order."""
+        """The samples as one sequence, from the initial state; the outputs of each, in order."""
+
+    def run_sequences(self, sequences: list[list[Sample]], progress: bool = False) -> list[list[Sample]]:
+        """Several sequences, each from the initial state; the outputs of every step of each."""
+        return [self.run(sequence, progress) for sequence in sequences]
 
     def profile(self, sample: Sample) -> Counts:
         """Per-layer counts of one inference."""
@@ -52,8 +60,9 @@ class Target(ABC):
             f"{self.name} cannot profile: it has no cycle or instruction counter (profile on an emulated or real board)"
         )
 
-    def trace(self, sample: Sample) -> list[np.ndarray] | None:
-        """The output of every layer that runs, in execution order, or None where the target cannot trace."""
+    def trace(self, samples: list[Sample]) -> list[np.ndarray] | None:
+        """After running the samples as a sequence, the output of every layer that runs in the last one,
+        in execution order; None where the target cannot trace."""
         return None
 
     def close(self) -> None:  # noqa: B027 - most targets hold nothing to release
@@ -92,6 +101,8 @@ def open_target(
             from .firmware import build_firmware
 
             elf = build_firmware(compiled, board, workdir).build.elf
-        target = stack.enter_context(LinkTarget.open(board, compiled.model.graph, port=port, elf=elf))
+        stateful = compiled.plan.state_bytes > 0
+        target = LinkTarget.open(board, compiled.model.graph, port=port, elf=elf, stateful=stateful)
+        stack.enter_context(target)
         target.check_model(compiled.model.model_hash)
         yield target

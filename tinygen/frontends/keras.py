@@ -1,6 +1,6 @@
 """Keras models (.keras, .h5) -> float32 .tflite bytes, through TensorFlow's converter.
 
-TensorFlow is an optional extra (pip install 'tinygen[keras]'); tinygen itself never needs it.
+TensorFlow is an optional extra (pip install -e '.[keras]' in tinygen's folder); tinygen itself never needs it.
 The model is rebuilt with a fixed batch size of 1 first: with a free batch axis the
 converter turns shape handling (Flatten, Reshape) into SHAPE/STRIDED_SLICE/PACK ops.
 """
@@ -11,10 +11,13 @@ import contextlib
 import sys
 from pathlib import Path
 
-from ..errors import TinygenError
+from ..errors import TinygenError, ToolError
 
 KERAS_SUFFIXES = (".keras", ".h5")
-INSTALL_HINT = "reading Keras models needs TensorFlow: pip install 'tinygen[keras]' (or convert to .tflite first)"
+INSTALL_HINT = (
+    "reading Keras models needs TensorFlow: pip install tensorflow-cpu (tinygen's 'keras' extra), "
+    "or convert the model to .tflite first"
+)
 
 
 def keras_to_tflite(path: str | Path) -> bytes:
@@ -22,7 +25,7 @@ def keras_to_tflite(path: str | Path) -> bytes:
     try:
         import tensorflow as tf
     except ImportError as e:
-        raise TinygenError(f"{path}: {INSTALL_HINT}") from e
+        raise ToolError(f"{path}: {INSTALL_HINT}") from e
     try:
         model = tf.keras.models.load_model(path, compile=False)
     except (OSError, ValueError) as e:

@@ -18,7 +18,9 @@ import tflite
 
 from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph, Op, Quant, Tensor
-from .tflite_schema import ENUM_FIELDS, TENSOR_TYPES, camel, op_options, type_name
+from .custom_options import read_custom_options
+from .resource_variables import has_resource_variables, resolve_resource_variables
+from .tflite_schema import CUSTOM_PREFIX, ENUM_FIELDS, TENSOR_TYPES, camel, op_options, type_name
 
 TFLITE_IDENTIFIER = b"TFL3"
 
@@ -29,13 +31,31 @@ def parse_tflite(buf: bytes, name: str = "model") -> Graph:
     try:
         model = tflite.Model.GetRootAsModel(buf, 0)
         subgraph_count = model.SubgraphsLength()
-        if subgraph_count != 1:
-            raise TinygenError(f"{name} has {subgraph_count} subgraphs; tinygen compiles single-subgraph models")
-        return _read_subgraph(model, model.Subgraphs(0), buf)
+        init = _init_subgraphs(model) if subgraph_count > 1 else []
+        if subgraph_count < 1 or sorted(init) != list(range(1, subgraph_count)):
+            raise TinygenError(
+                f"{name} has {subgraph_count} subgraphs; tinygen compiles single-subgraph models "
+                "(with CALL_ONCE initialisation subgraphs)"
+            )
+        graph = _read_subgraph(model, model.Subgraphs(0), buf)
+        if not has_resource_variables(graph):
+            return graph
+        return resolve_resource_variables(graph, {i: _read_subgraph(model, model.Subgraphs(i), buf) for i in init})
     except TinygenError:
         raise
     except Exception as e:  # flatbuffers raises bare IndexError/struct.error on damaged files
         raise TinygenError(f"{name} is a corrupt or truncated TFLite file") from e
+
+
+def _init_subgraphs(model) -> list[int]:
+    """The subgraphs the main subgraph's CALL_ONCE ops run, each once."""
+    main, found = model.Subgraphs(0), []
+    for i in range(main.OperatorsLength()):
+        op = main.Operators(i)
+        if _op_kind(model, op, i) == "CALL_ONCE":
+            options = _read_options("CALL_ONCE", op, i)
+            found.append(int(options["init_subgraph_index"]))
+    return sorted(set(found))
 
 
 def _read_subgraph(model, subgraph, buf: bytes) -> Graph:
@@ -79,8 +99,12 @@ def _read_tensor(model, t, index: int) -> Tensor:
         raise TinygenError(f"tensor {index} ({name}) has type {type_name(t.Type())}, which tinygen does not support")
     if t.Sparsity() is not None:
         raise TinygenError(f"tensor {index} ({name}) is sparse; tinygen, like tflite-micro, reads dense tensors")
-    data = _read_data(model, t.Buffer(), index, name, shape, dtype)
-    return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=_read_quant(t.Quantization()), data=data)
+    variable = bool(t.IsVariable())
+    # A variable's buffer is not its initial value: tflite-micro gives it fresh memory, set to its
+    # zero point (int8) or 0 when the interpreter starts and on every reset.
+    data = None if variable else _read_data(model, t.Buffer(), index, name, shape, dtype)
+    quant = _read_quant(t.Quantization())
+    return Tensor(index=index, name=name, shape=shape, dtype=dtype, quant=quant, data=data, is_variable=variable)
 
 
 def _read_data(model, buffer_index: int, index: int, name: str, shape: tuple[int, ...], dtype: str):
@@ -117,14 +141,7 @@ def _read_quant(q) -> Quant | None:
 
 
 def _read_op(model, op, index: int) -> Op:
-    if op.OpcodeIndex() >= model.OperatorCodesLength():
-        raise TinygenError(f"op {index} refers to operator code {op.OpcodeIndex()}, which does not exist")
-    code = model.OperatorCodes(op.OpcodeIndex())
-    builtin = _builtin_code(code, index)
-    if builtin == tflite.BuiltinOperator.CUSTOM:
-        kind = "CUSTOM:" + (code.CustomCode() or b"?").decode("utf-8", "replace")
-    else:
-        kind = _op_name(builtin)
+    kind = _op_kind(model, op, index)
     inputs = _indices(op.InputsAsNumpy, op.InputsLength())
     outputs = _indices(op.OutputsAsNumpy, op.OutputsLength())
     return Op(index=index, kind=kind, inputs=inputs, outputs=outputs, options=_read_options(kind, op, index))
@@ -137,6 +154,17 @@ def _read_op(model, op, index: int) -> Op:
 # the file (v3 files have no builtin_code) is not a disagreement: the other one names the op.
 _DEPRECATED_FIELD, _BUILTIN_FIELD = 4, 10  # vtable offsets in the OperatorCode table
 _PLACEHOLDER = tflite.BuiltinOperator.PLACEHOLDER_FOR_GREATER_OP_CODES
+
+
+def _op_kind(model, op, index: int) -> str:
+    """The op's name: a builtin's, or CUSTOM: and its custom code."""
+    if op.OpcodeIndex() >= model.OperatorCodesLength():
+        raise TinygenError(f"op {index} refers to operator code {op.OpcodeIndex()}, which does not exist")
+    code = model.OperatorCodes(op.OpcodeIndex())
+    builtin = _builtin_code(code, index)
+    if builtin == tflite.BuiltinOperator.CUSTOM:
+        return CUSTOM_PREFIX + (code.CustomCode() or b"?").decode("utf-8", "replace")
+    return _op_name(builtin)
 
 
 def _builtin_code(code, op_index: int) -> int:
@@ -162,6 +190,9 @@ def _op_name(builtin: int) -> str:
 
 def _read_options(kind: str, op, index: int) -> dict:
     spec = op_options(kind)
+    if spec.flexbuffer:
+        raw = op.CustomOptionsAsNumpy().tobytes() if op.CustomOptionsLength() else b""
+        return read_custom_options(raw, spec.flexbuffer, f"op {index} ({kind})")
     if not (spec.fields or spec.vectors):
         return {}
     table = op.BuiltinOptions()

@@ -18,10 +18,16 @@ TENSOR_TYPES = {
     tflite.TensorType.INT16: "int16",
     tflite.TensorType.INT8: "int8",
     tflite.TensorType.BOOL: "bool",
+    tflite.TensorType.UINT32: "uint32",
+    tflite.TensorType.UINT64: "uint64",
+    tflite.TensorType.RESOURCE: "resource",
 }
 TENSOR_TYPE_CODES = {name: code for code, name in TENSOR_TYPES.items()}
 # Every type the schema names, for messages about the ones tinygen does not hold.
 TENSOR_TYPE_NAMES = {code: name for name, code in vars(tflite.TensorType).items() if not name.startswith("_")}
+
+# A custom op's kind in the IR: CUSTOM:<its custom code> (CUSTOM:SignalWindow).
+CUSTOM_PREFIX = "CUSTOM:"
 
 PADDINGS = {tflite.Padding.SAME: "SAME", tflite.Padding.VALID: "VALID"}
 ACTIVATIONS = {

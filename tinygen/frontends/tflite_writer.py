@@ -13,7 +13,8 @@ import numpy as np
 import tflite
 
 from ..ir import Graph, Op, Tensor
-from .tflite_schema import BUILTIN_CODES, ENUM_FIELDS, TENSOR_TYPE_CODES, camel, op_options
+from .custom_options import write_custom_options
+from .tflite_schema import BUILTIN_CODES, CUSTOM_PREFIX, ENUM_FIELDS, TENSOR_TYPE_CODES, camel, op_options
 
 SCHEMA_VERSION = 3
 
@@ -29,7 +30,7 @@ def write_tflite(graph: Graph) -> bytes:
     b = flatbuffers.Builder(1024)
     buffers = _write_buffers(b, graph)
     tensors = [_write_tensor(b, t, buffer_index=i + 1) for i, t in enumerate(graph.tensors)]
-    kinds = sorted({op.kind for op in graph.ops}, key=lambda k: BUILTIN_CODES[k])
+    kinds = sorted({op.kind for op in graph.ops}, key=lambda k: (_builtin_code(k), k))
     ops = [_write_op(b, op, kinds.index(op.kind)) for op in graph.ops]
     opcodes = [_write_opcode(b, kind) for kind in kinds]
 
@@ -95,6 +96,7 @@ def _write_tensor(b: flatbuffers.Builder, t: Tensor, buffer_index: int) -> int:
     _Tensor.TensorAddType(b, TENSOR_TYPE_CODES[t.dtype])
     _Tensor.TensorAddBuffer(b, buffer_index if t.data is not None else 0)
     _Tensor.TensorAddName(b, name)
+    _Tensor.TensorAddIsVariable(b, t.is_variable)
     if quant is not None:
         _Tensor.TensorAddQuantization(b, quant)
     return _Tensor.TensorEnd(b)
@@ -105,6 +107,9 @@ def _write_op(b: flatbuffers.Builder, op: Op, opcode_index: int) -> int:
     outputs = _int_vector(b, op.outputs)
     spec = op_options(op.kind)
     options = _write_options(b, spec.table, spec.fields, spec.vectors, op.options) if spec.table else None
+    custom = None
+    if op.kind.startswith(CUSTOM_PREFIX):
+        custom = b.CreateByteVector(write_custom_options(op.options, spec.flexbuffer))
     _Operator.OperatorStart(b)
     _Operator.OperatorAddOpcodeIndex(b, opcode_index)
     _Operator.OperatorAddInputs(b, inputs)
@@ -112,6 +117,9 @@ def _write_op(b: flatbuffers.Builder, op: Op, opcode_index: int) -> int:
     if options is not None:
         _Operator.OperatorAddBuiltinOptionsType(b, getattr(tflite.BuiltinOptions, spec.table))
         _Operator.OperatorAddBuiltinOptions(b, options)
+    if custom is not None:
+        _Operator.OperatorAddCustomOptions(b, custom)
+        _Operator.OperatorAddCustomOptionsFormat(b, tflite.CustomOptionsFormat.FLEXBUFFERS)
     return _Operator.OperatorEnd(b)
 
 
@@ -133,9 +141,16 @@ def _write_options(
     return getattr(module, f"{table_name}End")(b)
 
 
+def _builtin_code(kind: str) -> int:
+    return BUILTIN_CODES["CUSTOM"] if kind.startswith(CUSTOM_PREFIX) else BUILTIN_CODES[kind]
+
+
 def _write_opcode(b: flatbuffers.Builder, kind: str) -> int:
-    code = BUILTIN_CODES[kind]
+    code = _builtin_code(kind)
+    custom_code = b.CreateString(kind[len(CUSTOM_PREFIX) :]) if kind.startswith(CUSTOM_PREFIX) else None
     _OperatorCode.OperatorCodeStart(b)
+    if custom_code is not None:
+        _OperatorCode.OperatorCodeAddCustomCode(b, custom_code)
     # Codes above 127 only fit the newer field; the deprecated int8 one saturates at 127.
     _OperatorCode.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, 127))
     _OperatorCode.OperatorCodeAddBuiltinCode(b, code)

@@ -12,7 +12,7 @@ import pkgutil
 from .record import OpDef
 
 # Modules of this package that hold shared machinery, not op families.
-_HELPERS = {"checks", "cstruct", "geometry", "libm", "record"}
+_HELPERS = {"checks", "cstruct", "geometry", "libm", "record", "signal_checks"}
 
 
 def _load_registry() -> dict[str, OpDef]:

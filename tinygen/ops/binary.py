@@ -3,11 +3,16 @@
 - SUB: int8 and int16 with ADD's rescaling, the second input subtracted; int32 a - b.
 - SQUARED_DIFFERENCE: int8 and int16, the same rescaled difference squared; int32 (a - b)^2.
 - MAXIMUM, MINIMUM: int8, int16 and int32 raw values compared, so inputs and output share one
-  quantization.
+  quantization; float32 too.
 
 The broadcast walk is elementwise.py's. What every op of the family checks and builds (one element
 type for all tensors, quantization, activation bounds, the walk's arguments) is here too, for
-div.py and prelu.py.
+div.py, prelu.py and elementwise.py's int32 and float32 forms of ADD and MUL.
+
+float32 kernels compute a model's own float arithmetic (tflite-micro's audio preprocessor scales
+its features in float): IEEE single precision, one rounding per op as tflite-micro's kernels round,
+then the fused activation's bounds as std::min(std::max(x, low), high) applies them (NaN passes,
+infinities stop at the largest float when there is no activation).
 """
 
 from __future__ import annotations
@@ -25,7 +30,15 @@ from .elementwise import ADD_LEFT_SHIFT, MAX_BROADCAST_RANK, broadcast_walk, ele
 from .record import ACTIVATION, OpDef, Options, Quantization
 
 TYPE_RANGES = {"int8": (-128, 127), "int16": (-(2**15), 2**15 - 1), "int32": (-(2**31), 2**31 - 1)}
-KERNEL_SUFFIXES = {"int8": "s8", "int16": "s16", "int32": "s32"}
+KERNEL_SUFFIXES = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32"}
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+# tflite-micro's float bounds of each fused activation (CalculateActivationRange).
+FLOAT_ACTIVATIONS = {
+    "NONE": (-FLOAT32_MAX, FLOAT32_MAX),
+    "RELU": (0.0, FLOAT32_MAX),
+    "RELU_N1_TO_1": (-1.0, 1.0),
+    "RELU6": (0.0, 6.0),
+}
 # Both inputs are lifted by 2^LEFT_SHIFT before going to a shared scale: ADD's choice per type.
 SUB_LEFT_SHIFTS = {"int8": ADD_LEFT_SHIFT, "int16": 15}
 # SQUARED_DIFFERENCE lifts less: 255^2 * 2^(2 * 7) still fits int32 (int16 values need no lift).
@@ -48,6 +61,16 @@ class Int32ArithParams:
     size: int
     act_min: int
     act_max: int
+
+
+@dataclass(frozen=True)
+class FloatArithParams:
+    C_TYPE = "tg_float_arith_params"
+    C_FILE = "tg_binary.c"
+    rank: int
+    size: int
+    act_min: float
+    act_max: float
 
 
 @dataclass(frozen=True)
@@ -130,7 +153,8 @@ def binary_io(op: Op, graph: Graph, dtypes: tuple[str, ...]) -> tuple[Tensor, Te
     a, b = graph.op_inputs(op)[:2]
     y = graph.op_outputs(op)[0]
     require(a is not None and b is not None, op, "missing input")
-    refuse_float(op, graph, [a, b, y])
+    if "float32" not in dtypes:
+        refuse_float(op, graph, [a, b, y])
     require(y.dtype in dtypes, op, f"output {y.name} is {y.dtype}; {op.kind} takes {' or '.join(dtypes)}")
     require(a.dtype == b.dtype == y.dtype, op, f"inputs of {a.dtype} and {b.dtype} with an output of {y.dtype}")
     return a, b, y
@@ -169,6 +193,16 @@ def int32_layer(op: Op, graph: Graph, kernel: str, act: bool = True) -> Layer:
     walk = broadcast(op, graph)
     act_min, act_max = activation_bounds(op, y) if act else TYPE_RANGES["int32"]
     return walk.layer(op, f"{kernel}_s32", Int32ArithParams(walk.rank, walk.size, act_min, act_max))
+
+
+def float_layer(op: Op, graph: Graph, kernel: str, act: bool = True) -> Layer:
+    """The float32 form of an arithmetic op (quantization parameters, if any, are ignored as
+    tflite-micro ignores them), with the fused activation's float bounds."""
+    binary_io(op, graph, ("float32",))
+    activation = op.options.get("fused_activation_function", "NONE") if act else "NONE"
+    require(activation in FLOAT_ACTIVATIONS, op, f"fused activation {activation} is not supported")
+    walk = broadcast(op, graph)
+    return walk.layer(op, f"{kernel}_f32", FloatArithParams(walk.rank, walk.size, *FLOAT_ACTIVATIONS[activation]))
 
 
 def difference_params(
@@ -262,9 +296,9 @@ def same_quantization(t: Tensor, u: Tensor) -> bool:
 
 def _lower_minmax(kernel: str) -> Callable[[Op, Graph], Layer]:
     def lower(op: Op, graph: Graph) -> Layer:
-        a, b, y = binary_io(op, graph, ("int8", "int16", "int32"))
+        a, b, y = binary_io(op, graph, ("int8", "int16", "int32", "float32"))
         require(
-            same_quantization(a, y) and same_quantization(b, y),
+            y.dtype == "float32" or (same_quantization(a, y) and same_quantization(b, y)),
             op,
             "inputs and output must share one quantization (tflite-micro compares the raw values)",
         )
@@ -338,7 +372,7 @@ OPS = (
     OpDef(
         "MAXIMUM",
         _lower_minmax("tg_maximum"),
-        notes="int8, int16, int32; inputs and output share quantization; broadcasting up to rank 7",
+        notes="int8, int16, int32 (inputs and output share quantization), float32; broadcasting up to rank 7",
         slots=(ACTIVATION, ACTIVATION),
         options=Options("MaximumMinimumOptions"),
         macs=elementwise_macs,
@@ -350,7 +384,7 @@ OPS = (
     OpDef(
         "MINIMUM",
         _lower_minmax("tg_minimum"),
-        notes="int8, int16, int32; inputs and output share quantization; broadcasting up to rank 7",
+        notes="int8, int16, int32 (inputs and output share quantization), float32; broadcasting up to rank 7",
         slots=(ACTIVATION, ACTIVATION),
         options=Options("MaximumMinimumOptions"),
         macs=elementwise_macs,

@@ -1,9 +1,11 @@
 """CAST: each value converted to the output's type as C++'s static_cast does, ignoring quantization.
 
-tflite-micro casts from and to int8, int16, int32, float32 and bool (not uint8). Integers narrow
-modulo 2^bits; floats truncate toward zero and saturate (NaN gives 0); anything to bool is `!= 0`.
-A cast that keeps every byte (same type, or bool to int8) is an alias; the others run
-tg_cast_{in}_{out} (suffixes s8, s16, s32, f32, b).
+tflite-micro casts from and to int8, int16, int32, uint32, float32 and bool (not uint8). Integers
+narrow or widen modulo 2^bits; floats truncate toward zero and saturate (NaN gives 0); anything to
+bool is `!= 0`. A float to uint32 is refused: C++ leaves its result undefined for negative floats
+and floats from 2^32 up, so what tflite-micro gives there depends on its compiler. A cast that
+keeps every byte (same type, bool to int8, int32 to uint32 and back) is an alias; the others run
+tg_cast_{in}_{out} (suffixes s8, s16, s32, u32, f32, b).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from .checks import require
 from .quantize import conversion_io
 from .record import OpDef, Options, Quantization
 
-CAST_TYPES = ("int8", "int16", "int32", "float32", "bool")  # tflite-micro's, as input and as output
-SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "float32": "f32", "bool": "b"}
-# Casts whose output bytes are the input's: bool holds 0 or 1 in one byte, as int8 does.
-SAME_BYTES = {("bool", "int8")} | {(t, t) for t in CAST_TYPES}
+CAST_TYPES = ("int8", "int16", "int32", "uint32", "float32", "bool")  # tflite-micro's, in and out
+SUFFIX = {"int8": "s8", "int16": "s16", "int32": "s32", "uint32": "u32", "float32": "f32", "bool": "b"}
+# Casts whose output bytes are the input's: bool holds 0 or 1 in one byte, as int8 does; int32 and
+# uint32 are the same 32 bits.
+SAME_BYTES = {("bool", "int8"), ("int32", "uint32"), ("uint32", "int32")} | {(t, t) for t in CAST_TYPES}
+UNDEFINED = {("float32", "uint32")}
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,11 @@ def check_cast(op: Op, x: Tensor, y: Tensor) -> None:
             op,
             f"tensor {t.name} is {t.dtype}; tflite-micro's CAST converts between {', '.join(CAST_TYPES)}",
         )
+    require(
+        (x.dtype, y.dtype) not in UNDEFINED,
+        op,
+        f"casts {x.dtype} to {y.dtype}, which C++ leaves undefined for negative and large values",
+    )
 
 
 def lower_cast(op: Op, graph: Graph) -> Layer:
@@ -60,7 +69,7 @@ def cast_values(x: np.ndarray, from_float: bool, dtype: str) -> np.ndarray:
     if from_float:
         truncated = np.trunc(np.nan_to_num(np.asarray(x, np.float64), nan=0.0))
         return np.clip(truncated, info.min, info.max).astype(NUMPY_DTYPES[dtype])
-    return np.asarray(x).astype(np.int64).astype(NUMPY_DTYPES[dtype])  # modulo 2^bits
+    return np.asarray(x).astype(np.int64).astype(NUMPY_DTYPES[dtype])  # modulo 2^bits (also for uint32)
 
 
 def fold_cast(op: Op, inputs: list[Tensor | None]):
@@ -84,7 +93,7 @@ OPS = (
     OpDef(
         "CAST",
         lower_cast,
-        notes="between int8, int16, int32, float32 and bool; an alias where the bytes stay",
+        notes="int8, int16, int32, uint32, float32, bool (not float32 to uint32); an alias where the bytes stay",
         options=Options("CastOptions", ("in_data_type", "out_data_type")),
         float_reference=cast_float,
         # CAST copies raw values: a float32 -> float32 CAST the quantizer turns into int8 must keep its

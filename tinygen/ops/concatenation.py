@@ -1,4 +1,5 @@
-"""CONCATENATION -> tg_concat_s8: interleaved byte copies, no rescaling.
+"""CONCATENATION -> tg_concat_s8 (tg_concat_s32, tg_concat_f32 for int32 and float32): interleaved
+copies, no rescaling.
 
 Seen as [outer, axis..inner] blocks, the output repeats, for each outer index, one
 block from each input in turn; each input's block size is fixed at compile time.
@@ -13,12 +14,14 @@ import numpy as np
 from ..compiler.layer import Arg, Layer, tensor_args
 from ..errors import TinygenError
 from ..ir import Graph, Op, Tensor
-from .checks import int8_io, require
+from .checks import int8_io, refuse_float, require
 from .record import ACTIVATION, OpDef, Options, Quantization
 
 # TFLM's limits (concatenation.cc in the installed build).
 MAX_INPUTS = 10
 MAX_RANK = 6
+# Element types with a kernel; int8 inputs must share the output's quantization (a copy cannot rescale).
+KERNELS = {"int8": "tg_concat_s8", "int32": "tg_concat_s32", "float32": "tg_concat_f32"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class ConcatParams:
 def lower_concatenation(op: Op, graph: Graph) -> Layer:
     count = len(op.inputs)
     require(1 <= count <= MAX_INPUTS, op, f"concatenates 1 to {MAX_INPUTS} inputs, not {count}")
-    inputs, y = int8_io(op, graph, n_inputs=count)
+    inputs, y = _io(op, graph, count)
     require(
         op.options.get("fused_activation_function", "NONE") == "NONE",
         op,
@@ -50,12 +53,13 @@ def lower_concatenation(op: Op, graph: Graph) -> Layer:
             f"input shape {x.shape} does not fit output {y.shape} along axis {axis}",
         )
         # TFLM's Prepare compares exactly: concatenation is a copy and cannot rescale.
-        require(
-            x.scale == y.scale and x.zero_point == y.zero_point,
-            op,
-            f"input {x.name} quantization ({x.scale}, {x.zero_point}) differs from the output's "
-            f"({y.scale}, {y.zero_point})",
-        )
+        if y.dtype == "int8":
+            require(
+                x.scale == y.scale and x.zero_point == y.zero_point,
+                op,
+                f"input {x.name} quantization ({x.scale}, {x.zero_point}) differs from the output's "
+                f"({y.scale}, {y.zero_point})",
+            )
     require(
         sum(x.shape[axis] for x in inputs) == y.shape[axis],
         op,
@@ -64,7 +68,23 @@ def lower_concatenation(op: Op, graph: Graph) -> Layer:
     outer = int(np.prod(y.shape[:axis], dtype=np.int64))
     copy_sizes = np.array([int(np.prod(x.shape[axis:], dtype=np.int64)) for x in inputs], dtype=np.int32)
     args = (Arg("const", "copy_sizes"), Arg("tensors", tuple(op.inputs)), *tensor_args(op.outputs[0]))
-    return Layer(op, "tg_concat_s8", ConcatParams(outer_size=outer, num_inputs=count), args, {"copy_sizes": copy_sizes})
+    params = ConcatParams(outer_size=outer, num_inputs=count)
+    return Layer(op, KERNELS[y.dtype], params, args, {"copy_sizes": copy_sizes})
+
+
+def _io(op: Op, graph: Graph, count: int) -> tuple[list[Tensor], Tensor]:
+    """The inputs and the output: int8 (quantized), or all int32, or all float32 as a model computes them."""
+    y = graph.tensor(op.outputs[0])
+    if y.dtype == "int8":
+        return int8_io(op, graph, n_inputs=count)
+    inputs = graph.op_inputs(op)[:count]
+    require(all(x is not None for x in inputs), op, "missing input")
+    if y.dtype == "float32" and any(x.dtype != "float32" for x in inputs):
+        refuse_float(op, y)
+    require(y.dtype in KERNELS, op, f"output {y.name} is {y.dtype}; tinygen concatenates {', '.join(KERNELS)}")
+    for x in inputs:
+        require(x.dtype == y.dtype, op, f"input {x.name} is {x.dtype} and the output {y.dtype}")
+    return inputs, y
 
 
 def concatenation_float(op: Op, args: list, out: Tensor) -> np.ndarray:
@@ -79,7 +99,7 @@ OPS = (
     OpDef(
         "CONCATENATION",
         lower_concatenation,
-        notes="up to 10 inputs of equal quantization, rank 1 to 6",
+        notes="int8 (inputs of equal quantization), int32, float32; up to 10 inputs, rank 1 to 6",
         slots=(ACTIVATION,),
         variadic=True,
         options=Options("ConcatenationOptions", ("axis", "fused_activation_function")),

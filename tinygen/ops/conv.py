@@ -291,7 +291,7 @@ OPS = (
         lower_conv,
         notes="int8 and 16x8; stride, dilation, SAME/VALID, per-channel or per-tensor weights, optional bias",
         slots=(ACTIVATION, WEIGHTS, BIAS),
-        optional_inputs=1,
+        optional_inputs=(2,),
         options=Options("Conv2DOptions", (*_WINDOW_FIELDS, "quantized_bias_type")),
         macs=conv_macs,
         float_reference=conv_float,
@@ -303,7 +303,7 @@ OPS = (
         lower_depthwise,
         notes="int8 and 16x8; any depth multiplier; int8 in place where that lowers the arena",
         slots=(ACTIVATION, WEIGHTS, BIAS),
-        optional_inputs=1,
+        optional_inputs=(2,),
         options=Options(
             "DepthwiseConv2DOptions",
             (

@@ -2,7 +2,7 @@
 
 Each kernel takes its shapes and quantization in a small const struct declared in its C
 header (tg_conv_params in firmware/tg_conv.h, ...). Lowering fills a frozen dataclass that
-mirrors it field for field: `int` fields are int32_t, `Dims` fields are tg_dims. Codegen
+mirrors it field for field: `int` fields are int32_t, `float` fields float, `Dims` fields tg_dims. Codegen
 renders the dataclass as a designated initializer, and emits layout_checks(): compile-time
 assertions of the struct's size and each field's offset. A field missing on one side, or
 added, reordered or retyped, then fails the build instead of reaching the device as a 0.
@@ -13,7 +13,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-INT32_BYTES = 4
+import numpy as np
+
+INT32_BYTES = 4  # an int32_t or a float field
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Dims:
         return Dims(*shape)
 
 
-NESTED = {"Dims": Dims}  # annotation -> the nested struct's dataclass; every other field is an int32_t
+NESTED = {"Dims": Dims}  # annotation -> the nested struct's dataclass; other fields are int32_t or float
 
 
 def initializer(params) -> str:
@@ -40,16 +42,25 @@ def initializer(params) -> str:
     parts = []
     for f in dataclasses.fields(params):
         value = getattr(params, f.name)
-        rendered = initializer(value) if dataclasses.is_dataclass(value) else str(int(value))
+        if dataclasses.is_dataclass(value):
+            rendered = initializer(value)
+        elif _annotation(f) == "float":
+            rendered = f"{float(np.float32(value)):.9e}f"  # reads back as the same float32 (finite values)
+        else:
+            rendered = str(int(value))
         parts.append(f".{f.name} = {rendered}")
     return "{" + ", ".join(parts) + "}"
+
+
+def _annotation(f: dataclasses.Field) -> str:
+    return f.type if isinstance(f.type, str) else f.type.__name__
 
 
 def layout(cls, prefix: str = "", base: int = 0) -> list[tuple[str, int]]:
     """(C member path, byte offset) of every int32 in the struct, in declaration order."""
     members, offset = [], base
     for f in dataclasses.fields(cls):
-        nested = NESTED.get(f.type if isinstance(f.type, str) else f.type.__name__)
+        nested = NESTED.get(_annotation(f))
         if nested is not None:
             inner = layout(nested, f"{prefix}{f.name}.", offset)
             members += inner

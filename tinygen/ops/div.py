@@ -21,6 +21,7 @@ from .binary import (
     activation_bounds,
     binary_io,
     broadcast,
+    float_layer,
     int32_fold,
     int32_layer,
     require_quantized,
@@ -70,7 +71,9 @@ def rounding_shifts(numerators: np.ndarray, divisors: np.ndarray) -> np.ndarray:
 
 
 def lower_div(op: Op, graph: Graph) -> Layer:
-    a, b, y = binary_io(op, graph, ("int8", "int32"))
+    a, b, y = binary_io(op, graph, ("int8", "int32", "float32"))
+    if y.dtype == "float32":
+        return float_layer(op, graph, "tg_div")
     if y.dtype == "int32":
         require(
             not (b.is_constant and (b.data == 0).any()),
@@ -121,7 +124,8 @@ OPS = (
     OpDef(
         "DIV",
         lower_div,
-        notes="int32; int8 where tflite-micro's rounding shifts stay in 0..31 (large input1 / output scale ratios)",
+        notes="int32, float32; int8 where tflite-micro's rounding shifts stay in 0..31 (large input1 / output "
+        "scale ratios)",
         slots=(ACTIVATION, ACTIVATION),
         options=Options("DivOptions", ("fused_activation_function",)),
         macs=elementwise_macs,

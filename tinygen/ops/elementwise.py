@@ -1,4 +1,5 @@
-"""ADD and MUL with numpy broadcasting -> tg_add_s8, tg_mul_s8 (tg_add_s16, tg_mul_s16 on int16).
+"""ADD and MUL with numpy broadcasting -> tg_add_s8, tg_mul_s8 (tg_add_s16, tg_mul_s16 on int16);
+their int32 and float32 forms are binary.py's (tg_add_s32, tg_mul_f32, ...).
 
 Broadcasting is resolved here: the output shape is walked in row-major order, and
 each input gets one stride per dimension (0 where it is broadcast). Runs of
@@ -144,7 +145,23 @@ def _add_left_shift(output: Tensor) -> int:
     return ADD_LEFT_SHIFT_S16 if output.dtype == "int16" else ADD_LEFT_SHIFT
 
 
+def _plain_form(op: Op, graph: Graph, kernel: str, int32_activation: bool) -> Layer | None:
+    """The int32 or float32 form of ADD or MUL (no quantization), None for the quantized ones."""
+    from . import binary  # binary.py builds on this module: imported here, not at the top
+
+    dtype = graph.tensor(op.outputs[0]).dtype
+    if dtype == "float32":
+        return binary.float_layer(op, graph, kernel)
+    if dtype == "int32":
+        return binary.int32_layer(op, graph, kernel, act=int32_activation)
+    return None
+
+
 def lower_add(op: Op, graph: Graph) -> Layer:
+    # tflite-micro's int32 ADD clamps to the int32 range whatever its fused activation.
+    plain = _plain_form(op, graph, "tg_add", int32_activation=False)
+    if plain is not None:
+        return plain
     a, b, y, common, args, consts = _broadcast(op, graph)
     # TFLM's Prepare, in double: both inputs go to a scale of twice the larger one, then to the output's.
     twice_max = 2.0 * max(a.scale, b.scale)
@@ -173,6 +190,9 @@ def lower_add(op: Op, graph: Graph) -> Layer:
 
 
 def lower_mul(op: Op, graph: Graph) -> Layer:
+    plain = _plain_form(op, graph, "tg_mul", int32_activation=True)
+    if plain is not None:
+        return plain
     a, b, y, common, args, consts = _broadcast(op, graph)
     if y.dtype == "int16":
         require_zero_points(op, [a, b, y], "tflite-micro's int16 MUL requires it")
@@ -207,7 +227,7 @@ OPS = (
     OpDef(
         "ADD",
         lower_add,
-        notes="int8 and int16, with TFLM's broadcasting (up to rank 7)",
+        notes="int8 and int16, int32 and float32, with TFLM's broadcasting (up to rank 7)",
         slots=(ACTIVATION, ACTIVATION),
         options=Options("AddOptions", ("fused_activation_function",)),
         macs=elementwise_macs,
@@ -218,7 +238,7 @@ OPS = (
     OpDef(
         "MUL",
         lower_mul,
-        notes="int8 and int16, with TFLM's broadcasting (up to rank 7)",
+        notes="int8 and int16, int32 and float32, with TFLM's broadcasting (up to rank 7)",
         slots=(ACTIVATION, ACTIVATION),
         options=Options("MulOptions", ("fused_activation_function",)),
         macs=elementwise_macs,

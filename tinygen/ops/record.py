@@ -19,13 +19,14 @@ instead of keeping a table of its own:
 | notes             | the README's ops table (scripts/update-docs.py)                |
 | fold              | constant folding: the op evaluated exactly at compile time      |
 | float_exact       | float islands: tflite-micro's float kernel, reproduced bit for bit |
+| activates_output  | the float executor: the fused activation applies to the outputs |
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,11 +45,14 @@ ROLES = (ACTIVATION, WEIGHTS, BIAS, PARAM)
 @dataclass(frozen=True)
 class Options:
     """The op's TFLite options table and the fields tinygen reads (snake_case, as in the schema):
-    scalars (enums by name, see tinygen/frontends/tflite_schema.py) and int vectors (as tuples)."""
+    scalars (enums by name, see tinygen/frontends/tflite_schema.py) and int vectors (as tuples).
+    A custom op (kind "CUSTOM:<code>") has no table: `flexbuffer` names the keys of the flexbuffer
+    map in its custom_options, in the map's (sorted) order (tinygen/frontends/custom_options.py)."""
 
     table: str | None = None
     fields: tuple[str, ...] = ()
     vectors: tuple[str, ...] = ()
+    flexbuffer: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,10 @@ class Quantization:
     bias_required: bool = False
     # The int8 graph computes the op as another: op -> (kind, inputs, options) (SQUARE as MUL(x, x)).
     rewrite: Callable[[Op], tuple[str, tuple[int, ...], dict]] | None = None
+    # The int8 op's inputs, for an op whose operands follow rules of their own (SVDF's int16 memory and
+    # time weights): (the quantizer's rewrite, op) -> the input tensor indices in the int8 graph. The
+    # rewrite offers activation(i), ranges (the calibrated (low, high) of each activation) and the builder b.
+    operands: Callable[[Any, Op], list[int]] | None = None
 
 
 def no_macs(op: Op, graph: Graph) -> int:
@@ -81,7 +89,8 @@ class OpDef:
     lower: Callable[[Op, Graph], Layer]
     slots: tuple[str, ...] = (ACTIVATION,)  # role of each input slot
     variadic: bool = False  # the last slot's role repeats (CONCATENATION)
-    optional_inputs: int = 0  # how many trailing slots may be left out or -1 (a bias, RESHAPE's shape)
+    # The input slots that may be -1 or, at the end, left out (a bias, RESHAPE's shape, an LSTM's peepholes).
+    optional_inputs: tuple[int, ...] = ()
     outputs: int | None = 1  # how many outputs; None where the options say (SPLIT, UNPACK)
     options: Options = field(default_factory=Options)
     macs: Callable[[Op, Graph], int] = no_macs
@@ -107,6 +116,9 @@ class OpDef:
     # computes that whole island as one int8 table (tinygen/compiler/islands.py).
     float_exact: Callable[[np.ndarray], np.ndarray] | None = None
     internal: bool = False  # a tinygen op that no .tflite file holds (made by a compiler pass)
+    # The float executor applies the fused activation option to the float reference's outputs, except
+    # where the option is the op's own inner activation (an LSTM's cell activation).
+    activates_output: bool = True
 
     def __post_init__(self) -> None:
         unknown = set(self.slots) - set(ROLES)

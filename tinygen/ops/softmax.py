@@ -1,4 +1,5 @@
-"""SOFTMAX -> tg_softmax_s8: int8 in, int8 out on tflite-micro's fixed grid (scale 1/256, zero point -128)."""
+"""SOFTMAX -> tg_softmax_s8: int8 in, int8 out on tflite-micro's fixed grid (scale 1/256, zero point -128);
+tg_softmax_s8_s16 for an int16 output (scale 1/65536, zero point -32768)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ from .record import OpDef, Options, Quantization
 DIFF_INT_BITS = 5
 OUTPUT_SCALE = 1.0 / 256
 OUTPUT_ZERO_POINT = -128
+# An int16 output: zero point -32768 and a scale within 0.1% of 1/65536 (tflite-micro's Prepare).
+OUTPUT16_SCALE = 1.0 / 65536
+OUTPUT16_ZERO_POINT = -32768
+# The int16 output's Q12.19 sum of exps is an int32 in tflite-micro: rows up to this deep cannot overflow it.
+OUTPUT16_MAX_DEPTH = 4095
 
 
 @dataclass(frozen=True)
@@ -51,14 +57,28 @@ def softmax_scaling(beta: float, input_scale: float) -> tuple[int, int, int] | N
 
 
 def lower_softmax(op: Op, graph: Graph) -> Layer:
-    (x,), y = int8_io(op, graph)
+    x, y = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
+    wide = y.dtype == "int16" and x.dtype == "int8"
+    if wide:
+        require(x.quant is not None and y.quant is not None, op, "int8 to int16 needs quantized tensors")
+    else:
+        (x,), y = int8_io(op, graph)
     require(len(x.shape) >= 1 and x.shape == y.shape, op, f"input {x.shape} and output {y.shape} shapes differ")
-    require(
-        y.scale == OUTPUT_SCALE and y.zero_point == OUTPUT_ZERO_POINT,
-        op,
-        f"output quantization must be scale 1/256, zero point -128 (as tflite-micro requires), "
-        f"got scale {y.scale:g}, zero point {y.zero_point}",
-    )
+    if wide:
+        require(
+            abs(y.scale - OUTPUT16_SCALE) <= 0.001 * OUTPUT16_SCALE and y.zero_point == OUTPUT16_ZERO_POINT,
+            op,
+            f"an int16 output's quantization must be scale 1/65536, zero point -32768 (as tflite-micro requires), "
+            f"got scale {y.scale:g}, zero point {y.zero_point}",
+        )
+        require(x.shape[-1] <= OUTPUT16_MAX_DEPTH, op, f"rows of {x.shape[-1]} overflow the int16 output's sum")
+    else:
+        require(
+            y.scale == OUTPUT_SCALE and y.zero_point == OUTPUT_ZERO_POINT,
+            op,
+            f"output quantization must be scale 1/256, zero point -128 (as tflite-micro requires), "
+            f"got scale {y.scale:g}, zero point {y.zero_point}",
+        )
     beta = op.options.get("beta", 0.0)  # the schema's default
     scaling = softmax_scaling(beta, x.scale)
     require(scaling is not None, op, f"beta {beta:g} * input scale {x.scale:g} must exceed 2^-26")
@@ -67,7 +87,8 @@ def lower_softmax(op: Op, graph: Graph) -> Layer:
     params = SoftmaxParams(
         rows=x.size // depth, depth=depth, input_multiplier=multiplier, input_shift=shift, diff_min=diff_min
     )
-    return Layer(op, "tg_softmax_s8", params, tensor_args(op.inputs[0], op.outputs[0]))
+    kernel = "tg_softmax_s8_s16" if wide else "tg_softmax_s8"
+    return Layer(op, kernel, params, tensor_args(op.inputs[0], op.outputs[0]))
 
 
 def softmax_float(op: Op, args: list, out: Tensor) -> np.ndarray:
@@ -84,8 +105,8 @@ def softmax_guard(op: Op, graph: Graph) -> str | None:
     sums to 512. A deep, flat softmax can still abort the interpreter on particular inputs.
     """
     x = graph.tensor(op.inputs[0])
-    if x.dtype != "int8" or x.quant is None:
-        return None
+    if x.dtype != "int8" or x.quant is None or graph.tensor(op.outputs[0]).dtype != "int8":
+        return None  # an int16 output's shift stays within 31 for any row tinygen compiles
     beta = op.options.get("beta", 0.0)
     scaling = softmax_scaling(beta, x.scale)
     smallest_exp = 0.0
@@ -100,7 +121,7 @@ OPS = (
     OpDef(
         "SOFTMAX",
         lower_softmax,
-        notes="TFLM's fixed-point (gemmlowp) arithmetic, bit for bit; output 1/256, -128",
+        notes="TFLM's fixed-point (gemmlowp) arithmetic, bit for bit; int8 output 1/256, -128; int16 1/65536, -32768",
         options=Options("SoftmaxOptions", ("beta",)),
         float_reference=softmax_float,
         quantization=Quantization(fixed_output=(OUTPUT_SCALE, OUTPUT_ZERO_POINT)),

@@ -179,7 +179,7 @@ OPS = (
         lower_transpose_conv,
         notes="int8 and 16x8, SAME/VALID, any stride and output size, optional bias; no scratch buffer",
         slots=(PARAM, WEIGHTS, ACTIVATION, BIAS),
-        optional_inputs=1,
+        optional_inputs=(3,),
         options=Options("TransposeConvOptions", ("padding", "stride_w", "stride_h", "fused_activation_function")),
         macs=transpose_conv_macs,
         float_reference=transpose_conv_float,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import activity
 from ..errors import TinygenError, warn
 from ..ir import Graph, Tensor
 from .float_exec import execute
@@ -170,19 +171,11 @@ def _check_header(f, size: int, name: str) -> None:
 
 def batches(inputs: list[np.ndarray], progress: bool, label: str) -> Iterator[list[np.ndarray]]:
     """The inputs in batches of BATCH samples (one array per model input in each)."""
-    total = len(inputs[0])
-    starts = range(0, total, BATCH)
-    if not progress:
-        yield from ([x[s : s + BATCH] for x in inputs] for s in starts)
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:  # stdout stays clean for --json
-        task = bar.add_task(label, total=total)
-        for s in starts:
-            yield [x[s : s + BATCH] for x in inputs]
-            bar.advance(task, min(BATCH, total - s))
+    starts = range(0, len(inputs[0]), BATCH)
+    if progress:
+        starts = activity.counted(starts, len(starts), label)
+    for s in starts:
+        yield [x[s : s + BATCH] for x in inputs]
 
 
 def observe(

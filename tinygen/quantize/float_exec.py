@@ -6,7 +6,11 @@ model (every quantized tensor rounded to its int8 grid as it is computed, weight
 dequantized) for the quantization report. It aims to be correct and
 vectorized, not bit-exact: the bit-exact int8 reference is tflite-micro.
 
-Models have batch 1; the executor replaces that leading 1 with the batch it is given.
+Models have batch 1; the executor replaces that leading 1 with the batch it is given. For a model
+that keeps state between invokes, the batch is consecutive steps: an op with a variable input gets
+None there and computes the state itself along the batch, from zero; its reference returns
+{tensor index: values} with the state's values at each step, which calibration observes like any
+activation.
 """
 
 from __future__ import annotations
@@ -61,13 +65,28 @@ def execute(graph: Graph, inputs: Sequence[np.ndarray], simulate_int8: bool = Fa
                 f"op {op.index} ({op.kind}) is not supported by the float executor; "
                 f"supported ops: {', '.join(float_ops())}"
             )
-        args = [None if i < 0 else values[i] if i in values else _constant(graph.tensor(i)) for i in op.inputs]
+        args = [_argument(graph, values, i) for i in op.inputs]
         results = run(op, args, graph.tensor(op.outputs[0]))
-        # One array, or one per output (SPLIT, UNPACK).
+        # One array, one per output (SPLIT, UNPACK), or by tensor (the outputs and the state an op keeps).
+        if isinstance(results, dict):
+            state = {i: v for i, v in results.items() if i not in op.outputs}
+            results = [results[i] for i in op.outputs]
+        else:
+            state = {}
+        activation = op.options.get("fused_activation_function", "NONE") if op_def(op.kind).activates_output else "NONE"
         for index, y in zip(op.outputs, results if isinstance(results, (list, tuple)) else [results]):
-            y = _activation(op.options.get("fused_activation_function", "NONE"), y)
+            y = _activation(activation, y)
+            settle(index, y.reshape(_batched(graph.tensor(index), y.shape[0])))
+        for index, y in state.items():
             settle(index, y.reshape(_batched(graph.tensor(index), y.shape[0])))
     return values
+
+
+def _argument(graph: Graph, values: dict[int, np.ndarray], index: int) -> np.ndarray | None:
+    """An op's input: computed, a constant, or None (absent, or a variable: the op's own state)."""
+    if index < 0 or graph.tensor(index).is_variable:
+        return None
+    return values[index] if index in values else _constant(graph.tensor(index))
 
 
 def _batched(t: Tensor, batch: int) -> tuple[int, ...]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from ..atomic import write_atomically
 from ..errors import TinygenError
 from ..frontends.tflite_reader import parse_tflite
 from .quantizer import QUANTIZED_BY
@@ -19,10 +18,7 @@ def write_model_file(path: Path, data: bytes, source: Path, force: bool = False)
     if path.exists() and not force and not _written_by_tinygen(path):
         raise TinygenError(f"{path} exists and tinygen did not write it; choose another file with -o, or --force")
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(temporary, path)
+        write_atomically(path, data)
     except OSError as e:
         raise TinygenError(f"cannot write {path}: {e.strerror}") from e
 

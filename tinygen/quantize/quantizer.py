@@ -8,7 +8,9 @@ each op's rule from its record (tinygen/ops: slots, quantization):
 - bias int32 at scale input_scale * weight_scale, zero point 0;
 - softmax and logistic outputs at 1/256 and -128, tanh at 1/128 and 0;
 - ops that move bytes without rescaling (reshape, pooling, pad, relu6, concatenation)
-  share one quantization between their inputs and output.
+  share one quantization between their inputs and output;
+- an op whose operands follow rules of their own (SVDF: int16 time weights and memory) builds them
+  through its record's `quantization.operands`.
 """
 
 from __future__ import annotations
@@ -40,16 +42,34 @@ class QuantizedGraph:
 
 
 def is_float_graph(graph: Graph) -> bool:
-    """True when some op other than QUANTIZE/DEQUANTIZE computes in float32 (float islands in an
-    int8 model do not count: the compiler makes them tables)."""
+    """True when some op other than QUANTIZE/DEQUANTIZE computes in float32. Float islands in an
+    int8 model do not count (the compiler makes them tables), nor does float arithmetic a model does
+    on integers it casts to float32 itself (tflite-micro's audio preprocessor scales its int16
+    features so): that is the model's own computation, compiled in float32."""
     graph = fuse_float_islands(graph)
+    by_design = floats_from_integers(graph)
     return any(
-        graph.tensor(i).dtype == "float32"
+        graph.tensor(i).dtype == "float32" and i not in by_design
         for op in graph.ops
         if op.kind not in ("QUANTIZE", "DEQUANTIZE")
         for i in (*op.inputs, *op.outputs)
         if i >= 0
     )
+
+
+def floats_from_integers(graph: Graph) -> set[int]:
+    """The float32 tensors computed from integer data the model casts to float32: the CASTs'
+    outputs, and what ops compute from those and float constants (with those constants)."""
+    found: set[int] = set()
+    for op in graph.ops:  # in execution order
+        inputs = [i for i in op.inputs if i >= 0]
+        if op.kind == "CAST" and graph.tensor(op.inputs[0]).dtype != "float32":
+            found.update(o for o in op.outputs if graph.tensor(o).dtype == "float32")
+        elif any(i in found for i in inputs) and all(
+            i in found or graph.tensor(i).is_constant or graph.tensor(i).dtype != "float32" for i in inputs
+        ):
+            found.update(i for i in (*inputs, *op.outputs) if graph.tensor(i).dtype == "float32")
+    return found
 
 
 def _record(kind: str) -> OpDef:
@@ -109,7 +129,7 @@ def quantize_graph(
     """ranges: (low, high) for every activation tensor of the float graph (inputs included)."""
     check_float_graph(graph)
     params = activation_params(graph, ranges)
-    return _Rewrite(graph, params, per_channel).run(float_io)
+    return _Rewrite(graph, params, per_channel, ranges).run(float_io)
 
 
 def real_values(t) -> np.ndarray:
@@ -121,8 +141,15 @@ def real_values(t) -> np.ndarray:
 
 
 class _Rewrite:
-    def __init__(self, graph: Graph, params: dict[int, tuple[float, int]], per_channel: bool) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        params: dict[int, tuple[float, int]],
+        per_channel: bool,
+        ranges: dict[int, tuple[float, float]] | None = None,
+    ) -> None:
         self.graph, self.params, self.per_channel = graph, params, per_channel
+        self.ranges = ranges or {}
         self.b = GraphBuilder(f"{QUANTIZED_BY} {graph.description}".strip())
         self.map: dict[int, int] = {}
 
@@ -156,6 +183,10 @@ class _Rewrite:
 
     def op(self, op: Op) -> None:
         record = _record(op.kind)
+        if record.quantization.operands is not None:
+            inputs = record.quantization.operands(self, op)
+            self.b.op(op.kind, inputs, [self.activation(o) for o in op.outputs], **op.options)
+            return
         inputs = []
         for slot, i in enumerate(op.inputs):
             t = self.graph.tensor(i) if i >= 0 else None

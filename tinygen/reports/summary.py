@@ -7,6 +7,8 @@ from ..compiler.validate import check_op
 from ..errors import TinygenError
 from ..ir import Graph, Tensor
 from ..ops import op_def
+from ..quantize.float_exec import float_ops
+from ..quantize.quantizer import EDGE_OPS, is_float_graph
 from .analysis import op_macs, op_parameters
 
 
@@ -27,9 +29,18 @@ def describe_tensor(t: Tensor) -> dict:
 
 
 def op_support(graph: Graph) -> dict[int, tuple[str, str | None]]:
-    """Per op index: ("supported" | "folded" | "unsupported", the reason when unsupported), as the
-    compiler would decide for this model: whether its lowering accepts these dtypes, shapes and
-    parameters, or constant folding evaluates it at compile time."""
+    """Per op index: ("supported" | "folded" | "quantized" | "unsupported", the reason when
+    unsupported), as the compiler would decide for this model: whether its lowering accepts these
+    dtypes, shapes and parameters, or constant folding evaluates it at compile time. In a float model,
+    "quantized": the quantizer turns the op into int8 given calibration data."""
+    if is_float_graph(graph):
+        quantizable = set(float_ops()) - set(EDGE_OPS)
+        return {
+            op.index: ("quantized", None)
+            if op.kind in quantizable
+            else ("unsupported", f"tinygen cannot quantize {op.kind}")
+            for op in graph.ops
+        }
     try:
         folded = fold_constants(graph)
     except TinygenError:
@@ -65,7 +76,8 @@ def describe_model(graph: Graph) -> dict:
                 "index": op.index,
                 "op": op.kind,
                 "supported": status != "unsupported",
-                "status": status,  # supported, folded (evaluated at compile time) or unsupported
+                # supported, folded (evaluated at compile time), quantized (in a float model) or unsupported
+                "status": status,
                 "reason": reason,
                 "inputs": [describe_tensor(t) for t in activations],
                 "outputs": [describe_tensor(graph.tensor(i)) for i in op.outputs],

@@ -9,25 +9,36 @@ first input chunk, because the device may have reset and lost what was written.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import struct
 import time
 from dataclasses import dataclass
 
 from ...boards import CYCLE_COUNTERS
-from ...errors import TinygenError
+from ...errors import ToolError
 from .frame import ERROR, ERROR_CODES, MAX_PAYLOAD, REPLY, VERSION, Decoder, Frame, Msg, encode
 
 CHUNK = MAX_PAYLOAD - 5  # WRITE_INPUT carries index u8 + offset u32 before the data
 DAMAGED_GRACE_S = 0.5  # silence after a damaged frame: the reply was lost, retry now
 COUNTERS = CYCLE_COUNTERS  # the info block's counter byte indexes this tuple
-DTYPES = {0: "int8", 1: "int32", 2: "float32", 3: "uint8", 4: "int16", 5: "bool", 6: "int64"}
-DTYPE_BYTES = {"int8": 1, "uint8": 1, "bool": 1, "int16": 2, "int32": 4, "float32": 4, "int64": 8}
+DTYPES = {0: "int8", 1: "int32", 2: "float32", 3: "uint8", 4: "int16", 5: "bool", 6: "int64", 7: "uint32", 8: "uint64"}
+DTYPE_BYTES = {
+    "int8": 1,
+    "uint8": 1,
+    "bool": 1,
+    "int16": 2,
+    "int32": 4,
+    "float32": 4,
+    "int64": 8,
+    "uint32": 4,
+    "uint64": 8,
+}
 MAX_RANK = 6  # TG_MAX_DIMS in firmware/tg_model_api.h
 INFO_LIMIT = 64 * 1024  # an info block is a few hundred bytes
 
 
-class LinkError(TinygenError):
+class LinkError(ToolError):
     """The device did not answer, or answered with something unusable."""
 
 
@@ -187,6 +198,12 @@ class LinkClient:
     def echo(self, data: bytes) -> bytes:
         return self.request(Msg.ECHO, data)
 
+    def talk(self) -> None:
+        """Hand the port back: the firmware prints readable lines again (firmware/talk/tg_talk.h).
+        Firmware from before TALK refuses it: nothing to hand back then."""
+        with contextlib.suppress(LinkError):
+            self.request(Msg.TALK, timeout_s=min(self.timeout_s, 1.0), retry=False)
+
     def _read_all(self, kind: Msg, prefix: bytes = b"", expected: int | None = None, limit: int = 1 << 20) -> bytes:
         """Data the device sends in chunks: each reply is total u32 + the bytes at the offset asked.
         The total must be what the caller expects (or, unknown, at most `limit`), stay the same in
@@ -229,6 +246,10 @@ class LinkClient:
             raise LinkError(f"{self.name} sent an INVOKE reply of {len(reply)} bytes; expected 8")
         return struct.unpack("<Q", reply)[0]
 
+    def reset(self) -> None:
+        """Puts the model's state (what it keeps between invokes) back as at start. Idempotent."""
+        self.request(Msg.RESET)
+
     def read_output(self, index: int, expected: int | None = None) -> bytes:
         return self._read_all(Msg.READ_OUTPUT, struct.pack("<B", index), expected)
 
@@ -236,21 +257,19 @@ class LinkClient:
         data = self._read_all(Msg.READ_PROFILE, expected=None if layers is None else 8 * layers)
         return list(struct.unpack(f"<{len(data) // 8}Q", data))
 
-    def run(self, inputs: list[bytes], outputs: list[int]) -> tuple[list[bytes], int]:
+    def run(self, inputs: list[bytes], outputs: list[int], retry: bool = True) -> tuple[list[bytes], int]:
         """One inference: write every input, invoke, read every output (of the byte sizes given).
         Returns (outputs, count).
         Retried from the start when the device lost its state (it reset) or an INVOKE reply was lost
-        (INVOKE itself is not repeated alone: it consumes the inputs)."""
-        for _ in range(self.retries):
+        (INVOKE itself is not repeated alone: it consumes the inputs). Not with retry=False: a model
+        that keeps state between invokes cannot repeat one step (see step_lost)."""
+        for _ in range(self.retries if retry else 0):
             try:
                 return self._run_once(inputs, outputs)
-            except DeviceError as e:
-                if e.code not in STATE_LOST:
+            except LinkError as e:
+                if not self.step_lost(e):
                     raise
-            except NoReply as e:
-                if e.request != Msg.INVOKE:
-                    raise
-            self._resync()
+            self.resync()
         return self._run_once(inputs, outputs)
 
     def _run_once(self, inputs: list[bytes], outputs: list[int]) -> tuple[list[bytes], int]:
@@ -259,7 +278,15 @@ class LinkClient:
         count = self.invoke()
         return [self.read_output(i, size) for i, size in enumerate(outputs)], count
 
-    def _resync(self) -> None:
+    @staticmethod
+    def step_lost(error: LinkError) -> bool:
+        """The inference failed in a way a retry from the start can mend: the device reset, or an
+        INVOKE reply was lost (the model may or may not have run)."""
+        if isinstance(error, DeviceError):
+            return error.code in STATE_LOST
+        return isinstance(error, NoReply) and error.request == Msg.INVOKE
+
+    def resync(self) -> None:
         """Forget bytes in flight before starting over."""
         time.sleep(0.05)
         self.port.reset_input_buffer()

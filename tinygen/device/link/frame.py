@@ -27,6 +27,8 @@ class Msg(IntEnum):
     INVOKE = 0x04
     READ_OUTPUT = 0x05
     READ_PROFILE = 0x06
+    RESET = 0x07
+    TALK = 0x08  # the tool is done with the link: the firmware may print readable lines again
 
 
 ERROR_CODES = {

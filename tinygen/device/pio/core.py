@@ -1,47 +1,24 @@
-"""A private PlatformIO core directory that builds offline.
+"""What PlatformIO needs to build a bare-metal project offline, written into the project itself.
 
 PlatformIO normally downloads its SCons, the toolchain and the platform from its registry.
-For the bare-metal boards tinygen supplies all three locally:
-- the platform: tinygen/device/pio/platform, referenced as symlink:// (used in place, never copied);
-- the toolchain: a package folder whose bin/ links to the system arm-none-eabi-* tools;
-- tool-scons: a shim that runs the pip-installed SCons, with a .piopm naming owner
-  "platformio" and the version this PlatformIO release asks for (else it is ignored).
-All of it lives under cache_dir(): $TINYGEN_CACHE_DIR, else $XDG_CACHE_HOME/tinygen, else
-~/.cache/tinygen. The core directory is keyed by the PlatformIO version.
+For the bare-metal boards a generated project carries all it needs, with relative paths only, so
+that it can be moved, committed and built with plain `pio run` on a machine that is offline:
+- the platform: a copy of tinygen/device/pio/platform, referenced as `symlink://` (used in place);
+- the toolchain: the system arm-none-eabi-* tools on PATH (the platform's package is optional);
+- tool-scons: a shim that runs the pip-installed SCons, in the project's packages_dir, with a
+  .piopm naming owner "platformio" and the version this PlatformIO release asks for (else it is
+  ignored and PlatformIO goes to its registry).
+tinygen's own `pio` runs use a private core directory (PlatformIO's settings and state) under
+cache_dir(): $TINYGEN_CACHE_DIR, else $XDG_CACHE_HOME/tinygen, else ~/.cache/tinygen.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
-from ...errors import TinygenError
-
 PLATFORM_DIR = Path(__file__).resolve().parent / "platform"
-TOOLCHAIN_PREFIX = "arm-none-eabi-"
-TOOLCHAIN_TOOLS = (
-    "addr2line",
-    "ar",
-    "as",
-    "c++",
-    "cpp",
-    "g++",
-    "gcc",
-    "gcc-ar",
-    "gcc-nm",
-    "gcc-ranlib",
-    "gdb",
-    "ld",
-    "nm",
-    "objcopy",
-    "objdump",
-    "ranlib",
-    "readelf",
-    "size",
-    "strip",
-)
 SCONS_SHIM = "import SCons.Script\n\nSCons.Script.main()\n"
 
 
@@ -58,53 +35,33 @@ def _pio_version() -> str:
     return __version__
 
 
-def _write_if_changed(path: Path, text: str) -> None:
-    if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
 def core_dir() -> Path:
-    """The PlatformIO core directory with the tool-scons shim installed in it."""
+    """The PlatformIO core directory for tinygen's own runs, keyed by the PlatformIO version."""
+    return cache_dir() / f"platformio-{_pio_version()}"
+
+
+def scons_package() -> dict[str, str]:
+    """The files of a tool-scons package that PlatformIO accepts as its own: name -> text."""
     from platformio.dependencies import get_core_dependencies
 
-    core = cache_dir() / f"platformio-{_pio_version()}"
     version = get_core_dependencies()["tool-scons"].lstrip("~^=")
-    scons = core / "packages" / "tool-scons"
-    _write_if_changed(scons / "scons.py", SCONS_SHIM)
-    _write_if_changed(scons / "package.json", json.dumps({"name": "tool-scons", "version": version}))
     piopm = {
         "type": "tool",
         "name": "tool-scons",
         "version": version,
         "spec": {"owner": "platformio", "id": None, "name": "tool-scons", "requirements": None, "uri": None},
     }
-    _write_if_changed(scons / ".piopm", json.dumps(piopm))
-    return core
-
-
-def toolchain_dir() -> Path:
-    """A toolchain-gccarmnoneeabi package whose bin/ links to the system tools."""
-    gcc = shutil.which(TOOLCHAIN_PREFIX + "gcc")
-    if gcc is None:
-        raise TinygenError(
-            "arm-none-eabi-gcc is not on PATH: install the GNU Arm toolchain "
-            "(Debian/Ubuntu: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)"
-        )
-    package = cache_dir() / "toolchain-gccarmnoneeabi"
-    bin_dir = package / "bin"
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    for tool in TOOLCHAIN_TOOLS:
-        target = shutil.which(TOOLCHAIN_PREFIX + tool)
-        link = bin_dir / (TOOLCHAIN_PREFIX + tool)
-        if target is None or (link.is_symlink() and os.readlink(link) == target):
-            continue
-        link.unlink(missing_ok=True)
-        link.symlink_to(target)
-    manifest = {
-        "name": "toolchain-gccarmnoneeabi",
-        "version": "1.120201.0",
-        "system": ["linux_x86_64", "linux_aarch64", "darwin_x86_64", "darwin_arm64"],
+    return {
+        "scons.py": SCONS_SHIM,
+        "package.json": json.dumps({"name": "tool-scons", "version": version}) + "\n",
+        ".piopm": json.dumps(piopm) + "\n",
     }
-    _write_if_changed(package / "package.json", json.dumps(manifest))
-    return package
+
+
+def platform_files() -> dict[str, bytes]:
+    """tinygen's bare-metal platform: relative path -> content."""
+    return {
+        path.relative_to(PLATFORM_DIR).as_posix(): path.read_bytes()
+        for path in sorted(PLATFORM_DIR.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }

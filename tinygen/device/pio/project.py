@@ -6,8 +6,10 @@ Layout of a project:
     lib/tinygen_hal/        firmware/hal/ files this board needs + generated tg_board.h
     src/                    the firmware main (src_files)
     linker.ld, boards/      bare-metal (QEMU) boards only: memory map and PlatformIO board JSON
-Bare-metal boards build with tinygen's offline platform; real boards get their official
-platform, pinned, which PlatformIO downloads on the first online build.
+    pio/                    bare-metal boards only: tinygen's platform and PlatformIO's SCons shim
+Bare-metal boards build offline with what the project carries (see core.py), so `pio run` works
+in a copy of the project anywhere; real boards get their official platform, pinned, which
+PlatformIO downloads on the first online build. No generated file holds an absolute path.
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ... import __version__
+from ... import __version__, activity
 from ...boards import CYCLE_COUNTERS, Board
-from ...errors import TinygenError
+from ...errors import ToolError
 from ...resources import render, resource_dir
 from .. import processes, qemu
+from ..cflags import WARNINGS
 from . import core
 
 MODEL_LIB = "tinygen_model"
+PLATFORM_SUBDIR = "pio/tinygen-platform"  # named apart: PlatformIO keys linked platforms by folder name
+PACKAGES_SUBDIR = "pio/packages"
 HAL_LIB = "tinygen_hal"
 ERROR_LINE = re.compile(r"error|overflowed|will not fit|undefined reference", re.IGNORECASE)
 
@@ -64,8 +69,7 @@ def _env_settings(board: Board) -> dict[str, str]:
     pio = board.platformio
     if pio.local:
         settings = {
-            "platform": f"symlink://{core.PLATFORM_DIR}",
-            "platform_packages": f"toolchain-gccarmnoneeabi@symlink://{core.toolchain_dir()}",
+            "platform": f"symlink://{PLATFORM_SUBDIR}",  # relative to the project
             "board": pio.board,
             "board_build.ldscript": "linker.ld",
             # Link the HAL (startup, vector table) even when src/ does not include tg_hal.h.
@@ -90,7 +94,13 @@ def _board_json(board: Board) -> str:
         "vendor": "tinygen",
         "url": "https://www.qemu.org/docs/master/system/target-arm.html",
         "frameworks": [],
-        "build": {"cpu": board.core, "fpu": board.fpu, "mcu": board.mcu, "f_cpu": f"{board.clock_hz}L"},
+        "build": {
+            "cpu": board.core,
+            "fpu": board.fpu,
+            "mcu": board.mcu,
+            "f_cpu": f"{board.clock_hz}L",
+            "warnings": list(WARNINGS),
+        },
         "upload": {"maximum_size": board.flash.size_bytes, "maximum_ram_size": board.ram.size_bytes},
     }
     return json.dumps(manifest, indent=2) + "\n"
@@ -104,10 +114,21 @@ def _write(path: Path, content: str | bytes) -> None:
         path.write_text(content, encoding="utf-8")
 
 
+def board_header(board: Board) -> str:
+    """tg_board.h: the board facts the HAL and the link server compile in."""
+    return render(
+        "tg_board.h.j2",
+        board=board,
+        uart_base=board.emulator.uart_base if board.bare_metal else 0,
+        version=__version__,
+        counter_kind=CYCLE_COUNTERS.index(board.cycle_counter),
+    )
+
+
 def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes], src_files: dict[str, str]) -> Path:
     """Write the PlatformIO project for `board` into out_dir and return out_dir."""
     out_dir = Path(out_dir)
-    ini = render("platformio.ini.j2", board=board, settings=_env_settings(board))
+    ini = render("platformio.ini.j2", board=board, settings=_env_settings(board), packages_dir=PACKAGES_SUBDIR)
     _write(out_dir / "platformio.ini", ini)
     for name, content in lib_files.items():
         _write(out_dir / "lib" / MODEL_LIB / name, content)
@@ -116,18 +137,14 @@ def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes]
     hal_dir = resource_dir("firmware") / "hal"
     for name in hal_sources(board):
         _write(out_dir / "lib" / HAL_LIB / name, (hal_dir / name).read_text(encoding="utf-8"))
-    uart_base = board.emulator.uart_base if board.bare_metal else 0
-    header = render(
-        "tg_board.h.j2",
-        board=board,
-        uart_base=uart_base,
-        version=__version__,
-        counter_kind=CYCLE_COUNTERS.index(board.cycle_counter),
-    )
-    _write(out_dir / "lib" / HAL_LIB / "tg_board.h", header)
+    _write(out_dir / "lib" / HAL_LIB / "tg_board.h", board_header(board))
     if board.bare_metal:
         _write(out_dir / "linker.ld", render("linker.ld.j2", board=board))
         _write(out_dir / "boards" / f"{board.platformio.board}.json", _board_json(board))
+        for name, content in core.platform_files().items():
+            _write(out_dir / PLATFORM_SUBDIR / name, content)
+        for name, content in core.scons_package().items():
+            _write(out_dir / PACKAGES_SUBDIR / "tool-scons" / name, content)
     return out_dir
 
 
@@ -178,18 +195,21 @@ def run_pio(project_dir: Path, env: str, timeout_s: float = 300, upload_port: st
     cmd = [sys.executable, "-m", "platformio", "run", "-d", str(project_dir), "-e", env]
     if upload_port:
         cmd += ["-t", "upload", "--upload-port", upload_port]
-    done = processes.run(cmd, timeout_s, f"`pio run -e {env}` in {project_dir}", env=pio_environ())
+    doing = f"uploading to {env} on {upload_port}" if upload_port else f"building the firmware for {env} (PlatformIO)"
+    with activity.step(doing) as step:
+        what = f"`pio run -e {env}` in {project_dir}"
+        done = processes.run(cmd, timeout_s, what, env=pio_environ(), on_line=step.note)
     log = (done.stdout + done.stderr).decode("utf-8", errors="replace")
     log_path.write_text(log, encoding="utf-8")
     proc = done
     if proc.returncode != 0:
         if "HTTPClientError" in log or "InternetConnectionError" in log:
-            raise TinygenError(
+            raise ToolError(
                 f"PlatformIO could not reach its registry to download the platform for "
                 f"'{env}'; the project in {project_dir} is ready to build with `pio run` "
                 f"on a machine that is online"
             )
-        raise TinygenError(f"`pio run -e {env}` failed: {_first_error(log)} (full log: {log_path})")
+        raise ToolError(f"`pio run -e {env}` failed: {_first_error(log)} (full log: {log_path})")
     elf = project_dir / ".pio" / "build" / env / "firmware.elf"
     sections, text, data, bss = read_sizes(elf)
     return BuildResult(elf, sections, text, data, bss, log_path)

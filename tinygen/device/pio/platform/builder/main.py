@@ -1,13 +1,24 @@
 """SCons script of the tinygen platform: bare-metal Cortex-M with the system arm-none-eabi-gcc.
 
-The board JSON (written per project by tinygen) gives build.cpu and build.fpu; the project gives
-the linker script (board_build.ldscript) and, for `pio run -t upload`, an upload_command.
+The board JSON (written per project by tinygen) gives build.cpu and build.fpu (the flags
+tinygen.device.cflags.arm_flags makes of them) and build.warnings (tinygen.device.cflags.WARNINGS);
+the project gives the linker script (board_build.ldscript) and, for `pio run -t upload`, an upload_command.
 """
+
+import sys
 
 from SCons.Script import COMMAND_LINE_TARGETS, AlwaysBuild, Builder, Default, DefaultEnvironment
 
 env = DefaultEnvironment()
 board = env.BoardConfig()
+
+# The toolchain is the system's (the platform's package is optional): say so plainly when it is missing.
+if not env.WhereIs("arm-none-eabi-gcc"):
+    sys.stderr.write(
+        "Error: arm-none-eabi-gcc is not on PATH: install the GNU Arm toolchain "
+        "(Debian/Ubuntu: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)\n"
+    )
+    env.Exit(1)
 
 cpu_flags = [f"-mcpu={board.get('build.cpu')}", "-mthumb"]
 fpu = board.get("build.fpu", "none")
@@ -35,7 +46,7 @@ env.Replace(
 env.Append(
     ASFLAGS=cpu_flags,
     ASPPFLAGS=cpu_flags + ["-x", "assembler-with-cpp"],
-    CCFLAGS=cpu_flags + ["-O2", "-Wall", "-ffunction-sections", "-fdata-sections"],
+    CCFLAGS=cpu_flags + ["-O2", *board.get("build.warnings", []), "-ffunction-sections", "-fdata-sections"],
     CFLAGS=["-std=c99"],
     LINKFLAGS=cpu_flags
     + [
