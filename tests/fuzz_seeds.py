@@ -1,5 +1,6 @@
 """The valid models the fuzz tests mutate: the zoo's four, small corpus models chosen for the variety
-of their ops, and two models built here for the supported ops none of those has."""
+of their ops (state and the signal library's custom ops included), a model with resource variables, and
+two models built here for the supported ops none of those has."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from tinygen import zoo
 from tinygen.builder import GraphBuilder
 from tinygen.frontends.tflite_writer import write_tflite
 from tinygen.ir import Graph
+
+from .resource_models import running_sum
 
 ZOO_SEEDS = ("ds_cnn", "mobilenet_v1_025", "resnet8", "autoencoder")
 CORPUS = Path(__file__).parent / "corpus"
@@ -25,8 +28,11 @@ CORPUS_SEEDS = (
     "keras/resize_l2norm_int8.tflite",
     "keras/resnet_block_int8.tflite",
     "keras/two_in_two_out_int8.tflite",
+    "tflite-micro/audio_preprocessor_int8.tflite",  # the signal library's custom ops, a noise estimate kept
     "tflite-micro/hello_world_int8.tflite",
+    "tflite-micro/keyword_scrambled_8bit.tflite",  # SVDF and its memory
     "tflite-micro/micro_speech_quantized.tflite",
+    "tflite-micro/mnist_lstm_int8.tflite",  # UNIDIRECTIONAL_SEQUENCE_LSTM and its states
     "tflite-micro/seanet_leaky_relu0.tflite",
     "tflite-micro/seanet_pad0.tflite",
     "tflite-micro/seanet_quantize0.tflite",
@@ -38,10 +44,11 @@ CORPUS_SEEDS = (
 
 
 def seed_models() -> dict[str, bytes]:
-    """name -> .tflite bytes: the zoo's four models, the corpus models above, and two models for the
-    ops none of those has."""
+    """name -> .tflite bytes: the zoo's four models, the corpus models above, a running sum in a resource
+    variable (CALL_ONCE and its initialisation subgraph), and two models for the ops none of those has."""
     seeds = {name: write_tflite(getattr(zoo, name)(0)) for name in ZOO_SEEDS}
     seeds.update({name: (CORPUS / name).read_bytes() for name in CORPUS_SEEDS})
+    seeds["running_sum"] = running_sum(np.arange(6, dtype=np.int8).reshape(1, 6))
     seeds.update({f.__name__: write_tflite(f()) for f in (movement_seed, arithmetic_seed)})
     return seeds
 

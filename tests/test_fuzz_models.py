@@ -5,6 +5,7 @@ under ASan and UBSan. TINYGEN_FUZZ_CASES=20000 runs the long mode."""
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import traceback
 from collections import Counter
@@ -27,6 +28,7 @@ from .fuzz_seeds import seed_models
 
 CASES = int(os.environ.get("TINYGEN_FUZZ_CASES", "1000"))
 CASE_SECONDS = 10  # a case that takes longer is a hang
+CASE_MEMORY = 2 << 30  # bytes a case may add to the process: more is an unbounded allocation
 SANITIZED = 20  # compiled mutants built under the sanitizers per run
 SAMPLES = 4
 
@@ -47,6 +49,21 @@ def time_limit(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def memory_limit(extra: int):
+    """The address space capped at its size now plus `extra`: an allocation without bound fails at once with
+    MemoryError (a SIGALRM cannot stop one C call building a list of 2^31 items, and the machine's memory
+    would go first)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    size = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    limit = size + extra if hard == resource.RLIM_INFINITY else min(size + extra, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 @dataclass
@@ -87,6 +104,8 @@ def run_case(mutants: Mutants, case: int, directory: Path) -> Outcome:
             compile_model(load_or_quantize(path))
     except TinygenError as e:
         outcome.result, outcome.detail = "refused", str(e)
+        if isinstance(e.__cause__, MemoryError):  # the reader calls any failure of a damaged file "corrupt"
+            outcome.result, outcome.detail = "internal error", f"out of memory ({e})"
     except CaseTimeout:
         outcome.result = "hang"
     except Exception as e:
@@ -108,7 +127,8 @@ def mutants() -> Mutants:
 @pytest.fixture(scope="module")
 def outcomes(mutants, tmp_path_factory) -> list[Outcome]:
     directory = tmp_path_factory.mktemp("mutants")
-    return [run_case(mutants, case, directory) for case in range(CASES)]
+    with memory_limit(CASE_MEMORY):
+        return [run_case(mutants, case, directory) for case in range(CASES)]
 
 
 def test_every_mutant_compiles_or_gets_one_line(outcomes):

@@ -4,10 +4,12 @@ validator or the op's lowering (the issue's examples first), never an internal e
 from __future__ import annotations
 
 import re
+import struct
 import tracemalloc
 
 import numpy as np
 import pytest
+import tflite
 
 from tinygen.builder import GraphBuilder
 from tinygen.compiler.pipeline import LoadedModel, compile_model
@@ -258,6 +260,23 @@ def test_a_slice_of_a_huge_tensor_compiles_in_little_memory():
     finally:
         tracemalloc.stop()
     assert compiled.lowered.layers[0].kernel is None and peak < 64 << 20  # a view, found with a few MB
+
+
+def test_a_damaged_subgraph_count_is_refused_in_little_memory():
+    """A file whose subgraph vector claims 4 million entries is refused without a list of that length (at
+    2^31, the machine's memory went first)."""
+    data = bytearray(add_model())
+    model = tflite.Model.GetRootAsModel(data, 0)
+    first = model._tab.Vector(model._tab.Offset(8))  # Model.subgraphs (field 2): its length lies before it
+    struct.pack_into("<I", data, first - 4, 2**22)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TinygenError, match="model has 4194304 subgraphs; tinygen compiles single-subgraph"):
+            compile_bytes(bytes(data))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
 
 
 def test_a_v3_operator_code_names_the_op_alone():

@@ -32,7 +32,8 @@ def parse_tflite(buf: bytes, name: str = "model") -> Graph:
         model = tflite.Model.GetRootAsModel(buf, 0)
         subgraph_count = model.SubgraphsLength()
         init = _init_subgraphs(model) if subgraph_count > 1 else []
-        if subgraph_count < 1 or sorted(init) != list(range(1, subgraph_count)):
+        # The count first: a damaged file may claim 2^31 subgraphs, and a list that long fills the memory.
+        if subgraph_count < 1 or len(init) != subgraph_count - 1 or init != list(range(1, subgraph_count)):
             raise TinygenError(
                 f"{name} has {subgraph_count} subgraphs; tinygen compiles single-subgraph models "
                 "(with CALL_ONCE initialisation subgraphs)"
