@@ -128,6 +128,10 @@ def _board_file(tmp_path, edit) -> str:
             "'platformio.extra.extra_scripts' is not allowed",
         ),
         (lambda t: t.replace('qemu_machine = "', 'qemu_machine = "-plugin ', 1), "'emulator.qemu_machine' must be"),
+        # SCons runs a flags value that starts with '!'; gcc loads a plugin named by -fplugin=.
+        (lambda t: t + '\n[platformio.extra]\nbuild_flags = "!touch /tmp/x"\n', "got '!touch'"),
+        (lambda t: t + '\n[platformio.extra]\nbuild_flags = "-O2 -fplugin=./evil.so"\n', "got '-fplugin=./evil.so'"),
+        (lambda t: t + '\n[platformio.extra]\nupload_speed = "!reboot"\n', "must not start with '!'"),
     ],
 )
 def test_board_fields_cannot_reach_paths_or_settings(tmp_path, edit, message):
