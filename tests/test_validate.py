@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import struct
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -277,6 +278,17 @@ def test_a_damaged_subgraph_count_is_refused_in_little_memory():
     finally:
         tracemalloc.stop()
     assert peak < 16 << 20
+
+
+def test_a_rescale_past_float32_is_one_line_without_a_numpy_warning():
+    """ABS rescales by input scale / output scale in float32: 1e38 / 1e-30 is infinite there."""
+    g = GraphBuilder()
+    x, y = g.tensor((1, 4), scale=1e38, zero_point=0), g.tensor((1, 4), scale=1e-30, zero_point=0)
+    g.op("ABS", [x], [y])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would print a second line
+        with pytest.raises(TinygenError, match=r"op 0 \(ABS\): rescaling by [0-9.e+]+ / [0-9.e-]+ overflows"):
+            compile_bytes(write_tflite(g.build([x], [y])))
 
 
 def test_a_v3_operator_code_names_the_op_alone():

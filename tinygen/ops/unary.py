@@ -70,7 +70,8 @@ def lower_abs(op: Op, graph: Graph) -> Layer:
     x, y = same_shape_io(op, graph)
     # tflite-micro skips the rescale when the scales are equal; the multiplier of 1.0 it would use
     # otherwise, (2^30, 1), gives the same integers, so one path serves both.
-    ratio = float(f32(x.scale) / f32(y.scale))
+    with np.errstate(over="ignore"):  # past float32's range: infinity, which rescale_multiplier refuses
+        ratio = float(f32(x.scale) / f32(y.scale))
     multiplier, shift = rescale_multiplier(op, ratio, f"{x.scale} / {y.scale}")
     params = AbsParams(
         size=y.size, input_offset=-x.zero_point, output_offset=y.zero_point, multiplier=multiplier, shift=shift
