@@ -8,6 +8,7 @@ import os
 import resource
 import signal
 import traceback
+import warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -100,7 +101,8 @@ def run_case(mutants: Mutants, case: int, directory: Path) -> Outcome:
     path = directory / "mutant.tflite"
     path.write_bytes(data)
     try:
-        with time_limit(CASE_SECONDS):
+        with time_limit(CASE_SECONDS), warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # numpy's overflow warning: a second line on the terminal
             compile_model(load_or_quantize(path))
     except TinygenError as e:
         outcome.result, outcome.detail = "refused", str(e)
