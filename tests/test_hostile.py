@@ -128,6 +128,10 @@ def _board_file(tmp_path, edit) -> str:
             "'platformio.extra.extra_scripts' is not allowed",
         ),
         (lambda t: t.replace('qemu_machine = "', 'qemu_machine = "-plugin ', 1), "'emulator.qemu_machine' must be"),
+        # SCons runs a flags value that starts with '!'; gcc loads a plugin named by -fplugin=.
+        (lambda t: t + '\n[platformio.extra]\nbuild_flags = "!touch /tmp/x"\n', "got '!touch'"),
+        (lambda t: t + '\n[platformio.extra]\nbuild_flags = "-O2 -fplugin=./evil.so"\n', "got '-fplugin=./evil.so'"),
+        (lambda t: t + '\n[platformio.extra]\nupload_speed = "!reboot"\n', "must not start with '!'"),
     ],
 )
 def test_board_fields_cannot_reach_paths_or_settings(tmp_path, edit, message):
@@ -157,6 +161,19 @@ def test_a_crash_in_the_reference_is_one_line(monkeypatch):
     ],
 )
 def test_calibration_data_must_be_finite(tmp_path, values, message):
+    code, err = _quantize_with(tmp_path, np.tile(np.array(values, np.float32), (8, 1)))
+    assert code == 1 and re.search(message, err) and err.count("\n") == 1
+    assert not (tmp_path / "q.tflite").exists()
+
+
+def test_constant_calibration_data_gets_a_warning(tmp_path):
+    code, err = _quantize_with(tmp_path, np.full((8, 4), 2.5, np.float32))
+    assert code == 0 and "calib.npy (t0) is 2.5 everywhere: the input's int8 range comes from that one value" in err
+    assert (tmp_path / "q.tflite").exists()
+
+
+def _quantize_with(tmp_path, data: np.ndarray) -> tuple[int, str]:
+    """`tinygen quantize` of a float FULLY_CONNECTED (4 -> 2) calibrated on data: exit code, stderr."""
     g = GraphBuilder()
     x, y = g.tensor((1, 4), "float32"), g.tensor((1, 2), "float32")
     g.op(
@@ -168,8 +185,6 @@ def test_calibration_data_must_be_finite(tmp_path, values, message):
     )
     model = tmp_path / "float.tflite"
     model.write_bytes(write_tflite(g.build([x], [y])))
-    data = np.tile(np.array(values, np.float32), (8, 1))
     np.save(tmp_path / "calib.npy", data)
     code, _, err = run_cli("quantize", model, "--calibration", tmp_path / "calib.npy", "-o", tmp_path / "q.tflite")
-    assert code == 1 and re.search(message, err) and err.count("\n") == 1
-    assert not (tmp_path / "q.tflite").exists()
+    return code, err

@@ -163,6 +163,13 @@ PINNED_PLATFORM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*@[A-Za-z0-9._~^<>=*+-]+
 RENODE_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*\.repl")
 # platformio.ini settings a board may add: build and monitor settings, never scripts or libraries.
 EXTRA_SETTINGS = ("build_flags", "build_unflags", "monitor_speed", "upload_speed", "board_build.", "board_upload.")
+# Compiler flags reach SCons, which runs a value starting with '!' as a shell command, and gcc, whose options
+# can load code (-fplugin=, -wrapper, -B, -Wl,-plugin) or read any file (@file, -include). A board's flags
+# are macro definitions and optimisation, warning, machine and code generation switches, nothing more.
+COMPILER_FLAG = re.compile(
+    r"-[DU][A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.+-]*)?|-O[0-3sgz]?|-W[a-z][a-z0-9-]*(=[0-9]+)?"
+    r"|-m[a-z0-9][a-z0-9=.+-]*|-f[a-z][a-z0-9-]*"
+)
 
 
 def _shape(key: str, value: str, pattern: re.Pattern, what: str) -> list[str]:
@@ -219,6 +226,14 @@ def _check_platformio(board: Board) -> list[str]:
         if not key.startswith(EXTRA_SETTINGS):
             p.append(f"'platformio.extra.{key}' is not allowed; a board may add {', '.join(EXTRA_SETTINGS)}")
         p += _one_line(f"platformio.extra.{key}", str(value))
+        odd = [flag for flag in str(value).split() if not COMPILER_FLAG.fullmatch(flag)]
+        if key.endswith("flags") and odd:
+            p.append(
+                f"'platformio.extra.{key}' may hold only compiler flags of the forms -DNAME[=value], -UNAME, -O, "
+                f"-W<warning>, -m<option>, -f<switch>; got {odd[0]!r}"
+            )
+        elif str(value).lstrip().startswith("!"):
+            p.append(f"'platformio.extra.{key}' must not start with '!' (SCons would run it as a command)")
     if p:
         return p
     if pio.local:
@@ -269,6 +284,8 @@ def load_board_file(path: Path) -> Board:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise TinygenError(f"cannot read board file {path}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise TinygenError(f"board file {path} is not UTF-8 text (byte {e.start})") from None
     except tomllib.TOMLDecodeError as e:
         raise TinygenError(f"board file {path} is not valid TOML: {e}") from None
     problems: list[str] = []

@@ -12,7 +12,13 @@ import math
 
 import numpy as np
 
+from .errors import TinygenError
+
 INT8_MIN, INT8_MAX = -128, 127
+
+
+class MultiplierRangeError(TinygenError):
+    """A rescale too large for the reference's fixed-point multiply; lowering names the op."""
 
 
 def round_half_away(x: float) -> int:
@@ -39,8 +45,8 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
         shift += 1
     if shift < -31:  # too small to represent: the reference flushes it to zero
         return 0, 0
-    if shift > 30:
-        raise ValueError(f"multiplier {real} is too large to quantize")
+    if shift > 30:  # tflite-micro would shift left by 31 or more: undefined in C
+        raise MultiplierRangeError(f"a rescale by {real:g} overflows the int32 fixed-point arithmetic")
     return q, shift
 
 

@@ -20,6 +20,8 @@ def quantize_input(t: Tensor, x: np.ndarray) -> np.ndarray:
         )
     if t.dtype == "float32" or x.dtype == NUMPY_DTYPES[t.dtype]:
         return x.astype(NUMPY_DTYPES[t.dtype]).reshape(t.shape)  # already in the tensor's type
+    if np.isnan(x).any():
+        raise TinygenError(f"input for {t.name!r} holds NaN values, which have no {t.dtype} value")
     scaled = x.astype(np.float64) / t.scale
     q = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + t.zero_point
     info = np.iinfo(NUMPY_DTYPES[t.dtype])
@@ -36,7 +38,7 @@ def load_samples(path: str | Path, graph: Graph) -> tuple[list[list[np.ndarray]]
     """Samples from a .npy (single-input models) or .npz (one array per input, by name or in order;
     `x` for a single input; labels `y`), each input's values in its tensor's type: real numbers are
     quantized with the input's scale and zero point, arrays already in the tensor's type go as they are."""
-    from .quantize.calibrate import load_arrays, match_samples
+    from .quantize.calibrate import check_labels, load_arrays, match_samples
 
     arrays, labels = load_arrays(path, graph)
     per_input = []
@@ -46,6 +48,7 @@ def load_samples(path: str | Path, graph: Graph) -> tuple[list[list[np.ndarray]]
     counts = {len(samples) for samples in per_input}
     if len(counts) > 1:
         raise TinygenError(f"{path}: the inputs hold different numbers of samples ({sorted(counts)})")
+    check_labels(labels, counts.pop(), path)
     return [list(sample) for sample in zip(*per_input)], labels
 
 

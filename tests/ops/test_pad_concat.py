@@ -30,7 +30,7 @@ def pad_cases(draw):
         "paddings": draw(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=rank, max_size=rank)),
         # PAD does not check the params: with different ones it copies raw and pads with the output zero point.
         "same_quant": draw(st.booleans()),
-        "with_values": draw(st.booleans()),  # PADV2 without constant_values pads like PAD
+        "with_values": draw(st.booleans()),  # without constant_values, both pad with the output zero point
     }
 
 
@@ -42,7 +42,7 @@ def _pad_model(kind, seed, shape, paddings, same_quant, with_values):
     model_input, x = feed(g, shape, qx)
     pads = g.const(np.array(paddings, dtype=np.int32), "int32")
     inputs = [x, pads]
-    if kind == "PADV2" and with_values:
+    if with_values:  # PAD takes it too: tflite-micro runs PAD and PADV2 with one kernel
         inputs.append(g.const(rng.integers(-128, 128, (1,)), "int8", **qy))
     y = g.tensor(tuple(d + a + b for d, (a, b) in zip(shape, paddings)), **qy)
     g.op(kind, inputs, [y])
@@ -53,6 +53,10 @@ def _pad_model(kind, seed, shape, paddings, same_quant, with_values):
 @given(case=pad_cases())
 def test_pad(case):
     assert_bit_exact(_pad_model(**case))
+
+
+def test_pad_with_a_pad_value():
+    assert_bit_exact(_pad_model("PAD", 3, (2, 3), [(1, 2), (0, 1)], same_quant=True, with_values=True))
 
 
 @st.composite

@@ -13,6 +13,7 @@ import dataclasses
 
 import numpy as np
 
+from ..errors import TinygenError
 from ..ir import NUMPY_DTYPES, Graph, Op, Tensor
 from ..ops import op_def
 
@@ -44,7 +45,13 @@ def fold_op(op: Op, tensors: list[Tensor]) -> list[np.ndarray] | None:
         t = tensors[index]
         if callable(value):  # a conversion: its values depend on the output's type and quantization
             value = value(t)
-        values.append(np.asarray(value, dtype=NUMPY_DTYPES[t.dtype]).reshape(t.shape))
+        data = np.asarray(value, dtype=NUMPY_DTYPES[t.dtype])
+        if data.size != t.size:
+            raise TinygenError(
+                f"op {op.index} ({op.kind}) computes {data.size} values for its output {t.name} "
+                f"of shape {list(t.shape)}"
+            )
+        values.append(data.reshape(t.shape))
     return values
 
 

@@ -42,8 +42,11 @@ def fuse_float_islands(graph: Graph) -> Graph:
 
 def _island(graph: Graph, quantize: Op, producers, readers) -> tuple[Op, list[Op]] | None:
     """(the DEQUANTIZE, the float ops after it in order) when `quantize` closes an island."""
-    if quantize.kind != "QUANTIZE" or graph.tensor(quantize.outputs[0]).dtype != "int8":
+    if quantize.kind != "QUANTIZE":
         return None
+    target = graph.tensor(quantize.outputs[0])
+    if target.dtype != "int8" or target.quant is None or target.quant.per_channel:
+        return None  # not an island: lowering refuses what is wrong
     chain, tensor = [], quantize.inputs[0]
     while True:
         if readers.get(tensor) != 1 or tensor in graph.outputs or graph.tensor(tensor).dtype != "float32":
@@ -65,8 +68,10 @@ def _island(graph: Graph, quantize: Op, producers, readers) -> tuple[Op, list[Op
 def _table(graph: Graph, dequantize: Op, chain: list[Op], quantize: Op) -> np.ndarray:
     source, target = graph.tensor(dequantize.inputs[0]), graph.tensor(quantize.outputs[0])
     q = np.arange(-128, 128)
-    # DEQUANTIZE: the scale (a double in tflite-micro) times (q - zero point), narrowed to float32.
-    values = (np.float64(source.scale) * (q - source.zero_point)).astype(np.float32)
+    # DEQUANTIZE: the scale (a double in tflite-micro) times (q - zero point), narrowed to float32
+    # (beyond its range, to infinity, as in C).
+    with np.errstate(over="ignore"):
+        values = (np.float64(source.scale) * (q - source.zero_point)).astype(np.float32)
     for op in chain:
         values = op_def(op.kind).float_exact(values)
     # QUANTIZE: float32 division, round half away from zero, convert to int32, add the zero point, int8.

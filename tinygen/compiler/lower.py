@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..errors import TinygenError
 from ..ir import Graph
 from ..ops import SUPPORTED_OPS, op_def
+from ..quantmath import MultiplierRangeError
 from .layer import LoweredModel
 
 
@@ -14,5 +15,8 @@ def lower(graph: Graph) -> LoweredModel:
         record = op_def(op.kind)
         if record is None:
             raise TinygenError(f"op {op.index} ({op.kind}) is not supported; supported ops: {', '.join(SUPPORTED_OPS)}")
-        layers.append(record.lower(op, graph))
+        try:
+            layers.append(record.lower(op, graph))
+        except MultiplierRangeError as e:
+            raise TinygenError(f"op {op.index} ({op.kind}): {e}") from None
     return LoweredModel(graph, layers)

@@ -58,8 +58,8 @@ def load_model(path: str | Path) -> LoadedModel:
 # The compiler's passes, in order: on the graph, then on its lowered layers.
 GRAPH_PASSES: tuple[tuple[str, Callable[[Graph], Graph]], ...] = (
     ("control flow", resolve_control_flow),  # WHILE loops unrolled, IF inlined: one graph
+    ("validate", validate),  # what every later pass relies on: sizes, quantization, arity, data flow
     ("float islands", fuse_float_islands),  # int8 -> float ops -> int8 chains become one table
-    ("validate", validate),  # every op supported, in execution order; model-level limits
     ("fold constants", fold_constants),  # what the compiler can evaluate costs nothing on the device
 )
 LAYER_PASSES: tuple[tuple[str, Callable[[LoweredModel], LoweredModel]], ...] = (
@@ -82,16 +82,21 @@ def compile_model(model: LoadedModel) -> CompiledModel:
 
 
 def read_model(path: str | Path) -> LoadedModel:
-    """A .tflite file as it is, or a Keras model converted to float TFLite (needs TensorFlow)."""
+    """A .tflite file as it is, or a Keras model converted to float TFLite (needs TensorFlow); validated,
+    since what comes next (the quantizer, or the float islands test) relies on the same facts as the
+    compiler's passes."""
     from ..frontends.keras import KERAS_SUFFIXES, keras_to_tflite
 
     path = Path(path)
     if path.suffix.lower() not in KERAS_SUFFIXES:
-        return load_model(path)
-    if not path.exists():
+        model = load_model(path)
+    elif not path.exists():
         raise TinygenError(f"{path} does not exist")
-    data = keras_to_tflite(path)
-    return LoadedModel(parse_tflite(data, name=str(path)), data, str(path))
+    else:
+        data = keras_to_tflite(path)
+        model = LoadedModel(parse_tflite(data, name=str(path)), data, str(path))
+    validate(model.graph)
+    return model
 
 
 def load_or_quantize(

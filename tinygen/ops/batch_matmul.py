@@ -62,7 +62,6 @@ class BatchMatmulParams:
 
 def _io(op: Op, graph: Graph) -> tuple[Tensor, Tensor, Tensor]:
     """lhs, rhs and output: all int8 or all int16, per-tensor quantized (int16 symmetric)."""
-    require(len(op.inputs) == 2 and len(op.outputs) == 1, op, "takes two inputs and gives one output")
     lhs, rhs, y = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1]), graph.tensor(op.outputs[0])
     if lhs.dtype != "int16":
         (lhs, rhs), y = int8_io(op, graph, n_inputs=2)

@@ -69,6 +69,7 @@ OPS = (
         resolved_at_compile_time,
         slots=(ACTIVATION,),
         variadic=True,
+        outputs=None,  # as many as its inputs (the loop-carried values)
         options=Options("WhileOptions", ("cond_subgraph_index", "body_subgraph_index")),
         notes="unrolled at compile time when the trip count is known then (a counter with constant "
         "start, limit and step, as converters write RNNs); the body's constants shared by every step",
@@ -78,6 +79,7 @@ OPS = (
         resolved_at_compile_time,
         slots=(ACTIVATION,),
         variadic=True,
+        outputs=None,  # the branches' outputs
         options=Options("IfOptions", ("then_subgraph_index", "else_subgraph_index")),
         notes="inlined at compile time when its condition is a constant",
     ),

@@ -186,12 +186,20 @@ def lower_depthwise(op: Op, graph: Graph) -> Layer:
     x, weights, bias, bias_index, y, common = _window(op, graph)
     out_c = weights.shape[3]
     require(
-        weights.shape[0] == 1 and out_c == y.shape[3] and out_c % x.shape[3] == 0,
+        weights.shape[0] == 1 and out_c == y.shape[3] and x.shape[3] > 0 and out_c % x.shape[3] == 0,
         op,
         "depthwise weights must be [1, h, w, input channels * depth multiplier]",
     )
     check_weights(op, weights, out_c, axis=3)
-    params = DepthwiseParams(depth_multiplier=out_c // x.shape[3], **common)
+    multiplier = out_c // x.shape[3]
+    # tflite-micro loops over the option's multiplier, not the weights': another one computes other channels.
+    require(
+        op.options.get("depth_multiplier") == multiplier,
+        op,
+        f"depth_multiplier {op.options.get('depth_multiplier')} contradicts the weights, which give "
+        f"{out_c} / {x.shape[3]} = {multiplier}",
+    )
+    params = DepthwiseParams(depth_multiplier=multiplier, **common)
     if x.dtype == "int16":
         # tflite-micro reads a 16x8 depthwise bias as int64 whatever its type: an int32 one it misreads.
         check_bias_s16(op, bias, out_c, ("int64",))
@@ -283,6 +291,7 @@ OPS = (
         lower_conv,
         notes="int8 and 16x8; stride, dilation, SAME/VALID, per-channel or per-tensor weights, optional bias",
         slots=(ACTIVATION, WEIGHTS, BIAS),
+        optional_inputs=(2,),
         options=Options("Conv2DOptions", (*_WINDOW_FIELDS, "quantized_bias_type")),
         macs=conv_macs,
         float_reference=conv_float,
@@ -294,6 +303,7 @@ OPS = (
         lower_depthwise,
         notes="int8 and 16x8; any depth multiplier; int8 in place where that lowers the arena",
         slots=(ACTIVATION, WEIGHTS, BIAS),
+        optional_inputs=(2,),
         options=Options(
             "DepthwiseConv2DOptions",
             (

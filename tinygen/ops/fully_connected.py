@@ -139,6 +139,7 @@ OPS = (
         lower_fully_connected,
         notes="int8 and 16x8; per-tensor and per-channel weights, optional bias, any input rank",
         slots=(ACTIVATION, WEIGHTS, BIAS),
+        optional_inputs=(2,),
         options=Options("FullyConnectedOptions", ("fused_activation_function", "keep_num_dims", "quantized_bias_type")),
         macs=fully_connected_macs,
         float_reference=fully_connected_float,

@@ -8,6 +8,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import TinygenError
 
+INT32_MAX = 2**31 - 1
+
 
 def output_size(padding: str, in_size: int, filter_size: int, stride: int, dilation: int = 1) -> int:
     effective = (filter_size - 1) * dilation + 1
@@ -44,6 +46,14 @@ def window_padding(
                 f"padding {o['padding']}, strides and input size {in_hw}"
             )
         pads.append(leading_padding(strides[axis], dilation_hw[axis], in_hw[axis], filter_hw[axis], out_hw[axis]))
+        # Every index the kernels compute along the axis (out * stride - pad + tap * dilation, and the
+        # tap bounds) lies within the windows' span plus the input, the dilation and the filter.
+        span = (out_hw[axis] - 1) * strides[axis] + (filter_hw[axis] - 1) * dilation_hw[axis] + 1
+        if span + in_hw[axis] + dilation_hw[axis] + filter_hw[axis] > INT32_MAX:
+            raise TinygenError(
+                f"op {op.index} ({op.kind}): its windows (filter {filter_hw[axis]}, stride {strides[axis]}, "
+                f"dilation {dilation_hw[axis]}) span {span:,} elements; the int32 index arithmetic overflows"
+            )
     return pads[0], pads[1]
 
 

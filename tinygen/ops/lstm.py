@@ -337,6 +337,7 @@ OPS = (
         lower_lstm,
         notes="int8 and 16x8 with an int16 cell state; hidden and cell states kept between invokes",
         slots=SLOTS,
+        optional_inputs=(*PEEPHOLES, *PROJECTION, *LAYER_NORMS),  # TFLite's; tinygen refuses them present
         options=Options(
             "UnidirectionalSequenceLSTMOptions",
             (

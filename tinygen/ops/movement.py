@@ -27,6 +27,7 @@ from .checks import require
 from .record import ACTIVATION, PARAM, OpDef, Quantization
 
 MAX_WALK_RANK = 8  # TG_MOVE_MAX_RANK
+VIEW_TEST_ELEMENTS = 1 << 24  # the most output elements _views looks at one by one
 # The C element type of each dtype -> the kernel's suffix (bool is a byte, like uint8).
 KERNEL_SUFFIX = {
     "int8": "s8",
@@ -136,16 +137,22 @@ def _indices(offset: int, extents, strides) -> np.ndarray:
     return index.reshape(-1)
 
 
-def evaluate(plan: Plan, sources: list[np.ndarray], fill=0) -> list[np.ndarray]:
-    """The plan run on arrays: each output's values."""
-    flat = [np.asarray(s).reshape(-1) for s in sources]
-    total = sum(int(np.prod(s, dtype=np.int64)) for s in plan.out_shapes)
-    region = np.full(total, fill, dtype=flat[0].dtype if flat else np.int64)
+def _region_size(plan: Plan) -> int:
+    return sum(int(np.prod(s, dtype=np.int64)) for s in plan.out_shapes)
+
+
+def _copies(plan: Plan):
+    """Per block: (its source, the output indices it writes, the source indices it reads)."""
     for b in plan.blocks:
         extents = [d[0] for d in b.dims]
-        region[_indices(b.out_offset, extents, [d[2] for d in b.dims])] = flat[b.source][
-            _indices(b.in_offset, extents, [d[1] for d in b.dims])
-        ]
+        yield (
+            b.source,
+            _indices(b.out_offset, extents, [d[2] for d in b.dims]),
+            _indices(b.in_offset, extents, [d[1] for d in b.dims]),
+        )
+
+
+def _outputs(plan: Plan, region: np.ndarray) -> list[np.ndarray]:
     outputs, start = [], 0
     for shape in plan.out_shapes:
         size = int(np.prod(shape, dtype=np.int64))
@@ -154,12 +161,26 @@ def evaluate(plan: Plan, sources: list[np.ndarray], fill=0) -> list[np.ndarray]:
     return outputs
 
 
-def _views(plan: Plan, source_size: int) -> list[int] | None:
-    """Element offsets where each output lies in the single input, when each is one contiguous range."""
-    if any(b.source != 0 for b in plan.blocks):
+def evaluate(plan: Plan, sources: list[np.ndarray], fill=0) -> list[np.ndarray]:
+    """The plan run on arrays: each output's values."""
+    flat = [np.asarray(s).reshape(-1) for s in sources]
+    region = np.full(_region_size(plan), fill, dtype=flat[0].dtype if flat else np.int64)
+    for source, written, read in _copies(plan):
+        region[written] = flat[source][read]
+    return _outputs(plan, region)
+
+
+def _views(plan: Plan) -> list[int] | None:
+    """Element offsets where each output lies in the single input, when each is one contiguous range.
+    Found element by element: above VIEW_TEST_ELEMENTS (no microcontroller holds such tensors) the
+    answer is None, and the op copies."""
+    if any(b.source != 0 for b in plan.blocks) or _region_size(plan) > VIEW_TEST_ELEMENTS:
         return None
+    region = np.full(_region_size(plan), -1, dtype=np.int64)  # the input index of each output element
+    for _, written, read in _copies(plan):
+        region[written] = read
     offsets = []
-    for where in evaluate(plan, [np.arange(source_size, dtype=np.int64)], fill=-1):
+    for where in _outputs(plan, region):
         where = where.reshape(-1)
         if where[0] < 0 or not np.array_equal(where, where[0] + np.arange(where.size)):
             return None
@@ -177,7 +198,7 @@ def plan_layer(op: Op, graph: Graph, plan: Plan, sources: tuple[int, ...]) -> La
     source = inputs[0]
     shareable = len(set(sources)) == 1 and not source.is_constant
     if shareable and all(o.dtype == source.dtype and o.quant == source.quant for o in outputs):
-        offsets = _views(plan, source.size)
+        offsets = _views(plan)
         if offsets is not None:
             views = tuple(View(o.index, source.index, off * itemsize) for o, off in zip(outputs, offsets))
             return Layer(op, None, views=views)

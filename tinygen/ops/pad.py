@@ -33,7 +33,8 @@ class PadParams:
 
 
 def _pad_value(op: Op, graph: Graph, output) -> int:
-    values = graph.tensor(op.inputs[2]) if op.kind == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    # tflite-micro's PAD and PADV2 are one kernel: either takes the pad value as a third input.
+    values = graph.tensor(op.inputs[2]) if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
     if values is None:
         if output.dtype == "int16":
             require_zero_points(op, [output], "tflite-micro pads int16 with 0 whatever the zero point")
@@ -96,7 +97,8 @@ OPS = (
         "PAD",
         lower_pad,
         notes="int8 and int16, up to rank 5, non-negative paddings",
-        slots=(ACTIVATION, PARAM),
+        slots=(ACTIVATION, PARAM, ACTIVATION),
+        optional_inputs=(2,),
         options=Options("PadOptions"),
         float_reference=pad_float,
         quantization=Quantization(shared="first"),
@@ -107,6 +109,7 @@ OPS = (
         lower_pad,
         notes="int8 and int16, up to rank 5, non-negative paddings, a constant pad value",
         slots=(ACTIVATION, PARAM, ACTIVATION),
+        optional_inputs=(2,),
         options=Options("PadV2Options"),
         float_reference=pad_float,
         quantization=Quantization(shared="first"),

@@ -8,6 +8,7 @@ instead of keeping a table of its own:
 |-------------------|----------------------------------------------------------------|
 | options           | the .tflite reader and writer (which options table, which fields) |
 | slots             | the quantizer (which input is the weight, the bias), in-place rewrites, inspect |
+| optional_inputs, outputs | the validator: how many inputs and outputs the op may have  |
 | lower             | lowering: the C kernel call, its params struct, compile-time constants |
 | macs              | inspect, plan and profile reports                              |
 | float_reference   | the quantizer's float executor (calibration, simulated int8)   |
@@ -88,6 +89,9 @@ class OpDef:
     lower: Callable[[Op, Graph], Layer]
     slots: tuple[str, ...] = (ACTIVATION,)  # role of each input slot
     variadic: bool = False  # the last slot's role repeats (CONCATENATION)
+    # The input slots that may be -1 or, at the end, left out (a bias, RESHAPE's shape, an LSTM's peepholes).
+    optional_inputs: tuple[int, ...] = ()
+    outputs: int | None = 1  # how many outputs; None where the options say (SPLIT, UNPACK)
     options: Options = field(default_factory=Options)
     macs: Callable[[Op, Graph], int] = no_macs
     # (op, input values with constants as real numbers, first output tensor) -> the float output, batch

@@ -33,6 +33,7 @@ OPS = (
         lower_reshape,
         notes="an alias: no copy, no code",
         slots=(ACTIVATION, PARAM),
+        optional_inputs=(1,),  # the shape may come from the options instead
         float_reference=reshape_float,
         quantization=Quantization(shared="first"),
         fold=reshape_fold,

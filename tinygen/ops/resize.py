@@ -107,7 +107,6 @@ def nearest_indices(input_size: int, output_size: int, align_corners: bool, half
 
 def _sizes(op: Op, graph: Graph) -> tuple[Tensor, int, int]:
     """The input and the constant output size, with tflite-micro's Prepare checks."""
-    require(len(op.inputs) == 2 and len(op.outputs) == 1, op, "takes an input and a size and gives one output")
     x, y = graph.tensor(op.inputs[0]), graph.tensor(op.outputs[0])
     size = graph.tensor(op.inputs[1])
     require(len(x.shape) == 4, op, f"input must be 4-D NHWC, not {x.shape}")

@@ -101,6 +101,7 @@ OPS = (
     OpDef(
         "CUSTOM:SignalFftAutoScale",
         lower_fft_auto_scale,
+        outputs=2,  # the scaled frame and the shift
         options=Options(),
         in_place=True,
         notes="tflite-micro's audio front end: int16 frame scaled up to full range, and the shift",

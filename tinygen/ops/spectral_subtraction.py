@@ -79,6 +79,7 @@ OPS = (
     OpDef(
         "CUSTOM:SignalFilterBankSpectralSubtraction",
         lower_spectral_subtraction,
+        outputs=2,  # the output and the noise estimate
         options=Options(flexbuffer=KEYS),
         macs=lambda op, graph: 4 * graph.tensor(op.inputs[0]).size,
         in_place=True,

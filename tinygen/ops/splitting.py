@@ -92,6 +92,7 @@ OPS = (
         "SPLIT",
         SPLIT,
         "int8, int16, int32, float32; views along the outermost non-1 axis",
+        outputs=None,  # one per piece, checked in the plan
         options=Options("SplitOptions", ("num_splits",)),
         quantization=Quantization(shared="all"),  # the moved input is slot 1, after the axis
     ),
@@ -99,12 +100,14 @@ OPS = (
         "SPLIT_V",
         SPLIT_V,
         "int8, int16, int32, float32; views along the outermost non-1 axis",
+        outputs=None,  # one per piece, checked in the plan
         options=Options("SplitVOptions", ("num_splits",)),
     ),
     movement_op(
         "UNPACK",
         UNPACK,
         "int8, int16, int32, float32; views along the outermost non-1 axis",
+        outputs=None,  # one per piece, checked in the plan
         options=Options("UnpackOptions", ("num", "axis")),
     ),
     movement_op(

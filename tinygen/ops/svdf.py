@@ -185,6 +185,7 @@ OPS = (
         lower_svdf,
         notes="int8 with an int16 or int8 memory (a variable tensor, kept between invokes)",
         slots=(ACTIVATION, WEIGHTS, WEIGHTS, BIAS, ACTIVATION),
+        optional_inputs=(3,),  # the bias
         options=Options("SVDFOptions", ("rank", "fused_activation_function", "asymmetric_quantize_inputs")),
         macs=svdf_macs,
         float_reference=svdf_float,

@@ -91,8 +91,6 @@ def _check_bias16(op: Op, bias: Tensor | None, channels: int) -> None:
 
 
 def lower_transpose_conv(op: Op, graph: Graph) -> Layer:
-    require(len(op.inputs) in (3, 4) and len(op.outputs) == 1, op, "expects 3 or 4 inputs and one output")
-    require(min(op.inputs[:3]) >= 0, op, "needs output_shape, weights and input (only the bias is optional)")
     x, y = _activations(op, graph)
     weights = graph.tensor(op.inputs[FILTER])
     bias_index = op.inputs[BIAS_SLOT] if len(op.inputs) > BIAS_SLOT else -1
@@ -181,6 +179,7 @@ OPS = (
         lower_transpose_conv,
         notes="int8 and 16x8, SAME/VALID, any stride and output size, optional bias; no scratch buffer",
         slots=(PARAM, WEIGHTS, ACTIVATION, BIAS),
+        optional_inputs=(3,),
         options=Options("TransposeConvOptions", ("padding", "stride_w", "stride_h", "fused_activation_function")),
         macs=transpose_conv_macs,
         float_reference=transpose_conv_float,

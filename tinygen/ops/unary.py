@@ -70,7 +70,8 @@ def lower_abs(op: Op, graph: Graph) -> Layer:
     x, y = same_shape_io(op, graph)
     # tflite-micro skips the rescale when the scales are equal; the multiplier of 1.0 it would use
     # otherwise, (2^30, 1), gives the same integers, so one path serves both.
-    ratio = float(f32(x.scale) / f32(y.scale))
+    with np.errstate(over="ignore"):  # past float32's range: infinity, which rescale_multiplier refuses
+        ratio = float(f32(x.scale) / f32(y.scale))
     multiplier, shift = rescale_multiplier(op, ratio, f"{x.scale} / {y.scale}")
     params = AbsParams(
         size=y.size, input_offset=-x.zero_point, output_offset=y.zero_point, multiplier=multiplier, shift=shift
@@ -120,7 +121,9 @@ def lower_rsqrt(op: Op, graph: Graph) -> Layer:
         "input below the zero point, a negative number)",
     )
     # sqrt in float32, the product in float32, the reciprocal in double.
-    real = 1.0 / float(np.sqrt(f32(x.scale)) * f32(y.scale))
+    product = float(np.sqrt(f32(x.scale)) * f32(y.scale))
+    require(product > 0, op, f"sqrt(input scale {x.scale}) * output scale {y.scale} is 0 in float32")
+    real = 1.0 / product
     multiplier, shift = rescale_multiplier(op, real, f"1 / (sqrt({x.scale}) * {y.scale})")
     # The second rescale shifts right by RSQRT_DATA_SHIFT more; beyond 31 bits tflite-micro's shift is
     # undefined.

@@ -54,6 +54,7 @@ OPS = (
         "CALL_ONCE",
         resolved_when_read,
         slots=(),
+        outputs=0,
         options=Options("CallOnceOptions", ("init_subgraph_index",)),
         notes="its initialisation subgraph (assignments of constants) evaluated at compile time",
     ),
@@ -62,6 +63,7 @@ OPS = (
         "ASSIGN_VARIABLE",
         lower_assign_variable,
         slots=(ACTIVATION, ACTIVATION),
+        outputs=0,
         notes="a copy into the state region",
     ),
 )

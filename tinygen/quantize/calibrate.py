@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +53,10 @@ def load_calibration(path: str | Path, graph: Graph) -> CalibrationData:
     counts = {len(x) for x in inputs}
     if len(counts) > 1:
         raise TinygenError(f"{path}: the inputs hold different numbers of samples ({sorted(counts)})")
-    if y is not None and len(y) != (len(sequences) if sequences else len(inputs[0])):
-        runs = f"{len(sequences)} sequences" if sequences else f"{len(inputs[0])} samples"
-        raise TinygenError(f"{path}: {len(y)} labels for {runs}")
+    if sequences:
+        check_labels(y, len(sequences), path, "sequences")
+    else:
+        check_labels(y, len(inputs[0]), path)
     return CalibrationData(inputs[0] if len(inputs) == 1 else inputs, y, sequences)
 
 
@@ -69,6 +72,16 @@ def _unroll_sequences(
     if any(x.shape[:2] != (count, steps) for x in arrays):
         raise TinygenError(f"{path}: the inputs hold different numbers of sequences or steps")
     return [x.reshape(count * steps, *x.shape[2:]) for x in arrays], (steps,) * count
+
+
+def check_labels(y: np.ndarray | None, count: int, path: str | Path, unit: str = "samples") -> None:
+    """Labels `y`, when given: numbers, one per sample or sequence (a class index, or a row of scores)."""
+    if y is None:
+        return
+    if y.dtype.kind not in "fiub" or y.ndim == 0:
+        raise TinygenError(f"{path}: labels 'y' must be an array of numbers, one per sample; got {y.dtype} {y.shape}")
+    if len(y) != count:
+        raise TinygenError(f"{path}: {len(y)} labels for {count} {unit}")
 
 
 def _arrays_for_inputs(files: dict[str, np.ndarray], names: list[str], path: Path) -> list[np.ndarray]:
@@ -91,7 +104,8 @@ def _arrays_for_inputs(files: dict[str, np.ndarray], names: list[str], path: Pat
 def shape_inputs(x: np.ndarray, tensor: Tensor, name: str = "calibration data") -> np.ndarray:
     """Samples for one model input as float32 (N, *shape without a leading batch axis of 1): finite
     numbers only; a warning when the input is the same value everywhere."""
-    samples = match_samples(x, tensor, name).astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32 is infinite, and refused below
+        samples = match_samples(x, tensor, name).astype(np.float32)
     finite = np.isfinite(samples)
     if not finite.all():
         nan, inf = int(np.isnan(samples).sum()), int((~finite).sum() - np.isnan(samples).sum())
@@ -139,8 +153,8 @@ def load_arrays(path: str | Path, graph: Graph) -> tuple[list[np.ndarray], np.nd
     if not path.exists():
         raise TinygenError(f"{path} does not exist")
     try:
-        loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:
+        loaded = _read_arrays(path)
+    except Exception as e:  # numpy and zipfile raise anything from EOFError to tokenize errors on damaged files
         raise TinygenError(f"cannot read {path}: expected a .npy array or an .npz of arrays") from e
     names = [graph.tensor(i).name for i in graph.inputs]
     if isinstance(loaded, np.ndarray):
@@ -150,10 +164,33 @@ def load_arrays(path: str | Path, graph: Graph) -> tuple[list[np.ndarray], np.nd
                 "give an .npz with one array per input"
             )
         return [loaded], None
-    with loaded:  # an .npz keeps its file open until closed
-        files = {name: loaded[name] for name in loaded.files}
-    y = files.pop("y", None)
-    return _arrays_for_inputs(files, names, path), y
+    y = loaded.pop("y", None)
+    return _arrays_for_inputs(loaded, names, path), y
+
+
+def _read_arrays(path: Path) -> np.ndarray | dict[str, np.ndarray]:
+    """A .npy's array, or every array of an .npz by name (each member read here, inside the caller's try).
+    numpy allocates the array a header announces before reading it: each header is checked first."""
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            _check_header(f, path.stat().st_size, path.name)
+        return np.load(path, allow_pickle=False)
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as member:
+                _check_header(member, info.file_size, info.filename)
+    with np.load(path, allow_pickle=False) as loaded:  # an .npz keeps its file open until closed
+        return {name: loaded[name] for name in loaded.files}
+
+
+def _check_header(f, size: int, name: str) -> None:
+    """The array a .npy header announces must fit in the bytes that follow the header."""
+    version = np.lib.format.read_magic(f)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, _, dtype = read_header(f)
+    announced = math.prod(shape) * dtype.itemsize
+    if announced > size - f.tell():
+        raise ValueError(f"{name} announces {announced:,} bytes of data in {size:,} bytes")
 
 
 def batches(data: CalibrationData, progress: bool, label: str) -> Iterator[list[np.ndarray]]:

@@ -6,6 +6,7 @@ import dataclasses
 
 from ..compiler.control_flow import CONTROL_FLOW, resolve_control_flow
 from ..compiler.fold import fold_constants
+from ..compiler.validate import check_op
 from ..errors import TinygenError
 from ..ir import Graph, Tensor
 from ..ops import op_def
@@ -59,6 +60,7 @@ def op_support(graph: Graph) -> dict[int, tuple[str, str | None]]:
             support[op.index] = ("folded", None)
         else:
             try:
+                check_op(op)  # the validator's checks of the op itself: arity, window options
                 record.lower(op, folded)
                 support[op.index] = ("supported", None)
             except TinygenError as e:
