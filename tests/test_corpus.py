@@ -72,7 +72,7 @@ def test_corpus_model(model, tmp_path):
             compiled_corpus_model(path)
         return
     loaded, compiled = compiled_corpus_model(path)
-    with HostTarget.build(compiled, tmp_path) as target:
+    with HostTarget.build(compiled, tmp_path, sanitize=True) as target:
         result = _verify(target, loaded, compiled, SAMPLES)
     assert result.bit_exact, result.summary()
 
