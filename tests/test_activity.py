@@ -3,6 +3,8 @@ process hands its lines over as they come while still being killed on a timeout.
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import sys
 import time
 
@@ -65,6 +67,26 @@ def test_a_watched_process_and_what_it_left_behind_stop_at_the_timeout(tmp_path)
     pid = int(marker.read_text())
     time.sleep(0.2)
     assert _dead(pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_stops_the_child_and_what_it_started(tmp_path):
+    """Ctrl-C (SIGINT) in tinygen while it waits for a tool: the tool's whole process group dies with it."""
+    marker = tmp_path / "pid"
+    waiting = (
+        "from tinygen.device import processes\n"
+        f"processes.run(['sh', '-c', 'sleep 60 & echo $! > {marker}; sleep 60'], 120, 'the test')\n"
+    )
+    tinygen = subprocess.Popen([sys.executable, "-c", waiting], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not (marker.exists() and marker.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    grandchild = int(marker.read_text())
+    tinygen.send_signal(signal.SIGINT)
+    _, stderr = tinygen.communicate(timeout=30)
+    assert b"KeyboardInterrupt" in stderr
+    time.sleep(0.2)
+    assert _dead(grandchild)
 
 
 def _dead(pid: int) -> bool:
