@@ -25,7 +25,8 @@ from tinygen.device.firmware import build_firmware
 from tinygen.device.link_target import LinkTarget
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.ops.conv import DEPTHWISE_INPLACE_GROUP, folded_bias
+from tinygen.ops.conv import folded_bias
+from tinygen.ops.depthwise import DEPTHWISE_INPLACE_GROUP
 from tinygen.ops.geometry import output_size
 from tinygen.verify import random_samples, verify
 
