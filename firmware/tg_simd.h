@@ -102,6 +102,18 @@ TG_INLINE int32_t tg_v_smlatt(uint32_t a, uint32_t b, int32_t acc)
 }
 #endif
 
+/* SMMULR: the high word of a * b, rounded: floor((a * b + 2^31) / 2^32). */
+TG_INLINE int32_t tg_v_smmulr(int32_t a, int32_t b)
+{
+#if TG_USE_DSP
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * b + 2147483648) >> 32);
+#endif
+}
+
 /* SSAT #8: x saturated to [-128, 127]. */
 TG_INLINE int32_t tg_v_ssat8(int32_t x)
 {
