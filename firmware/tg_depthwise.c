@@ -241,7 +241,6 @@ TG_INLINE void dw_row(dw_acc *acc, const int8_t *x, int32_t in_col, uint32_t off
 /* Lane `lane` of a pixel: requantized with its tg_requantize_folded table in quant, saturated to int8. */
 TG_INLINE int32_t dw_requantize(int32_t acc, const int32_t *quant, const int lane)
 {
-    const int32_t *q = quant + 4 + 4 * lane;
 #if TG_USE_DSP
     int32_t m, lo, hi, shift;
     /* the sum's -2^31 for a negative acc is a second SMLAL: [acc < 0] * INT32_MIN */
@@ -253,11 +252,11 @@ TG_INLINE int32_t dw_requantize(int32_t acc, const int32_t *quant, const int lan
             "asr %[hi], %[hi], %[shift]\n\t"
             "ssat %[hi], #8, %[hi]"
             : [m] "=&r"(m), [lo] "=&r"(lo), [hi] "=&r"(hi), [shift] "=&r"(shift)
-            : [acc] "r"(acc), [quant] "r"(quant), [at] "I"(16 + 16 * lane), [min] "r"(INT32_MIN),
-              "m"(*(const int32_t(*)[4])q));
+            : [acc] "r"(acc), [quant] "r"(quant), [at] "I"(16 + 16 * lane), [min] "r"(INT32_MIN)
+            : "memory");
     return hi;
 #else
-    return tg_v_ssat8(tg_requantize_folded(acc, q));
+    return tg_v_ssat8(tg_requantize_folded(acc, quant + 4 + 4 * lane));
 #endif
 }
 
