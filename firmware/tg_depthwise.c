@@ -193,7 +193,7 @@ typedef struct {
  * weights at *w, which moves past them. Each tap: one word of four lanes, SXTAB16 into lanes 0, 2
  * and 1, 3 with the offset added, one LDRD of the tap's two weight words, four SMLAxy.
  */
-#if TG_USE_DSP
+#if TG_USE_ASM
 /* Written out as assembly: left to itself the compiler hoists the weight loads of a whole row,
  * runs out of registers and spills the accumulators. */
 #define TG_DW_TAP                                                                                                      \
@@ -241,7 +241,7 @@ TG_INLINE void dw_row(dw_acc *acc, const int8_t *x, int32_t in_col, uint32_t off
 /* Lane `lane` of a pixel: requantized with its tg_requantize_folded table in quant, saturated to int8. */
 TG_INLINE int32_t dw_requantize(int32_t acc, const int32_t *quant, const int lane)
 {
-#if TG_USE_DSP
+#if TG_USE_ASM
     int32_t m, lo, hi, shift;
     /* the sum's -2^31 for a negative acc is a second SMLAL: [acc < 0] * INT32_MIN */
     __asm__("ldrd %[m], %[lo], [%[quant], %[at]]\n\t"
@@ -266,7 +266,7 @@ TG_INLINE void dw_store4(const dw_acc *acc, const int32_t *quant, int clamp, uin
 {
     const int32_t v0 = dw_requantize(acc->c0, quant, 0), v1 = dw_requantize(acc->c1, quant, 1);
     const int32_t v2 = dw_requantize(acc->c2, quant, 2), v3 = dw_requantize(acc->c3, quant, 3);
-#if TG_USE_DSP
+#if TG_USE_ASM
     uint32_t word = (uint32_t)v0;
     __asm__("bfi %[w], %[v1], #8, #8\n\t"
             "bfi %[w], %[v2], #16, #8\n\t"

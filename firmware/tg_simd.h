@@ -12,6 +12,17 @@
 
 #include "tg_common.h"
 
+/*
+ * Kernels may also write a few instructions out as inline assembly where the compiler would spill
+ * registers; those blocks need an optimizing build (they take many registers, and constant
+ * operands), so unoptimized (debug) builds take the portable code, which gives the same bits.
+ */
+#if TG_USE_DSP && defined(__OPTIMIZE__)
+#define TG_USE_ASM 1
+#else
+#define TG_USE_ASM 0
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define TG_INLINE static inline __attribute__((always_inline))
 #else
