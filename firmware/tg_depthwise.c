@@ -207,7 +207,7 @@ typedef struct {
 #define TG_DW_ROW_OPERANDS                                                                                             \
     : [c0] "+r"(acc->c0), [c1] "+r"(acc->c1), [c2] "+r"(acc->c2), [c3] "+r"(acc->c3), [w] "+r"(*w), [q] "=&r"(q),    \
       [o] "=&r"(o), [w02] "=&r"(w02), [w13] "=&r"(w13)                                                                 \
-    : [x] "r"(x), [col] "r"(in_col), [off] "r"(offsets)                                                                \
+    : [x] "r"(x), [col] "rI"(in_col), [off] "r"(offsets)                                                               \
     : "memory"
 
 TG_INLINE void dw_row(dw_acc *acc, const int8_t *x, int32_t in_col, uint32_t offsets, const int32_t **w, const int taps)
@@ -313,10 +313,14 @@ TG_INLINE dw_acc dw_window(const int8_t *x, int32_t in_col, int32_t in_row, uint
     return acc;
 }
 
-/* Every output row of a group, pixel by pixel; the first and last pixel of a row may overlap the padding. */
-static void dw_rows(const dw_layer *l, const dw_group *g)
+/*
+ * Every output row of a group, pixel by pixel; the first and last pixel of a row may overlap the
+ * padding. `saved`: the input is the in-place kernel's saved copy, its pixels 4 bytes apart (a
+ * constant, which the loads take as an immediate offset).
+ */
+TG_INLINE void dw_rows(const dw_layer *l, const dw_group *g, const int saved)
 {
-    const int32_t out_w = l->out_w, stride = l->stride, in_col = g->in_col, in_row = g->in_row;
+    const int32_t out_w = l->out_w, stride = l->stride, in_col = saved ? 4 : g->in_col, in_row = g->in_row;
     const int32_t out_col = g->out_col, clamp = l->clamp;
     const uint32_t offsets = l->offsets, act_min = l->act_min, act_max = l->act_max;
     const int32_t *quant = g->quant;
@@ -364,12 +368,6 @@ static void dw_rows(const dw_layer *l, const dw_group *g)
     }
 }
 
-static void dw_group_run(const tg_depthwise_params *p, const dw_layer *l, const dw_group *g)
-{
-    (void)p;
-    dw_rows(l, g);
-}
-
 /* The first channel of group `group`: the last group of a count that is not a multiple of four overlaps. */
 static int32_t dw_group_channel(int32_t group, int32_t channels) { return tg_min_i32(4 * group, channels - 4); }
 
@@ -392,8 +390,25 @@ void tg_depthwise_3x3_s8(const tg_depthwise_params *p, const int8_t *input, cons
                 weights + TG_DEPTHWISE_3X3_WEIGHT_WORDS * group,
                 quant + TG_DEPTHWISE_3X3_QUANT_WORDS * group,
             };
-            dw_group_run(p, &l, &g);
+            dw_rows(&l, &g, 0);
         }
+    }
+}
+
+/* One group's four channels of every pixel, packed into scratch, four pixels per step. */
+static void dw_save_group(const int8_t *data, int32_t channels, int32_t pixels, int8_t *scratch)
+{
+    int32_t i = 0;
+    for (; i + 4 <= pixels; i += 4, data += 4 * channels, scratch += 16) {
+        const uint32_t p0 = tg_v_load4(data), p1 = tg_v_load4(data + channels);
+        const uint32_t p2 = tg_v_load4(data + 2 * channels), p3 = tg_v_load4(data + 3 * channels);
+        tg_v_store4(scratch, p0);
+        tg_v_store4(scratch + 4, p1);
+        tg_v_store4(scratch + 8, p2);
+        tg_v_store4(scratch + 12, p3);
+    }
+    for (; i < pixels; ++i, data += channels, scratch += 4) {
+        tg_v_store4(scratch, tg_v_load4(data));
     }
 }
 
@@ -405,9 +420,7 @@ void tg_depthwise_3x3_inplace_s8(const tg_depthwise_params *p, int8_t *data, con
     const int32_t in_pixels = l.in_h * l.in_w, out_pixels = l.out_h * l.out_w;
     for (int32_t group = 0; group < groups; ++group) {
         const int32_t c = dw_group_channel(group, channels);
-        for (int32_t i = 0; i < in_pixels; ++i) {
-            tg_v_store4(scratch + 4 * i, tg_v_load4(data + i * channels + c));
-        }
+        dw_save_group(data + c, channels, in_pixels, scratch);
         const dw_group g = {
             scratch,
             4,
@@ -418,7 +431,7 @@ void tg_depthwise_3x3_inplace_s8(const tg_depthwise_params *p, int8_t *data, con
             weights + TG_DEPTHWISE_3X3_WEIGHT_WORDS * group,
             quant + TG_DEPTHWISE_3X3_QUANT_WORDS * group,
         };
-        dw_group_run(p, &l, &g);
+        dw_rows(&l, &g, 1);
         for (int32_t lane = 0; lane < 4 * group - c; ++lane) { /* overwritten lanes already held outputs */
             for (int32_t i = 0; i < out_pixels; ++i) {
                 data[i * channels + c + lane] = scratch[4 * i + lane];
