@@ -37,7 +37,7 @@ from .helpers import loaded
 from .ops.test_batch_matmul import matmul_model
 from .ops.test_binary import _family_model
 from .ops.test_cast import every_cast
-from .ops.test_conv_variants import variants_chain
+from .ops.test_conv_variants import in_place_depthwise, variants_chain
 from .ops.test_int16 import _all_ops_model, _conv_graph
 from .ops.test_movement import board_model
 from .ops.test_quantize import every_conversion
@@ -109,7 +109,8 @@ def _leftovers():
 
 # name -> the graph; together they call every kernel (test_the_models_call_every_kernel).
 MODELS = {
-    "ds_cnn": zoo.ds_cnn,  # conv, depthwise, in place too, average pool, fully connected, softmax
+    "ds_cnn": zoo.ds_cnn,  # conv, 3x3 depthwise, in place too, average pool, fully connected, softmax
+    "depthwise_in_place": lambda: in_place_depthwise(7),  # a 2x3 filter: the generic in-place kernel
     "resnet8": zoo.resnet8,  # residual ADD
     "casts": lambda: every_cast(0, (1, 4))[0],
     "conversions": lambda: every_conversion(0, (1, 256))[0],

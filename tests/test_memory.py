@@ -73,7 +73,7 @@ def test_in_place_lowers_the_arena_below_the_bound_and_stays_bit_exact(name):
     lowered = compile_zoo(name)
     plan = plan_memory(lowered)
     kernels = {layer.kernel for layer in lowered.layers if layer.in_place}
-    assert kernels & {"tg_conv_inplace_s8", "tg_depthwise_inplace_s8"}
+    assert kernels & {"tg_conv_inplace_s8", "tg_depthwise_inplace_s8", "tg_depthwise_3x3_inplace_s8"}
     assert plan.arena_bytes < plan.lower_bound_bytes
     assert_bit_exact(zoo.MLPERF_TINY[name](seed=0), samples=4)
 

@@ -25,7 +25,8 @@ from tinygen.device.firmware import build_firmware
 from tinygen.device.link_target import LinkTarget
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.ops.conv import DEPTHWISE_INPLACE_GROUP, folded_bias
+from tinygen.ops.conv import folded_bias
+from tinygen.ops.depthwise import DEPTHWISE_INPLACE_GROUP
 from tinygen.ops.geometry import output_size
 from tinygen.verify import random_samples, verify
 
@@ -112,7 +113,8 @@ def test_folded_bias_wraps_like_int32_sums():
 
 def in_place_depthwise(channels: int) -> GraphBuilder:
     """A depthwise layer over a tensor that dies there and is the peak: the planner takes the in-place
-    kernel, which saves groups of four channels and then one channel at a time."""
+    kernel, which saves groups of four channels and then one channel at a time (a 2x3 filter: the
+    generic kernel; tests/ops/test_depthwise.py covers the 3x3 ones)."""
     rng = np.random.default_rng(channels)
     g = GraphBuilder()
     x = g.tensor((1, 6, 5, 1), scale=0.05, zero_point=3)
@@ -126,7 +128,7 @@ def in_place_depthwise(channels: int) -> GraphBuilder:
     y = g.tensor((1, 6, 5, channels), scale=0.05, zero_point=2)
     g.op(
         "DEPTHWISE_CONV_2D",
-        [h, weights(g, rng, (1, 3, 3, channels), axis=3), bias(g, rng, channels)],
+        [h, weights(g, rng, (1, 2, 3, channels), axis=3), bias(g, rng, channels)],
         [y],
         padding="SAME",
         stride_h=1,

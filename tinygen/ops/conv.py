@@ -1,5 +1,5 @@
-"""CONV_2D and DEPTHWISE_CONV_2D -> tg_conv_s8, tg_depthwise_s8; with int16 activations (16x8)
-tg_conv_s16 (tg_conv_s16_acc32 for an int32 bias) and tg_depthwise_s16."""
+"""CONV_2D -> tg_conv_s8; with int16 activations (16x8) tg_conv_s16 (tg_conv_s16_acc32 for an int32
+bias). DEPTHWISE_CONV_2D shares the window helpers here (tinygen/ops/depthwise.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from .int16 import (
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
 MAX_FILTER_H = 16  # TG_CONV_MAX_FILTER_H in firmware/tg_conv.h
-DEPTHWISE_INPLACE_GROUP = 4  # TG_DEPTHWISE_INPLACE_GROUP in firmware/tg_depthwise.h
 
 
 @dataclass(frozen=True)
@@ -45,31 +44,6 @@ class ConvParams:
     output_offset: int
     act_min: int
     act_max: int
-
-
-@dataclass(frozen=True)
-class DepthwiseParams:
-    C_TYPE = "tg_depthwise_params"
-    C_FILE = "tg_depthwise.c"
-    input: Dims
-    filter: Dims
-    output: Dims
-    depth_multiplier: int
-    stride_h: int
-    stride_w: int
-    dilation_h: int
-    dilation_w: int
-    pad_h: int
-    pad_w: int
-    input_offset: int
-    output_offset: int
-    act_min: int
-    act_max: int
-
-
-def depthwise_inplace_scratch_bytes(p: DepthwiseParams) -> int:
-    """tg_depthwise_inplace_s8's scratch: one group of input channels, every pixel."""
-    return min(DEPTHWISE_INPLACE_GROUP, p.input.c) * p.input.h * p.input.w
 
 
 def conv_inplace_scratch_bytes(p: ConvParams) -> int:
@@ -182,27 +156,6 @@ def _lower_conv_s16(
     return layer
 
 
-def lower_depthwise(op: Op, graph: Graph) -> Layer:
-    x, weights, bias, bias_index, y, common = _window(op, graph)
-    out_c = weights.shape[3]
-    require(
-        weights.shape[0] == 1 and out_c == y.shape[3] and out_c % x.shape[3] == 0,
-        op,
-        "depthwise weights must be [1, h, w, input channels * depth multiplier]",
-    )
-    check_weights(op, weights, out_c, axis=3)
-    params = DepthwiseParams(depth_multiplier=out_c // x.shape[3], **common)
-    if x.dtype == "int16":
-        # tflite-micro reads a 16x8 depthwise bias as int64 whatever its type: an int32 one it misreads.
-        check_bias_s16(op, bias, out_c, ("int64",))
-        _check_s16(op, x, weights, y)
-        layer = _layer(op, "tg_depthwise_s16", params, x, weights, bias_index, y)
-        require_wide_shifts(op, layer.consts["shift"])
-        return layer
-    check_bias(op, bias, out_c)
-    return _layer(op, "tg_depthwise_s8", params, x, weights, bias_index, y)
-
-
 def conv_inplace_variant(layer: Layer) -> Layer | None:
     """tg_conv_inplace_s8 for batch 1, stride 1, dilation 1 and equal input and output shapes (int8 only)."""
     p = layer.params
@@ -211,14 +164,6 @@ def conv_inplace_variant(layer: Layer) -> Layer | None:
     ):
         return None
     return _in_place(layer, "tg_conv_inplace_s8", conv_inplace_scratch_bytes(p))
-
-
-def depthwise_inplace_variant(layer: Layer) -> Layer | None:
-    """tg_depthwise_inplace_s8 (MIT TinyEngine's trick) for batch 1 and depth multiplier 1 (int8 only)."""
-    p = layer.params
-    if layer.kernel != "tg_depthwise_s8" or not (p.depth_multiplier == 1 and p.output.n == 1):
-        return None
-    return _in_place(layer, "tg_depthwise_inplace_s8", depthwise_inplace_scratch_bytes(p))
 
 
 def _in_place(layer: Layer, kernel: str, scratch: int) -> Layer:
@@ -237,11 +182,6 @@ def conv_macs(op: Op, graph: Graph) -> int:
     return graph.tensor(op.outputs[0]).size * kh * kw * ic
 
 
-def depthwise_macs(op: Op, graph: Graph) -> int:
-    _, kh, kw, _ = graph.tensor(op.inputs[1]).shape
-    return graph.tensor(op.outputs[0]).size * kh * kw
-
-
 def conv_float(op: Op, args: list, out: Tensor) -> np.ndarray:
     x, w, b = (args + [None])[:3]
     _, kh, kw, cin = w.shape
@@ -250,22 +190,6 @@ def conv_float(op: Op, args: list, out: Tensor) -> np.ndarray:
     win = float_windows(x, op, out.shape[1:3], (kh, kw))
     y = np.tensordot(win, w.transpose(3, 1, 2, 0), axes=([3, 4, 5], [0, 1, 2]))
     return y if b is None else y + b
-
-
-def depthwise_float(op: Op, args: list, out: Tensor) -> np.ndarray:
-    x, w, b = (args + [None])[:3]
-    _, kh, kw, cout = w.shape
-    c = x.shape[3]
-    win = float_windows(x, op, out.shape[1:3], (kh, kw))
-    y = np.einsum("bhwckl,klcm->bhwcm", win, w.reshape(kh, kw, c, cout // c), optimize=True)
-    y = y.reshape(*y.shape[:3], cout)
-    return y if b is None else y + b
-
-
-def depthwise_guard(op: Op, graph: Graph) -> str | None:
-    if len(op.inputs) < 3 or op.inputs[2] < 0:
-        return "has no bias; tflite-micro crashes on that"
-    return None
 
 
 _WINDOW_FIELDS = (
@@ -288,28 +212,5 @@ OPS = (
         float_reference=conv_float,
         quantization=Quantization(weight_axis=0),
         in_place_variant=conv_inplace_variant,
-    ),
-    OpDef(
-        "DEPTHWISE_CONV_2D",
-        lower_depthwise,
-        notes="int8 and 16x8; any depth multiplier; int8 in place where that lowers the arena",
-        slots=(ACTIVATION, WEIGHTS, BIAS),
-        options=Options(
-            "DepthwiseConv2DOptions",
-            (
-                "padding",
-                "stride_w",
-                "stride_h",
-                "depth_multiplier",
-                "fused_activation_function",
-                "dilation_w_factor",
-                "dilation_h_factor",
-            ),
-        ),
-        macs=depthwise_macs,
-        float_reference=depthwise_float,
-        quantization=Quantization(weight_axis=3, bias_required=True),
-        in_place_variant=depthwise_inplace_variant,
-        reference_guard=depthwise_guard,
     ),
 )
