@@ -19,6 +19,7 @@ from .int16 import (
     require_wide_shifts,
     runs_int16,
 )
+from .matmul import interleave_rows, quant_records
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
 
@@ -75,17 +76,17 @@ def lower_fully_connected(op: Op, graph: Graph) -> Layer:
     multiplier, shift = channel_multipliers(x.scale, weights, y.scale, out_depth)
     params = _params(x, weights, y, batches, fused_activation(op, y))
     # the kernel takes the bias with the input offset's share folded in, never NULL
-    folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
+    consts = {
+        "weights": interleave_rows(weights.data.reshape(out_depth, -1), block=4),
+        "folded_bias": folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0),
+        "quant": quant_records(multiplier, shift, params.output_offset, params.act_min, params.act_max),
+    }
     args = (
-        *tensor_args(op.inputs[0], op.inputs[1]),
-        Arg("const", "folded_bias"),
-        Arg("const", "multiplier"),
-        Arg("const", "shift"),
+        *tensor_args(op.inputs[0]),
+        *(Arg("const", name) for name in consts),
         *tensor_args(op.outputs[0]),
     )
-    return Layer(
-        op, "tg_fully_connected_s8", params, args, {"folded_bias": folded, "multiplier": multiplier, "shift": shift}
-    )
+    return Layer(op, "tg_fully_connected_s8", params, args, consts)
 
 
 def _check_bias_scale(op: Op, x: Tensor, weights: Tensor, y: Tensor, bias: Tensor | None) -> None:
