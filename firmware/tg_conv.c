@@ -43,15 +43,22 @@ static inline int32_t sxtab16_odd(int32_t add, uint32_t v) /* halfwords of add +
  * are every other group of the pair, 2 * TG_MM_GROUP int16 apart). A last partial group is
  * completed with zeros: it ends the window, where the weights are zero. Returns the next slot.
  */
-static int16_t *extend(const int8_t *src, int32_t n, int32_t offset, int16_t *dst)
+static TG_MM_ALWAYS_INLINE int16_t *extend_inline(const int8_t *src, int32_t n, int32_t offset, int16_t *dst)
 {
 #if TG_USE_DSP
     const int32_t offsets = (int32_t)(((uint32_t)offset << 16) | ((uint32_t)offset & 0xFFFFu));
-    for (; n >= TG_MM_GROUP; n -= TG_MM_GROUP, src += TG_MM_GROUP, dst += 2 * TG_MM_GROUP) {
+    for (; n >= 2 * TG_MM_GROUP; n -= 2 * TG_MM_GROUP, src += 2 * TG_MM_GROUP, dst += 4 * TG_MM_GROUP) {
+        const uint32_t v0 = tg_load_s8x4(src), v1 = tg_load_s8x4(src + TG_MM_GROUP);
+        const int32_t slots[2][2] = {{sxtab16(offsets, v0), sxtab16_odd(offsets, v0)},
+                                     {sxtab16(offsets, v1), sxtab16_odd(offsets, v1)}};
+        memcpy(__builtin_assume_aligned(dst, 4), slots[0], sizeof slots[0]); /* the columns are word-aligned */
+        memcpy(__builtin_assume_aligned(dst + 2 * TG_MM_GROUP, 4), slots[1], sizeof slots[1]);
+    }
+    if (n >= TG_MM_GROUP) {
         const uint32_t v = tg_load_s8x4(src);
-        const int32_t even = sxtab16(offsets, v), odd = sxtab16_odd(offsets, v);
-        memcpy(dst, &even, sizeof even);
-        memcpy(dst + 2, &odd, sizeof odd);
+        const int32_t slot[2] = {sxtab16(offsets, v), sxtab16_odd(offsets, v)};
+        memcpy(__builtin_assume_aligned(dst, 4), slot, sizeof slot);
+        n -= TG_MM_GROUP, src += TG_MM_GROUP, dst += 2 * TG_MM_GROUP;
     }
 #else
     for (; n >= TG_MM_GROUP; n -= TG_MM_GROUP, src += TG_MM_GROUP, dst += 2 * TG_MM_GROUP) {
@@ -67,6 +74,21 @@ static int16_t *extend(const int8_t *src, int32_t n, int32_t offset, int16_t *ds
             dst[j] = order[j] < n ? (int16_t)(src[order[j]] + offset) : 0;
         }
         dst += 2 * TG_MM_GROUP;
+    }
+    return dst;
+}
+
+static int16_t *extend(const int8_t *src, int32_t n, int32_t offset, int16_t *dst)
+{
+    return extend_inline(src, n, offset, dst);
+}
+
+/* extend of n bytes at the same place of each of count rows: a window inside the input. */
+static int16_t *extend_rows(const int8_t *const *rows, int32_t count, size_t at, int32_t n, int32_t offset,
+                            int16_t *dst)
+{
+    for (int32_t r = 0; r < count; ++r) {
+        dst = extend_inline(rows[r] + at, n, offset, dst);
     }
     return dst;
 }
@@ -127,18 +149,30 @@ static void gather_row(const tg_conv_params *p, const int8_t *row, int32_t x0, i
  * The column of one window into slot dst: rows[fy] is the input row under filter row fy (NULL in
  * the padding), x0 the input x of tap 0. stage holds a whole window when rows straddle groups.
  */
-static void window_column(const tg_conv_params *p, const int8_t *const *rows, int32_t x0, int16_t *dst, int8_t *stage)
+static void window_column(const tg_conv_params *p, const int8_t *const *rows, int rows_inside, int32_t x0, int16_t *dst,
+                          int8_t *stage)
 {
     const int32_t c = p->input.c, f_h = p->filter.h, f_w = p->filter.w, row_bytes = f_w * c;
     int32_t lo, hi;
     tg_valid_taps(x0, p->dilation_w, f_w, p->input.w, &lo, &hi);
+    if (rows_inside && lo == 0 && hi == f_w && p->dilation_w == 1) { /* the usual window: wholly inside */
+        if (!rows_straddle_groups(p)) {
+            extend_rows(rows, f_h, (size_t)x0 * c, row_bytes, p->input_offset, dst);
+            return;
+        }
+        for (int32_t fy = 0; fy < f_h; ++fy) {
+            copy(stage + fy * row_bytes, rows[fy] + (size_t)x0 * c, row_bytes);
+        }
+        extend(stage, window_groups(p) * TG_MM_GROUP, p->input_offset, dst);
+        return;
+    }
     lo = tg_min_i32(lo, f_w);
     hi = tg_max_i32(hi, lo);
     if (rows_straddle_groups(p)) {
         for (int32_t fy = 0; fy < f_h; ++fy) {
             gather_row(p, rows[fy], x0, lo, hi, stage + fy * row_bytes);
         }
-        extend(stage, f_h * row_bytes, p->input_offset, dst);
+        extend(stage, window_groups(p) * TG_MM_GROUP, p->input_offset, dst);
         return;
     }
     /* every row starts on a group: whole rows straight from the input, others tap by tap */
@@ -177,19 +211,29 @@ static void advance(const tg_conv_params *p, pixel *at)
     }
 }
 
-/* rows[fy]: the input row under filter row fy for output row oy (NULL in the padding). */
-static void window_rows(const tg_conv_params *p, const int8_t *in_batch, int32_t oy, const int8_t **rows)
+/* rows[fy]: the input row under filter row fy for output row oy (NULL in the padding); whether all are inside. */
+static int window_rows(const tg_conv_params *p, const int8_t *in_batch, int32_t oy, const int8_t **rows)
 {
     const size_t row_bytes = (size_t)p->input.w * p->input.c;
+    int inside = 1;
     for (int32_t fy = 0; fy < p->filter.h; ++fy) {
         const int32_t y = oy * p->stride_h - p->pad_h + fy * p->dilation_h;
         rows[fy] = y >= 0 && y < p->input.h ? in_batch + (size_t)y * row_bytes : NULL;
+        inside &= rows[fy] != NULL;
     }
+    return inside;
 }
 
-/* The column of the pixel at into slot dst; rows caches the window rows of the output row of *rows_of. */
-static void pixel_column(const tg_conv_params *p, const int8_t *input, pixel at, const int8_t **rows, pixel *rows_of,
-                         int16_t *dst, int8_t *stage)
+/* The window rows of one output row, kept across the pixels of that row. */
+typedef struct {
+    const int8_t *rows[TG_CONV_MAX_FILTER_H];
+    int inside; /* every row in the input */
+    pixel of;   /* the output row they are for (its b and oy) */
+} window_cache;
+
+/* The column of the pixel at into slot dst. */
+static void pixel_column(const tg_conv_params *p, const int8_t *input, pixel at, window_cache *cache, int16_t *dst,
+                         int8_t *stage)
 {
     const int8_t *in_batch = input + (size_t)at.b * p->input.h * p->input.w * p->input.c;
     const int32_t x0 = at.ox * p->stride_w - p->pad_w;
@@ -199,18 +243,26 @@ static void pixel_column(const tg_conv_params *p, const int8_t *input, pixel at,
         extend(in_batch + (y * p->input.w + x0) * p->input.c, p->input.c, p->input_offset, dst);
         return;
     }
-    if (at.b != rows_of->b || at.oy != rows_of->oy) {
-        window_rows(p, in_batch, at.oy, rows);
-        *rows_of = at;
+    if (at.b != cache->of.b || at.oy != cache->of.oy) {
+        cache->inside = window_rows(p, in_batch, at.oy, cache->rows);
+        cache->of = at;
     }
-    window_column(p, rows, x0, dst, stage);
+    window_column(p, cache->rows, cache->inside, x0, dst, stage);
 }
 
-/* The columns after skip bytes of scratch (word-aligned), the staging after them. */
+/*
+ * The columns after skip bytes of scratch (word-aligned), the staging after them. A staged window
+ * ends in whole groups: the bytes past K meet zero weights, and are set once here so that they
+ * hold a value.
+ */
 static int16_t *columns_at(const tg_conv_params *p, void *scratch, size_t skip, int8_t **stage)
 {
     int16_t *columns = (int16_t *)(void *)((int8_t *)scratch + ((skip + 3) & ~(size_t)3));
     *stage = (int8_t *)(columns + 2 * TG_MM_GROUP * (size_t)window_groups(p));
+    if (rows_straddle_groups(p)) {
+        const int32_t k = p->filter.h * p->filter.w * p->input.c;
+        fill(*stage + k, 0, window_groups(p) * TG_MM_GROUP - k);
+    }
     return columns;
 }
 
@@ -221,24 +273,24 @@ static void conv_pixels(const tg_conv_params *p, const int8_t *input, const int8
     int8_t *stage;
     int16_t *columns = columns_at(p, scratch, 0, &stage);
     const int32_t out_c = p->output.c, pixels = p->output.n * p->output.h * p->output.w;
-    const int8_t *rows[TG_CONV_MAX_FILTER_H];
-    pixel at = {0, 0, 0}, rows_of = {-1, -1, 0};
+    window_cache cache = {{NULL}, 0, {-1, -1, 0}};
+    pixel at = {0, 0, 0};
     for (int32_t i = 0; i < pixels; i += 2) {
         const pixel first = at;
         advance(p, &at);
         const pixel second = i + 1 < pixels ? at : first;
         advance(p, &at);
-        pixel_column(p, input, first, rows, &rows_of, columns, stage);
-        pixel_column(p, input, second, rows, &rows_of, columns + TG_MM_GROUP, stage);
+        pixel_column(p, input, first, &cache, columns, stage);
+        pixel_column(p, input, second, &cache, columns + TG_MM_GROUP, stage);
         int8_t *out0 = output + (size_t)i * out_c;
         tg_mm_two_columns_s8(columns, window_groups(p), weights, out_c, o, out0, i + 1 < pixels ? out0 + out_c : out0);
     }
 }
 
-void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *weights, const int32_t *bias,
-                const int32_t *quant, int8_t *output, void *scratch)
+void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *weights, const int32_t *quant,
+                int8_t *output, void *scratch)
 {
-    const tg_mm_output o = {bias, quant, p->output_offset, p->act_min, p->act_max};
+    const tg_mm_output o = {quant, p->output_offset, p->act_min, p->act_max};
     conv_pixels(p, input, weights, &o, output, scratch);
 }
 
@@ -251,10 +303,10 @@ void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *weig
  * read where they are. A 1x1 filter needs no ring: each pair of pixels is in its columns before
  * their outputs are written.
  */
-void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *weights, const int32_t *bias,
-                        const int32_t *quant, void *scratch)
+void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *weights, const int32_t *quant,
+                        void *scratch)
 {
-    const tg_mm_output o = {bias, quant, p->output_offset, p->act_min, p->act_max};
+    const tg_mm_output o = {quant, p->output_offset, p->act_min, p->act_max};
     if (p->filter.h == 1 && p->filter.w == 1) {
         conv_pixels(p, data, weights, &o, data, scratch);
         return;
@@ -266,17 +318,19 @@ void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *wei
     const int8_t *rows[TG_CONV_MAX_FILTER_H];
     for (int32_t oy = 0; oy < p->output.h; ++oy) {
         memcpy(ring + (size_t)(oy % slots) * row_bytes, data + (size_t)oy * row_bytes, row_bytes);
+        int inside = 1;
         for (int32_t fy = 0; fy < p->filter.h; ++fy) {
             const int32_t y = oy - p->pad_h + fy;
             rows[fy] = y < 0 || y >= p->input.h ? NULL
                        : y <= oy                ? ring + (size_t)(y % slots) * row_bytes
                                                 : data + (size_t)y * row_bytes;
+            inside &= rows[fy] != NULL;
         }
         int8_t *out = data + (size_t)oy * row_bytes;
         for (int32_t ox = 0; ox < w; ox += 2) {
             const int32_t ox1 = tg_min_i32(ox + 1, w - 1); /* an odd last pixel takes both columns */
-            window_column(p, rows, ox - p->pad_w, columns, stage);
-            window_column(p, rows, ox1 - p->pad_w, columns + TG_MM_GROUP, stage);
+            window_column(p, rows, inside, ox - p->pad_w, columns, stage);
+            window_column(p, rows, inside, ox1 - p->pad_w, columns + TG_MM_GROUP, stage);
             tg_mm_two_columns_s8(columns, window_groups(p), weights, c, &o, out + (size_t)ox * c,
                                  out + (size_t)ox1 * c);
         }

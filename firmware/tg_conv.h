@@ -25,20 +25,20 @@ typedef struct {
 /*
  * int8: a blocked matrix product over im2col columns (tg_matmul.h). weights are re-laid at
  * compile time (tinygen/ops/matmul.py: output channels in interleaved pairs, K = filter.h *
- * filter.w * input.c rounded up to whole groups); bias (may be NULL) is the model's; quant is
- * tg_matmul.h's mode and per-channel records. scratch holds two columns and, where window rows
- * do not start on a group, their staging (conv_scratch_bytes in tinygen/ops/conv.py).
+ * filter.w * input.c rounded up to whole groups); quant is tg_matmul.h's mode and per-channel
+ * records (the model's bias in them). scratch holds two columns and, where window rows do not
+ * start on a group, their staging (conv_scratch_bytes in tinygen/ops/conv.py).
  */
-void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *weights, const int32_t *bias,
-                const int32_t *quant, int8_t *output, void *scratch);
+void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *weights, const int32_t *quant,
+                int8_t *output, void *scratch);
 
 /*
  * The same convolution with the output written over the input, for batch 1, stride 1, dilation 1
  * and equal input and output shapes, when the input dies here. scratch starts with a ring of
  * pad_h + 1 input rows (none for a 1x1 filter), rounded up to a word, then tg_conv_s8's scratch.
  */
-void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *weights, const int32_t *bias,
-                        const int32_t *quant, void *scratch);
+void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *weights, const int32_t *quant,
+                        void *scratch);
 
 /*
  * 16x8: int16 input and output (zero points 0), int8 weights, an int64 bias (may be NULL). The

@@ -7,8 +7,8 @@
  * groups interleave row by row, depth rounded up to whole groups with zero weights, the last rows
  * in a block of two and one of one), so that each input word is loaded and widened once for four
  * rows. The input's last partial group is copied, zero-filled, into a word of its own.
- * sum (w + fo)(x + io) = sum w x + io * sum w + fo * sum (x + io): the second term is in
- * folded_bias (compile time), the third is summed once per input row for a weight zero point.
+ * sum (w + fo)(x + io) = sum w x + io * sum w + fo * sum (x + io): the second term is in the
+ * records' bias (compile time), the third is summed once per input row for a weight zero point.
  */
 
 #if TG_USE_DSP
@@ -68,22 +68,21 @@ static const int8_t *group_rows(const int8_t *x, const int8_t *w, int32_t rows, 
     return w;
 }
 
-/* One input row against the weights, in blocks of rows (4, 2, 1) whose outputs start at out. */
+/* One input row against the weights, in blocks of rows (4, 2, 1). */
 typedef struct {
-    const int8_t *x;     /* the input row: full whole groups, then tail */
-    const int8_t *tail;  /* the last partial group, zero-filled; NULL when there is none */
-    int32_t full;        /* whole groups */
-    int32_t start;       /* what every sum starts from besides the folded bias: the weight zero point's term */
-    const int32_t *bias; /* folded */
+    const int8_t *x;    /* the input row: full whole groups, then tail */
+    const int8_t *tail; /* the last partial group, zero-filled; NULL when there is none */
+    int32_t full;       /* whole groups */
+    int32_t start;      /* what every sum starts from besides the bias: the weight zero point's term */
     const tg_mm_output *o;
 } fc_row;
 
-/* A block of rows (2 or 1, and on the portable path 4), group by group. */
+/* A block of rows (2 or 1, and on the portable path 4), group by group; q: the block's first record. */
 static const int8_t *block_rows(const fc_row *in, const int8_t *w, int32_t rows, const int32_t *q, int8_t *out)
 {
     int32_t acc[4];
     for (int32_t r = 0; r < rows; ++r) {
-        acc[r] = tg_add_wrap(in->bias[r], in->start);
+        acc[r] = tg_add_wrap(q[r * TG_MM_QUANT_FIELDS], in->start);
     }
     const int8_t *x = in->x;
     for (int32_t g = 0; g < in->full; ++g, x += TG_MM_GROUP) {
@@ -93,7 +92,7 @@ static const int8_t *block_rows(const fc_row *in, const int8_t *w, int32_t rows,
         w = group_rows(in->tail, w, rows, acc);
     }
     for (int32_t r = 0; r < rows; ++r) {
-        tg_mm_finish_one(acc[r], q + r * TG_MM_QUANT_FIELDS, in->o, out + r);
+        tg_mm_finish_one(acc[r], q + r * TG_MM_QUANT_FIELDS + 1, in->o, out + r);
     }
     return w;
 }
@@ -102,8 +101,9 @@ static const int8_t *block_rows(const fc_row *in, const int8_t *w, int32_t rows,
 /* Four rows, the sums in registers (the blocks of assembly clobber memory), two groups a pass. */
 static const int8_t *four_rows(const fc_row *in, const int8_t *w, const int32_t *q, int8_t *out)
 {
-    int32_t a0 = tg_add_wrap(in->bias[0], in->start), a1 = tg_add_wrap(in->bias[1], in->start);
-    int32_t a2 = tg_add_wrap(in->bias[2], in->start), a3 = tg_add_wrap(in->bias[3], in->start);
+    enum { F = TG_MM_QUANT_FIELDS };
+    int32_t a0 = tg_add_wrap(q[0], in->start), a1 = tg_add_wrap(q[F], in->start);
+    int32_t a2 = tg_add_wrap(q[2 * F], in->start), a3 = tg_add_wrap(q[3 * F], in->start);
     const int8_t *x = in->x, *end = x + (size_t)in->full * TG_MM_GROUP;
     if (in->full & 1) {
         TG_FC_FOUR_ROWS(x, w, a0, a1, a2, a3);
@@ -117,27 +117,27 @@ static const int8_t *four_rows(const fc_row *in, const int8_t *w, const int32_t 
         TG_FC_FOUR_ROWS(x, w, a0, a1, a2, a3);
     }
     if (in->o->quant[0] == TG_MM_FAST_SATURATE) {
-        out[0] = tg_mm_saturate_s8(tg_mm_requantize_fast(a0, q[0], q[1], q[2]));
-        out[1] = tg_mm_saturate_s8(tg_mm_requantize_fast(a1, q[3], q[4], q[5]));
-        out[2] = tg_mm_saturate_s8(tg_mm_requantize_fast(a2, q[6], q[7], q[8]));
-        out[3] = tg_mm_saturate_s8(tg_mm_requantize_fast(a3, q[9], q[10], q[11]));
+        out[0] = tg_mm_saturate_s8(tg_mm_requantize_fast(a0, q[1], q[2], q[3]));
+        out[1] = tg_mm_saturate_s8(tg_mm_requantize_fast(a1, q[F + 1], q[F + 2], q[F + 3]));
+        out[2] = tg_mm_saturate_s8(tg_mm_requantize_fast(a2, q[2 * F + 1], q[2 * F + 2], q[2 * F + 3]));
+        out[3] = tg_mm_saturate_s8(tg_mm_requantize_fast(a3, q[3 * F + 1], q[3 * F + 2], q[3 * F + 3]));
     } else {
-        tg_mm_finish_one(a0, q, in->o, out);
-        tg_mm_finish_one(a1, q + TG_MM_QUANT_FIELDS, in->o, out + 1);
-        tg_mm_finish_one(a2, q + 2 * TG_MM_QUANT_FIELDS, in->o, out + 2);
-        tg_mm_finish_one(a3, q + 3 * TG_MM_QUANT_FIELDS, in->o, out + 3);
+        tg_mm_finish_one(a0, q + 1, in->o, out);
+        tg_mm_finish_one(a1, q + F + 1, in->o, out + 1);
+        tg_mm_finish_one(a2, q + 2 * F + 1, in->o, out + 2);
+        tg_mm_finish_one(a3, q + 3 * F + 1, in->o, out + 3);
     }
     return w;
 }
 #endif
 
 void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *input, const int8_t *weights,
-                           const int32_t *folded_bias, const int32_t *quant, int8_t *output)
+                           const int32_t *quant, int8_t *output)
 {
     const int32_t depth = p->input_depth, out_depth = p->output_depth;
-    const tg_mm_output o = {NULL, quant, p->output_offset, p->act_min, p->act_max};
+    const tg_mm_output o = {quant, p->output_offset, p->act_min, p->act_max};
     for (int32_t b = 0; b < p->batches; ++b) {
-        fc_row in = {input + (size_t)b * depth, NULL, depth / TG_MM_GROUP, 0, folded_bias, &o};
+        fc_row in = {input + (size_t)b * depth, NULL, depth / TG_MM_GROUP, 0, &o};
         int8_t tail[TG_MM_GROUP] = {0, 0, 0, 0};
         if (depth % TG_MM_GROUP) {
             memcpy(tail, in.x + (size_t)in.full * TG_MM_GROUP, (size_t)(depth % TG_MM_GROUP));
@@ -153,7 +153,7 @@ void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *inp
         const int8_t *w = weights;
         const int32_t *q = quant + 1;
         int32_t row = 0;
-        for (; row + 4 <= out_depth; row += 4, q += 4 * TG_MM_QUANT_FIELDS, in.bias += 4) {
+        for (; row + 4 <= out_depth; row += 4, q += 4 * TG_MM_QUANT_FIELDS) {
 #if TG_USE_DSP
             w = four_rows(&in, w, q, output + row);
 #else
@@ -163,7 +163,7 @@ void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *inp
         for (int32_t rows = 2; rows > 0; rows /= 2) { /* the last rows: a block of two, one of one */
             if (out_depth - row >= rows) {
                 w = block_rows(&in, w, rows, q, output + row);
-                row += rows, q += rows * TG_MM_QUANT_FIELDS, in.bias += rows;
+                row += rows, q += rows * TG_MM_QUANT_FIELDS;
             }
         }
         output += out_depth;

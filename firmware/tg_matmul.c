@@ -5,23 +5,6 @@ void tg_mm_finish_one(int32_t acc, const int32_t *q, const tg_mm_output *o, int8
     *out = tg_mm_finish(acc, q, o);
 }
 
-/*
- * One channel (record q) for both pixels. Saturation, the usual mode, is written out so that no
- * mode is tested per output.
- */
-static inline void finish_channel(int32_t acc0, int32_t acc1, const int32_t *q, int32_t mode, const tg_mm_output *o,
-                                  int8_t *out0, int8_t *out1)
-{
-    if (mode == TG_MM_FAST_SATURATE) {
-        const int32_t multiplier = q[0], right_shift = q[1], rounding = q[2];
-        *out0 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc0, multiplier, right_shift, rounding));
-        *out1 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc1, multiplier, right_shift, rounding));
-    } else {
-        tg_mm_finish_one(acc0, q, o, out0);
-        tg_mm_finish_one(acc1, q, o, out1);
-    }
-}
-
 #if TG_USE_DSP
 /* One word of a column or of the re-laid weights: both are word-aligned (the weights are laid out
  * in whole groups from an aligned array, the columns live in planned scratch). */
@@ -73,29 +56,63 @@ static inline int32_t group_dot(const int16_t *x, const int8_t *w, int32_t acc)
     return tg_add_wrap(acc, x[2] * w[1] + x[3] * w[3]);
 }
 
-void tg_mm_two_columns_s8(const int16_t *columns, int32_t groups, const int8_t *weights, int32_t out_c,
-                          const tg_mm_output *o, int8_t *out0, int8_t *out1)
+/*
+ * One channel's outputs for two pixels in the saturating mode: tg_mm_requantize_fast and
+ * tg_mm_saturate_s8 of two sums, q at the record's multiplier. On the DSP path one block of
+ * assembly: compiled from C, the scheduler hoists the records' loads of both channels of a pair
+ * and spills. volatile: its effect is the stores.
+ */
+static inline void saturate_two(int32_t acc0, int32_t acc1, const int32_t *q, int8_t *out0, int8_t *out1)
 {
-    const int8_t *w = weights;
-    const int32_t *q = o->quant + 1, *bias = o->bias, mode = o->quant[0];
-    const size_t pixel_step = (size_t)(out1 - out0);
-    int8_t *const end_out = out0 + (out_c & ~1);
-    for (; out0 < end_out; out0 += 2, q += 2 * TG_MM_QUANT_FIELDS) {
-        int32_t a00 = 0, a10 = 0; /* a<channel><column> */
-        if (bias) {
-            a00 = bias[0];
-            a10 = bias[1];
-            bias += 2;
-        }
+#if TG_USE_DSP
+    int32_t m, shift, rounding, lo, hi;
+    __asm__ volatile("ldrd %[m], %[shift], [%[q]]\n\t"
+                     "ldr %[rounding], [%[q], #8]\n\t"
+                     "and %[lo], %[a0], #0x80000000\n\t"
+                     "orr %[lo], %[lo], #0x40000000\n\t"
+                     "add %[hi], %[rounding], %[a0], asr #31\n\t"
+                     "smlal %[lo], %[hi], %[a0], %[m]\n\t"
+                     "asr %[hi], %[hi], %[shift]\n\t"
+                     "ssat %[hi], #8, %[hi]\n\t"
+                     "strb %[hi], [%[o0]]\n\t"
+                     "and %[lo], %[a1], #0x80000000\n\t"
+                     "orr %[lo], %[lo], #0x40000000\n\t"
+                     "add %[hi], %[rounding], %[a1], asr #31\n\t"
+                     "smlal %[lo], %[hi], %[a1], %[m]\n\t"
+                     "asr %[hi], %[hi], %[shift]\n\t"
+                     "ssat %[hi], #8, %[hi]\n\t"
+                     "strb %[hi], [%[o1]]"
+                     : [m] "=&r"(m), [shift] "=&r"(shift), [rounding] "=&r"(rounding), [lo] "=&r"(lo), [hi] "=&r"(hi)
+                     : [a0] "r"(acc0), [a1] "r"(acc1), [q] "r"(q), [o0] "r"(out0), [o1] "r"(out1)
+                     : "memory");
+#else
+    *out0 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc0, q[0], q[1], q[2]));
+    *out1 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc1, q[0], q[1], q[2]));
+#endif
+}
+
+/*
+ * Every pair of channels, the four outputs of a pair finished as they come. saturate is a constant
+ * where this is inlined, so that the usual mode is written out (records read once, no mode tested
+ * per output) and the others call tg_mm_finish_one.
+ */
+static TG_MM_ALWAYS_INLINE void channel_pairs(const int16_t *columns, int32_t groups, const int8_t *w, const int32_t *q,
+                                              int32_t pairs, const tg_mm_output *o, int8_t *out, size_t step,
+                                              int saturate)
+{
+    for (int8_t *const end = out + 2 * pairs; out < end; out += 2, q += 2 * TG_MM_QUANT_FIELDS) {
+        int32_t a00 = q[0], a10 = q[TG_MM_QUANT_FIELDS]; /* a<channel><column>, from the biases */
         int32_t a01 = a00, a11 = a10;
         const int16_t *x = columns;
 #if TG_USE_DSP
-        /* Two groups per pass (an odd one first), so the loop's own instructions count half. */
-        const int16_t *end = x + (size_t)groups * 2 * TG_MM_GROUP;
-        if (groups & 1) {
+        /* Four groups per pass (the remainder first, one by one): the loop's own instructions count little. */
+        const int16_t *x_end = x + (size_t)groups * 2 * TG_MM_GROUP;
+        for (int32_t g = groups & 3; g > 0; --g) {
             TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
         }
-        while (x < end) {
+        while (x < x_end) {
+            TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
+            TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
             TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
             TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
         }
@@ -107,11 +124,33 @@ void tg_mm_two_columns_s8(const int16_t *columns, int32_t groups, const int8_t *
             a11 = group_dot(x + TG_MM_GROUP, w + TG_MM_GROUP, a11);
         }
 #endif
-        finish_channel(a00, a01, q, mode, o, out0, out0 + pixel_step);
-        finish_channel(a10, a11, q + TG_MM_QUANT_FIELDS, mode, o, out0 + 1, out0 + 1 + pixel_step);
+        const int32_t *q0 = q + 1, *q1 = q + 1 + TG_MM_QUANT_FIELDS;
+        if (saturate) {
+            saturate_two(a00, a01, q0, out, out + step);
+            saturate_two(a10, a11, q1, out + 1, out + step + 1);
+        } else {
+            tg_mm_finish_one(a00, q0, o, out);
+            tg_mm_finish_one(a01, q0, o, out + step);
+            tg_mm_finish_one(a10, q1, o, out + 1);
+            tg_mm_finish_one(a11, q1, o, out + step + 1);
+        }
     }
-    if (out_c & 1) { /* an odd last channel, its weights plain */
-        int32_t a0 = bias ? bias[0] : 0, a1 = a0;
+}
+
+void tg_mm_two_columns_s8(const int16_t *columns, int32_t groups, const int8_t *weights, int32_t out_c,
+                          const tg_mm_output *o, int8_t *out0, int8_t *out1)
+{
+    const int32_t pairs = out_c / 2, *q = o->quant + 1;
+    const size_t step = (size_t)(out1 - out0);
+    if (o->quant[0] == TG_MM_FAST_SATURATE) {
+        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, 1);
+    } else {
+        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, 0);
+    }
+    if (out_c & 1) { /* an odd last channel, its weights plain after the pairs' */
+        const int8_t *w = weights + (size_t)pairs * groups * 2 * TG_MM_GROUP;
+        q += (size_t)pairs * 2 * TG_MM_QUANT_FIELDS;
+        int32_t a0 = q[0], a1 = a0;
         const int16_t *x = columns;
         for (int32_t g = 0; g < groups; ++g, x += 2 * TG_MM_GROUP, w += TG_MM_GROUP) {
 #if TG_USE_DSP
@@ -123,7 +162,8 @@ void tg_mm_two_columns_s8(const int16_t *columns, int32_t groups, const int8_t *
             a1 = group_dot(x + TG_MM_GROUP, w, a1);
 #endif
         }
-        tg_mm_finish_one(a0, q, o, out0);
-        tg_mm_finish_one(a1, q, o, out0 + pixel_step);
+        out0 += 2 * pairs;
+        tg_mm_finish_one(a0, q + 1, o, out0);
+        tg_mm_finish_one(a1, q + 1, o, out0 + step);
     }
 }

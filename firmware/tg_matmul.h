@@ -24,19 +24,27 @@
 #define TG_MM_GROUP 4 /* K values per group: one word of int8 weights, two words of int16 columns */
 
 /*
- * Requantization: quant[0] is the mode, the same for every channel of a layer, then one record
- * of TG_MM_QUANT_FIELDS int32 per output channel (tinygen/ops/matmul.py computes them):
- * - TG_MM_REFERENCE: {multiplier, shift, 0}: tg_requantize, + output offset, clamp; any shift.
- * - TG_MM_FAST_CLAMP: {multiplier, r - 1, 2^(r-2) + output_offset * 2^(r-1)} with r = -shift:
+ * Each output channel's bias and requantization, one record of TG_MM_QUANT_FIELDS int32 after
+ * quant[0], the mode (the same for every channel of a layer; tinygen/ops/matmul.py computes them):
+ * - TG_MM_REFERENCE: {bias, multiplier, shift, 0}: tg_requantize, + output offset, clamp; any shift.
+ * - TG_MM_FAST_CLAMP: {bias, multiplier, r - 1, 2^(r-2) + output_offset * 2^(r-1)} with r = -shift:
  *   one multiply-accumulate (tg_mm_requantize_fast, the output offset included), clamp.
  * - TG_MM_FAST_SATURATE: the same, where the activation range is all of int8: saturate.
+ * The bias sits in the record so that one pointer walks everything a channel needs.
  */
-#define TG_MM_QUANT_FIELDS 3
+#define TG_MM_QUANT_FIELDS 4
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TG_MM_NOINLINE      __attribute__((noinline))
+#define TG_MM_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TG_MM_NOINLINE
+#define TG_MM_ALWAYS_INLINE inline
+#endif
 
 enum { TG_MM_REFERENCE = 0, TG_MM_FAST_CLAMP = 1, TG_MM_FAST_SATURATE = 2 };
 
 typedef struct {
-    const int32_t *bias;  /* one per output channel, or NULL */
     const int32_t *quant; /* the mode, then TG_MM_QUANT_FIELDS per output channel */
     int32_t output_offset, act_min, act_max;
 } tg_mm_output;
@@ -71,7 +79,7 @@ static inline int8_t tg_mm_saturate_s8(int32_t x)
 #endif
 }
 
-/* One output from its sum and its channel's record q, in any mode. */
+/* One output from its sum and its channel's record q (from its multiplier on), in any mode. */
 static inline int8_t tg_mm_finish(int32_t acc, const int32_t *q, const tg_mm_output *o)
 {
     const int32_t mode = o->quant[0];
@@ -84,15 +92,12 @@ static inline int8_t tg_mm_finish(int32_t acc, const int32_t *q, const tg_mm_out
 }
 
 /* tg_mm_finish into *out, out of line (the blocked loops keep their registers): for the rare modes
- * and the remainders of blocked loops. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((noinline))
-#endif
-void tg_mm_finish_one(int32_t acc, const int32_t *q, const tg_mm_output *o, int8_t *out);
+ * and the remainders of blocked loops. q points at the record's multiplier. */
+TG_MM_NOINLINE void tg_mm_finish_one(int32_t acc, const int32_t *q, const tg_mm_output *o, int8_t *out);
 
 /*
  * Two columns (groups of K, interleaved as above) against every output channel's weights:
- * out0[oc] and out1[oc] for each oc < out_c.
+ * out0[oc] and out1[oc] for each oc < out_c. out1 may be out0 (an odd last pixel).
  */
 void tg_mm_two_columns_s8(const int16_t *columns, int32_t groups, const int8_t *weights, int32_t out_c,
                           const tg_mm_output *o, int8_t *out0, int8_t *out1);

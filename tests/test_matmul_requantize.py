@@ -14,7 +14,7 @@ import pytest
 
 from tinygen.device.host import host_compiler
 from tinygen.errors import TinygenError
-from tinygen.ops.matmul import FAST_SATURATE, FAST_SHIFTS, REFERENCE, quant_records
+from tinygen.ops.matmul import FAST_SATURATE, FAST_SHIFTS, QUANT_FIELDS, REFERENCE, quant_records
 
 FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
 
@@ -89,9 +89,9 @@ def _cases() -> list[list[int]]:
     for shift in FAST_SHIFTS:
         for offset in (-128, -1, 0, 1, 127, int(rng.integers(-128, 128))):
             for m in multipliers:
-                record = quant_records(np.array([m]), np.array([shift]), offset, -128, 127)
+                record = quant_records(np.array([0]), np.array([m]), np.array([shift]), offset, -128, 127)
                 assert record[0] == FAST_SATURATE
-                cases.append([m, shift, offset, int(record[2]), int(record[3])])
+                cases.append([m, shift, offset, int(record[3]), int(record[4])])  # (bias, m, r - 1, rounding)
     return cases
 
 
@@ -130,6 +130,8 @@ def test_fast_requantize_equals_the_reference(tmp_path):
     ids=["a shift of -1", "a shift below -23", "a left shift", "a zero multiplier"],
 )
 def test_records_fall_back_to_the_reference_where_one_channel_needs_it(multiplier, shift):
-    records = quant_records(np.array(multiplier), np.array(shift), 3, -128, 127)
+    bias = np.arange(len(multiplier))
+    records = quant_records(bias, np.array(multiplier), np.array(shift), 3, -128, 127)
     assert records[0] == REFERENCE
-    assert records[1:].reshape(-1, 3)[:, :2].tolist() == [[m, s] for m, s in zip(multiplier, shift)]
+    expected = [[b, m, s] for b, m, s in zip(bias, multiplier, shift)]
+    assert records[1:].reshape(-1, QUANT_FIELDS)[:, :3].tolist() == expected

@@ -25,7 +25,7 @@ def test_a_wrong_layer_is_caught_and_named(tmp_path):
     records = bad.consts["quant"].copy()
     assert records[0] != REFERENCE
     channels = records[1:].reshape(-1, QUANT_FIELDS)
-    channels[:, 2] += 1 << channels[:, 1]
+    channels[:, 3] += 1 << channels[:, 2]  # (bias, multiplier, r - 1, rounding)
     layers[position] = dataclasses.replace(bad, consts={**bad.consts, "quant": records})
     lowered = dataclasses.replace(compiled.lowered, layers=layers)
     broken = CompiledModel(

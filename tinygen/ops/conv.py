@@ -75,12 +75,13 @@ def depthwise_inplace_scratch_bytes(p: DepthwiseParams) -> int:
 
 def conv_scratch_bytes(p: ConvParams) -> int:
     """tg_conv_s8's scratch (firmware/tg_conv.c): two int16 columns of the window's groups, then the
-    staging of window rows that do not start on a group: the whole window where rows straddle
-    groups, one row where only taps cut by the padding (or dilation) need gathering."""
+    staging of window rows that do not start on a group: the whole window in whole groups where rows
+    straddle groups, one row where only taps cut by the padding (or dilation) need gathering."""
     row = p.filter.w * p.input.c
-    columns = 2 * GROUP * 2 * groups_of(p.filter.h * row)
+    groups = groups_of(p.filter.h * row)
+    columns = 2 * GROUP * 2 * groups
     if p.filter.h > 1 and row % GROUP:
-        return columns + p.filter.h * row
+        return columns + groups * GROUP
     return columns + (0 if p.input.c % GROUP == 0 or p.filter.w == 1 else row)
 
 
@@ -161,14 +162,14 @@ def lower_conv(op: Op, graph: Graph) -> Layer:
     check_bias(op, bias, out_c)
     params = ConvParams(**common)
     multiplier, shift = channel_multipliers(x.scale, weights, y.scale, out_c)
+    biases = np.zeros(out_c, np.int32) if bias is None else bias.data
     consts = {
         "weights": interleave_rows(weights.data.reshape(out_c, -1), block=2),
-        "quant": quant_records(multiplier, shift, params.output_offset, params.act_min, params.act_max),
+        "quant": quant_records(biases, multiplier, shift, params.output_offset, params.act_min, params.act_max),
     }
     args = (
         *tensor_args(op.inputs[0]),
         Arg("const", "weights"),
-        *tensor_args(bias_index),
         Arg("const", "quant"),
         *tensor_args(op.outputs[0]),
         Arg("scratch"),

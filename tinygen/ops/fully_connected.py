@@ -75,17 +75,13 @@ def lower_fully_connected(op: Op, graph: Graph) -> Layer:
     check_bias(op, bias, out_depth)
     multiplier, shift = channel_multipliers(x.scale, weights, y.scale, out_depth)
     params = _params(x, weights, y, batches, fused_activation(op, y))
-    # the kernel takes the bias with the input offset's share folded in, never NULL
+    # the records take the bias with the input offset's share folded in
+    folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
     consts = {
         "weights": interleave_rows(weights.data.reshape(out_depth, -1), block=4),
-        "folded_bias": folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0),
-        "quant": quant_records(multiplier, shift, params.output_offset, params.act_min, params.act_max),
+        "quant": quant_records(folded, multiplier, shift, params.output_offset, params.act_min, params.act_max),
     }
-    args = (
-        *tensor_args(op.inputs[0]),
-        *(Arg("const", name) for name in consts),
-        *tensor_args(op.outputs[0]),
-    )
+    args = (*tensor_args(op.inputs[0]), Arg("const", "weights"), Arg("const", "quant"), *tensor_args(op.outputs[0]))
     return Layer(op, "tg_fully_connected_s8", params, args, consts)
 
 

@@ -1,12 +1,12 @@
 """Compile-time work for the blocked matrix-product kernels (firmware/tg_matmul.h): weights re-laid in
-the order the kernels read them, and the requantization records with their mode."""
+the order the kernels read them, and each channel's bias and requantization in one record."""
 
 from __future__ import annotations
 
 import numpy as np
 
 GROUP = 4  # TG_MM_GROUP: K values per group (one word of int8 weights)
-QUANT_FIELDS = 3  # TG_MM_QUANT_FIELDS
+QUANT_FIELDS = 4  # TG_MM_QUANT_FIELDS
 REFERENCE, FAST_CLAMP, FAST_SATURATE = 0, 1, 2  # TG_MM_REFERENCE, ...
 FAST_SHIFTS = range(-23, -1)  # the shifts the one-multiply path takes (tg_mm_requantize_fast)
 
@@ -36,19 +36,20 @@ def interleave_rows(rows: np.ndarray, block: int) -> np.ndarray:
 
 
 def quant_records(
-    multiplier: np.ndarray, shift: np.ndarray, output_offset: int, act_min: int, act_max: int
+    bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, output_offset: int, act_min: int, act_max: int
 ) -> np.ndarray:
-    """[mode, then (multiplier, shift field, rounding) per channel] (tg_matmul.h). The fast modes where
-    every channel allows them: shift field r - 1 and rounding 2^(r-2) + output_offset * 2^(r-1), r = -shift."""
+    """[mode, then (bias, multiplier, shift field, rounding) per channel] (tg_matmul.h). The fast modes
+    where every channel allows them: shift field r - 1 and rounding 2^(r-2) + output_offset * 2^(r-1),
+    r = -shift; otherwise the reference mode with the shift as it is."""
+    bias = np.asarray(bias, dtype=np.int64)
     multiplier = np.asarray(multiplier, dtype=np.int64)
     shift = np.asarray(shift, dtype=np.int64)
-    fast = bool(np.all(multiplier > 0) and np.all(np.isin(shift, FAST_SHIFTS)))
-    if not fast:
-        records = np.stack([multiplier, shift, np.zeros_like(shift)], axis=1)
-        mode = REFERENCE
-    else:
+    if np.all(multiplier > 0) and np.all(np.isin(shift, FAST_SHIFTS)):
         r = -shift
         rounding = (1 << (r - 2)) + output_offset * (1 << (r - 1))
-        records = np.stack([multiplier, r - 1, rounding], axis=1)
+        records = np.stack([bias, multiplier, r - 1, rounding], axis=1)
         mode = FAST_SATURATE if (act_min, act_max) == (-128, 127) else FAST_CLAMP
+    else:
+        records = np.stack([bias, multiplier, shift, np.zeros_like(shift)], axis=1)
+        mode = REFERENCE
     return np.concatenate([[mode], records.reshape(-1)]).astype(np.int32)
