@@ -290,7 +290,7 @@ static void conv_pixels(const tg_conv_params *p, const int8_t *input, const int8
 void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *weights, const int32_t *quant,
                 int8_t *output, void *scratch)
 {
-    const tg_mm_output o = {quant, p->output_offset, p->act_min, p->act_max};
+    const tg_mm_output o = TG_MM_OUTPUT(quant, p->output_offset, p->act_min, p->act_max);
     conv_pixels(p, input, weights, &o, output, scratch);
 }
 
@@ -306,7 +306,7 @@ void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *weig
 void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *weights, const int32_t *quant,
                         void *scratch)
 {
-    const tg_mm_output o = {quant, p->output_offset, p->act_min, p->act_max};
+    const tg_mm_output o = TG_MM_OUTPUT(quant, p->output_offset, p->act_min, p->act_max);
     if (p->filter.h == 1 && p->filter.w == 1) {
         conv_pixels(p, data, weights, &o, data, scratch);
         return;

@@ -117,10 +117,11 @@ static const int8_t *four_rows(const fc_row *in, const int8_t *w, const int32_t 
         TG_FC_FOUR_ROWS(x, w, a0, a1, a2, a3);
     }
     if (in->o->quant[0] == TG_MM_FAST_SATURATE) {
-        out[0] = tg_mm_saturate_s8(tg_mm_requantize_fast(a0, q[1], q[2], q[3]));
-        out[1] = tg_mm_saturate_s8(tg_mm_requantize_fast(a1, q[F + 1], q[F + 2], q[F + 3]));
-        out[2] = tg_mm_saturate_s8(tg_mm_requantize_fast(a2, q[2 * F + 1], q[2 * F + 2], q[2 * F + 3]));
-        out[3] = tg_mm_saturate_s8(tg_mm_requantize_fast(a3, q[3 * F + 1], q[3 * F + 2], q[3 * F + 3]));
+        const int32_t unit = in->o->offset_unit;
+        out[0] = tg_mm_saturate_s8(tg_mm_requantize_fast(a0, q[1], q[2], unit));
+        out[1] = tg_mm_saturate_s8(tg_mm_requantize_fast(a1, q[F + 1], q[F + 2], unit));
+        out[2] = tg_mm_saturate_s8(tg_mm_requantize_fast(a2, q[2 * F + 1], q[2 * F + 2], unit));
+        out[3] = tg_mm_saturate_s8(tg_mm_requantize_fast(a3, q[3 * F + 1], q[3 * F + 2], unit));
     } else {
         tg_mm_finish_one(a0, q + 1, in->o, out);
         tg_mm_finish_one(a1, q + F + 1, in->o, out + 1);
@@ -135,7 +136,7 @@ void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *inp
                            const int32_t *quant, int8_t *output)
 {
     const int32_t depth = p->input_depth, out_depth = p->output_depth;
-    const tg_mm_output o = {quant, p->output_offset, p->act_min, p->act_max};
+    const tg_mm_output o = TG_MM_OUTPUT(quant, p->output_offset, p->act_min, p->act_max);
     for (int32_t b = 0; b < p->batches; ++b) {
         fc_row in = {input + (size_t)b * depth, NULL, depth / TG_MM_GROUP, 0, &o};
         int8_t tail[TG_MM_GROUP] = {0, 0, 0, 0};

@@ -62,32 +62,35 @@ static inline int32_t group_dot(const int16_t *x, const int8_t *w, int32_t acc)
  * assembly: compiled from C, the scheduler hoists the records' loads of both channels of a pair
  * and spills. volatile: its effect is the stores.
  */
-static inline void saturate_two(int32_t acc0, int32_t acc1, const int32_t *q, int8_t *out0, int8_t *out1)
+static inline void saturate_two(int32_t acc0, int32_t acc1, const int32_t *q, int32_t offset_unit, int8_t *out0,
+                                int8_t *out1)
 {
 #if TG_USE_DSP
     int32_t m, shift, rounding, lo, hi;
-    __asm__ volatile("ldrd %[m], %[shift], [%[q]]\n\t"
-                     "ldr %[rounding], [%[q], #8]\n\t"
-                     "and %[lo], %[a0], #0x80000000\n\t"
-                     "orr %[lo], %[lo], #0x40000000\n\t"
-                     "add %[hi], %[rounding], %[a0], asr #31\n\t"
-                     "smlal %[lo], %[hi], %[a0], %[m]\n\t"
-                     "asr %[hi], %[hi], %[shift]\n\t"
-                     "ssat %[hi], #8, %[hi]\n\t"
-                     "strb %[hi], [%[o0]]\n\t"
-                     "and %[lo], %[a1], #0x80000000\n\t"
-                     "orr %[lo], %[lo], #0x40000000\n\t"
-                     "add %[hi], %[rounding], %[a1], asr #31\n\t"
-                     "smlal %[lo], %[hi], %[a1], %[m]\n\t"
-                     "asr %[hi], %[hi], %[shift]\n\t"
-                     "ssat %[hi], #8, %[hi]\n\t"
-                     "strb %[hi], [%[o1]]"
-                     : [m] "=&r"(m), [shift] "=&r"(shift), [rounding] "=&r"(rounding), [lo] "=&r"(lo), [hi] "=&r"(hi)
-                     : [a0] "r"(acc0), [a1] "r"(acc1), [q] "r"(q), [o0] "r"(out0), [o1] "r"(out1)
-                     : "memory");
+    __asm__ volatile(
+        "ldrd %[m], %[shift], [%[q]]\n\t"
+        "lsl %[rounding], %[unit], %[shift]\n\t"
+        "asr %[rounding], %[rounding], #1\n\t"
+        "and %[lo], %[a0], #0x80000000\n\t"
+        "orr %[lo], %[lo], #0x40000000\n\t"
+        "add %[hi], %[rounding], %[a0], asr #31\n\t"
+        "smlal %[lo], %[hi], %[a0], %[m]\n\t"
+        "asr %[hi], %[hi], %[shift]\n\t"
+        "ssat %[hi], #8, %[hi]\n\t"
+        "strb %[hi], [%[o0]]\n\t"
+        "and %[lo], %[a1], #0x80000000\n\t"
+        "orr %[lo], %[lo], #0x40000000\n\t"
+        "add %[hi], %[rounding], %[a1], asr #31\n\t"
+        "smlal %[lo], %[hi], %[a1], %[m]\n\t"
+        "asr %[hi], %[hi], %[shift]\n\t"
+        "ssat %[hi], #8, %[hi]\n\t"
+        "strb %[hi], [%[o1]]"
+        : [m] "=&r"(m), [shift] "=&r"(shift), [rounding] "=&r"(rounding), [lo] "=&r"(lo), [hi] "=&r"(hi)
+        : [a0] "r"(acc0), [a1] "r"(acc1), [q] "r"(q), [unit] "r"(offset_unit), [o0] "r"(out0), [o1] "r"(out1)
+        : "memory");
 #else
-    *out0 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc0, q[0], q[1], q[2]));
-    *out1 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc1, q[0], q[1], q[2]));
+    *out0 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc0, q[0], q[1], offset_unit));
+    *out1 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc1, q[0], q[1], offset_unit));
 #endif
 }
 
@@ -126,8 +129,8 @@ static TG_MM_ALWAYS_INLINE void channel_pairs(const int16_t *columns, int32_t gr
 #endif
         const int32_t *q0 = q + 1, *q1 = q + 1 + TG_MM_QUANT_FIELDS;
         if (saturate) {
-            saturate_two(a00, a01, q0, out, out + step);
-            saturate_two(a10, a11, q1, out + 1, out + step + 1);
+            saturate_two(a00, a01, q0, o->offset_unit, out, out + step);
+            saturate_two(a10, a11, q1, o->offset_unit, out + 1, out + step + 1);
         } else {
             tg_mm_finish_one(a00, q0, o, out);
             tg_mm_finish_one(a01, q0, o, out + step);

@@ -26,13 +26,13 @@
 /*
  * Each output channel's bias and requantization, one record of TG_MM_QUANT_FIELDS int32 after
  * quant[0], the mode (the same for every channel of a layer; tinygen/ops/matmul.py computes them):
- * - TG_MM_REFERENCE: {bias, multiplier, shift, 0}: tg_requantize, + output offset, clamp; any shift.
- * - TG_MM_FAST_CLAMP: {bias, multiplier, r - 1, 2^(r-2) + output_offset * 2^(r-1)} with r = -shift:
- *   one multiply-accumulate (tg_mm_requantize_fast, the output offset included), clamp.
+ * - TG_MM_REFERENCE: {bias, multiplier, shift}: tg_requantize, + output offset, clamp; any shift.
+ * - TG_MM_FAST_CLAMP: {bias, multiplier, r - 1} with r = -shift: one multiply-accumulate
+ *   (tg_mm_requantize_fast, the output offset included), clamp.
  * - TG_MM_FAST_SATURATE: the same, where the activation range is all of int8: saturate.
  * The bias sits in the record so that one pointer walks everything a channel needs.
  */
-#define TG_MM_QUANT_FIELDS 4
+#define TG_MM_QUANT_FIELDS 3
 
 #if defined(__GNUC__) || defined(__clang__)
 #define TG_MM_NOINLINE      __attribute__((noinline))
@@ -47,7 +47,13 @@ enum { TG_MM_REFERENCE = 0, TG_MM_FAST_CLAMP = 1, TG_MM_FAST_SATURATE = 2 };
 typedef struct {
     const int32_t *quant; /* the mode, then TG_MM_QUANT_FIELDS per output channel */
     int32_t output_offset, act_min, act_max;
+    int32_t offset_unit; /* 2 * output_offset + 1: see tg_mm_requantize_fast */
 } tg_mm_output;
+
+#define TG_MM_OUTPUT(quant, output_offset, act_min, act_max)                                                           \
+    {                                                                                                                  \
+        (quant), (output_offset), (act_min), (act_max), 2 * (output_offset) + 1                                        \
+    }
 
 /*
  * The fast modes hold where every multiplier is positive and every shift in [-23, -2]: rounding
@@ -55,13 +61,16 @@ typedef struct {
  * floor((x m + 2^30 + 2^(30+r) - [x < 0] 2^31) / 2^(31+r)). For r >= 2 the constant splits into
  * a high word 2^(r-2) - [x < 0] and a low word 2^30 | [x < 0] 2^31, so one SMLAL into that
  * 64-bit start and an arithmetic shift of the high word by r - 1 give the result; output_offset
- * * 2^(r-1) added to the high word adds output_offset to it. The high word stays within int32:
- * |x m| < 2^62 puts the product's share within 2^30, the constants' within 2^20 + 2^29 for r <= 23.
- * tests/test_matmul_requantize.py checks it against tg_requantize_reference.
+ * * 2^(r-1) added to the high word adds output_offset to it. Both high-word terms are
+ * offset_unit * 2^(r-2) = (offset_unit << (r-1)) >> 1, offset_unit = 2 * output_offset + 1.
+ * The high word stays within int32: |x m| < 2^62 puts the product's share within 2^30, the
+ * constants' within 2^20 + 2^29 for r <= 23. tests/test_matmul_requantize.py checks it against
+ * tg_requantize_reference.
  */
-static inline int32_t tg_mm_requantize_fast(int32_t x, int32_t multiplier, int32_t right_shift, int32_t rounding)
+static inline int32_t tg_mm_requantize_fast(int32_t x, int32_t multiplier, int32_t right_shift, int32_t offset_unit)
 {
     const int32_t negative = x >> 31; /* 0 or -1 */
+    const int32_t rounding = (int32_t)((uint32_t)offset_unit << right_shift) >> 1;
     const uint32_t hi = (uint32_t)rounding + (uint32_t)negative;
     const uint32_t lo = 0x40000000u | ((uint32_t)negative << 31);
     const int64_t start = (int64_t)(((uint64_t)hi << 32) | lo);
@@ -87,7 +96,7 @@ static inline int8_t tg_mm_finish(int32_t acc, const int32_t *q, const tg_mm_out
         const int32_t value = tg_requantize(acc, q[0], q[1]) + o->output_offset;
         return (int8_t)tg_clamp_i32(value, o->act_min, o->act_max);
     }
-    const int32_t value = tg_mm_requantize_fast(acc, q[0], q[1], q[2]);
+    const int32_t value = tg_mm_requantize_fast(acc, q[0], q[1], o->offset_unit);
     return mode == TG_MM_FAST_SATURATE ? tg_mm_saturate_s8(value) : (int8_t)tg_clamp_i32(value, o->act_min, o->act_max);
 }
 

@@ -1,9 +1,9 @@
 """The blocked kernels' one-multiply requantization (firmware/tg_matmul.h) against the reference.
 
-tinygen/ops/matmul.py computes each channel's record (multiplier, r - 1, rounding with the output
-offset folded in); the C harness applies tg_mm_requantize_fast to those records and compares it
-with tg_requantize_reference + output offset (the step-by-step double rounding) on edge and random
-sums, under UBSan. The records come from the Python, so a slip on either side shows.
+tinygen/ops/matmul.py computes each channel's record (bias, multiplier, r - 1); the C harness applies
+tg_mm_requantize_fast to those records with the output offset and compares it with
+tg_requantize_reference + output offset (the step-by-step double rounding) on edge and random sums,
+under UBSan. The records come from the Python, so a slip on either side shows.
 """
 
 import subprocess
@@ -23,7 +23,7 @@ HARNESS = r"""
 #include <stdio.h>
 #include "tg_matmul.h"
 
-static const int32_t cases[][5] = { /* multiplier, shift, output offset, then the record's r - 1 and rounding */
+static const int32_t cases[][4] = { /* multiplier, shift, output offset, then the record's r - 1 */
 CASES
 };
 
@@ -39,7 +39,7 @@ static uint32_t next(void) /* splitmix64 */
 static long mismatches, checked;
 static void check(int32_t x, const int32_t *c)
 {
-    const int32_t fast = tg_mm_requantize_fast(x, c[0], c[3], c[4]);
+    const int32_t fast = tg_mm_requantize_fast(x, c[0], c[3], 2 * c[2] + 1);
     const int32_t ref = tg_requantize_reference(x, c[0], c[1]) + c[2];
     ++checked;
     if (fast != ref && mismatches++ < 5) {
@@ -89,9 +89,9 @@ def _cases() -> list[list[int]]:
     for shift in FAST_SHIFTS:
         for offset in (-128, -1, 0, 1, 127, int(rng.integers(-128, 128))):
             for m in multipliers:
-                record = quant_records(np.array([0]), np.array([m]), np.array([shift]), offset, -128, 127)
-                assert record[0] == FAST_SATURATE
-                cases.append([m, shift, offset, int(record[3]), int(record[4])])  # (bias, m, r - 1, rounding)
+                record = quant_records(np.array([0]), np.array([m]), np.array([shift]), -128, 127)
+                assert record[0] == FAST_SATURATE and record[2] == m
+                cases.append([m, shift, offset, int(record[3])])  # the record: (bias, multiplier, r - 1)
     return cases
 
 
@@ -131,7 +131,7 @@ def test_fast_requantize_equals_the_reference(tmp_path):
 )
 def test_records_fall_back_to_the_reference_where_one_channel_needs_it(multiplier, shift):
     bias = np.arange(len(multiplier))
-    records = quant_records(bias, np.array(multiplier), np.array(shift), 3, -128, 127)
+    records = quant_records(bias, np.array(multiplier), np.array(shift), -128, 127)
     assert records[0] == REFERENCE
     expected = [[b, m, s] for b, m, s in zip(bias, multiplier, shift)]
-    assert records[1:].reshape(-1, QUANT_FIELDS)[:, :3].tolist() == expected
+    assert records[1:].reshape(-1, QUANT_FIELDS).tolist() == expected

@@ -8,7 +8,6 @@ from tinygen.compiler.pipeline import CompiledModel, LoadedModel, compile_model
 from tinygen.device.host import HostTarget
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.ops.matmul import QUANT_FIELDS, REFERENCE
 from tinygen.verify import random_samples, verify
 
 
@@ -17,16 +16,12 @@ def test_a_wrong_layer_is_caught_and_named(tmp_path):
     model = LoadedModel(parse_tflite(data), data, "ds_cnn.tflite")
     compiled = compile_model(model)
     layers = list(compiled.lowered.layers)
-    # Shift the output zero point of the third convolution by one: a one-off, the typical bug. The
-    # kernel has it folded into each channel's rounding constant (tinygen/ops/matmul.py), a step
-    # of 2^(r-1) per output unit.
+    # Shift the output zero point of the third convolution by one: a one-off, the typical bug.
     position = [i for i, layer in enumerate(layers) if layer.op.kind == "CONV_2D"][2]
     bad = layers[position]
-    records = bad.consts["quant"].copy()
-    assert records[0] != REFERENCE
-    channels = records[1:].reshape(-1, QUANT_FIELDS)
-    channels[:, 3] += 1 << channels[:, 2]  # (bias, multiplier, r - 1, rounding)
-    layers[position] = dataclasses.replace(bad, consts={**bad.consts, "quant": records})
+    layers[position] = dataclasses.replace(
+        bad, params=dataclasses.replace(bad.params, output_offset=bad.params.output_offset + 1)
+    )
     lowered = dataclasses.replace(compiled.lowered, layers=layers)
     broken = CompiledModel(
         model, lowered, compiled.plan, generate(lowered, compiled.plan, model.source, model.model_hash)

@@ -165,7 +165,7 @@ def lower_conv(op: Op, graph: Graph) -> Layer:
     biases = np.zeros(out_c, np.int32) if bias is None else bias.data
     consts = {
         "weights": interleave_rows(weights.data.reshape(out_c, -1), block=2),
-        "quant": quant_records(biases, multiplier, shift, params.output_offset, params.act_min, params.act_max),
+        "quant": quant_records(biases, multiplier, shift, params.act_min, params.act_max),
     }
     args = (
         *tensor_args(op.inputs[0]),

@@ -79,7 +79,7 @@ def lower_fully_connected(op: Op, graph: Graph) -> Layer:
     folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
     consts = {
         "weights": interleave_rows(weights.data.reshape(out_depth, -1), block=4),
-        "quant": quant_records(folded, multiplier, shift, params.output_offset, params.act_min, params.act_max),
+        "quant": quant_records(folded, multiplier, shift, params.act_min, params.act_max),
     }
     args = (*tensor_args(op.inputs[0]), Arg("const", "weights"), Arg("const", "quant"), *tensor_args(op.outputs[0]))
     return Layer(op, "tg_fully_connected_s8", params, args, consts)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 GROUP = 4  # TG_MM_GROUP: K values per group (one word of int8 weights)
-QUANT_FIELDS = 4  # TG_MM_QUANT_FIELDS
+QUANT_FIELDS = 3  # TG_MM_QUANT_FIELDS
 REFERENCE, FAST_CLAMP, FAST_SATURATE = 0, 1, 2  # TG_MM_REFERENCE, ...
 FAST_SHIFTS = range(-23, -1)  # the shifts the one-multiply path takes (tg_mm_requantize_fast)
 
@@ -36,20 +36,17 @@ def interleave_rows(rows: np.ndarray, block: int) -> np.ndarray:
 
 
 def quant_records(
-    bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, output_offset: int, act_min: int, act_max: int
+    bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, act_min: int, act_max: int
 ) -> np.ndarray:
-    """[mode, then (bias, multiplier, shift field, rounding) per channel] (tg_matmul.h). The fast modes
-    where every channel allows them: shift field r - 1 and rounding 2^(r-2) + output_offset * 2^(r-1),
-    r = -shift; otherwise the reference mode with the shift as it is."""
-    bias = np.asarray(bias, dtype=np.int64)
+    """[mode, then (bias, multiplier, shift field) per channel] (tg_matmul.h): the fast modes, with
+    the shift field r - 1 (r = -shift), where every channel allows them; otherwise the reference
+    mode with the shift as it is. Three words a channel, as the bias, multiplier and shift took."""
     multiplier = np.asarray(multiplier, dtype=np.int64)
     shift = np.asarray(shift, dtype=np.int64)
-    if np.all(multiplier > 0) and np.all(np.isin(shift, FAST_SHIFTS)):
-        r = -shift
-        rounding = (1 << (r - 2)) + output_offset * (1 << (r - 1))
-        records = np.stack([bias, multiplier, r - 1, rounding], axis=1)
+    fast = bool(np.all(multiplier > 0) and np.all(np.isin(shift, FAST_SHIFTS)))
+    if fast:
         mode = FAST_SATURATE if (act_min, act_max) == (-128, 127) else FAST_CLAMP
     else:
-        records = np.stack([bias, multiplier, shift, np.zeros_like(shift)], axis=1)
         mode = REFERENCE
+    records = np.stack([np.asarray(bias, dtype=np.int64), multiplier, -shift - 1 if fast else shift], axis=1)
     return np.concatenate([[mode], records.reshape(-1)]).astype(np.int32)
