@@ -1,13 +1,13 @@
 """The fast paths of the convolution and fully connected kernels, case by case, against tflite-micro.
 
-The kernels pair output channels (an odd last one is computed twice, stored once), take the
-dot products four bytes at a time with a byte tail (SMLAD on Cortex-M4/M7/M33), run depthwise
-channels four at a time (depth multiplier 1, in place too) with a remainder, and take only the
-valid taps of windows that overlap the padding. Convolution windows inside the input and fully
-connected layers start from a bias with the input offset's share folded in at compile time.
-Each case below sits on one of those edges. The host runs the
-portable C with sanitizers; the chain of all cases also runs on QEMU, with the DSP path
-(mps2-an386, Cortex-M4) and without it (lm3s6965evb, Cortex-M3).
+Convolution builds int16 im2col columns (whole rows straight from the input, taps cut by the padding
+one by one, dilated taps, rows that straddle groups of four staged first) and multiplies them two
+channels by two pixels at a time; depthwise runs channels four at a time (depth multiplier 1, in
+place too) with a remainder, and takes only the valid taps of windows that overlap the padding.
+Fully connected layers start from a bias with the input offset's share folded in at compile time.
+Each case below sits on one of those edges (tests/ops/test_blocked_kernels.py has the blocking's
+own). The host runs the portable C with sanitizers; the chain of all cases also runs on QEMU, with
+the DSP path (mps2-an386, Cortex-M4) and without it (lm3s6965evb, Cortex-M3).
 """
 
 import shutil

@@ -89,7 +89,8 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
 
 def runtime_sources(c_files: set[str]) -> dict[str, str]:
     """The hand-written C runtime the model needs: the kernel sources it calls (tg_conv.c, ...), their
-    headers, the model API, and every runtime header those include."""
+    headers, the model API, and every runtime header those include, with its source where it has
+    one (tg_matmul.h brings tg_matmul.c)."""
     firmware = resource_dir("firmware")
     wanted = [
         "tg_model_api.h",
@@ -104,6 +105,8 @@ def runtime_sources(c_files: set[str]) -> dict[str, str]:
             continue  # system headers, and generated ones (model.h, tg_kernels.h)
         sources[name] = (firmware / name).read_text(encoding="utf-8")
         wanted += INCLUDE.findall(sources[name])
+        if name.endswith(".h"):
+            wanted.append(name[:-2] + ".c")
     return dict(sorted(sources.items()))
 
 
@@ -169,6 +172,7 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
             "ctype": C_TYPES[_dtype_name(values)],
             "count": values.size,
             "body": c_values(values),
+            "aligned": values.dtype.itemsize < 4,  # kernels read re-laid int8 weights a word or two at a time
         }
         for name, values in layer.consts.items()
     ]
@@ -178,6 +182,7 @@ def _layer(index: int, layer: Layer, storage: _Storage) -> dict:
             "ctype": f"{C_TYPES[storage.root(a.ref[0]).dtype]} *const",
             "count": len(a.ref),
             "body": ", ".join(storage.pointer(t) for t in a.ref),
+            "aligned": False,
         }
         for n, a in enumerate(layer.args)
         if a.kind == "tensors"

@@ -22,6 +22,7 @@ from .int16 import (
     require_wide_shifts,
     require_zero_points,
 )
+from .matmul import GROUP, groups_of, interleave_rows, quant_records
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
 MAX_FILTER_H = 16  # TG_CONV_MAX_FILTER_H in firmware/tg_conv.h
@@ -46,9 +47,23 @@ class ConvParams:
     act_max: int
 
 
+def conv_scratch_bytes(p: ConvParams) -> int:
+    """tg_conv_s8's scratch (firmware/tg_conv.c): two int16 columns of the window's groups, then the
+    staging of window rows that do not start on a group: the whole window in whole groups where rows
+    straddle groups, one row where only taps cut by the padding (or dilation) need gathering."""
+    row = p.filter.w * p.input.c
+    groups = groups_of(p.filter.h * row)
+    columns = 2 * GROUP * 2 * groups
+    if p.filter.h > 1 and row % GROUP:
+        return columns + groups * GROUP
+    return columns + (0 if p.input.c % GROUP == 0 or p.filter.w == 1 else row)
+
+
 def conv_inplace_scratch_bytes(p: ConvParams) -> int:
-    """tg_conv_inplace_s8's scratch: a ring of filter-height input rows."""
-    return p.filter.h * p.input.w * p.input.c
+    """tg_conv_inplace_s8's scratch: a ring of pad_h + 1 input rows (none for a 1x1 filter), rounded
+    up to a word, then tg_conv_s8's."""
+    ring = 0 if p.filter.h == p.filter.w == 1 else (p.pad_h + 1) * p.input.w * p.input.c
+    return -(-ring // 4) * 4 + conv_scratch_bytes(p)
 
 
 def folded_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, axis: int) -> np.ndarray:
@@ -57,17 +72,6 @@ def folded_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int,
     sums = np.moveaxis(weights.astype(np.int64), axis, 0).reshape(weights.shape[axis], -1).sum(axis=1)
     folded = sums * input_offset + (0 if bias is None else bias.astype(np.int64))
     return ((folded + 2**31) % 2**32 - 2**31).astype(np.int32)
-
-
-def _windows_overlap_padding(p: ConvParams) -> bool:
-    """Whether some output's window has taps outside the input (in the zero padding)."""
-
-    def overlaps(pad, out, stride, taps, dilation, size):
-        return pad > 0 or (out - 1) * stride + (taps - 1) * dilation >= size
-
-    return overlaps(p.pad_h, p.output.h, p.stride_h, p.filter.h, p.dilation_h, p.input.h) or overlaps(
-        p.pad_w, p.output.w, p.stride_w, p.filter.w, p.dilation_w, p.input.w
-    )
 
 
 def _window(op: Op, graph: Graph):
@@ -131,11 +135,20 @@ def lower_conv(op: Op, graph: Graph) -> Layer:
     check_weights(op, weights, out_c, axis=0)
     check_bias(op, bias, out_c)
     params = ConvParams(**common)
-    folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
-    # The kernel reads bias only for windows that overlap the padding: without any, folded_bias
-    # replaces it in flash.
-    bias_arg = bias_index if _windows_overlap_padding(params) else -1
-    return _layer(op, "tg_conv_s8", params, x, weights, bias_arg, y, {"folded_bias": folded})
+    multiplier, shift = channel_multipliers(x.scale, weights, y.scale, out_c)
+    biases = np.zeros(out_c, np.int32) if bias is None else bias.data
+    consts = {
+        "weights": interleave_rows(weights.data.reshape(out_c, -1), block=2),
+        "quant": quant_records(biases, multiplier, shift, params.act_min, params.act_max),
+    }
+    args = (
+        *tensor_args(op.inputs[0]),
+        Arg("const", "weights"),
+        Arg("const", "quant"),
+        *tensor_args(op.outputs[0]),
+        Arg("scratch"),
+    )
+    return Layer(op, "tg_conv_s8", params, args, consts, scratch_bytes=conv_scratch_bytes(params))
 
 
 def _lower_conv_s16(
@@ -163,7 +176,14 @@ def conv_inplace_variant(layer: Layer) -> Layer | None:
         p.input == p.output and p.output.n == 1 and p.stride_h == p.stride_w == 1 and p.dilation_h == p.dilation_w == 1
     ):
         return None
-    return _in_place(layer, "tg_conv_inplace_s8", conv_inplace_scratch_bytes(p))
+    *inputs, _output, scratch = layer.args  # the same arguments, less the output
+    return dataclasses.replace(
+        layer,
+        kernel="tg_conv_inplace_s8",
+        args=(*inputs, scratch),
+        scratch_bytes=conv_inplace_scratch_bytes(p),
+        views=(View(layer.op.outputs[0], layer.op.inputs[0]),),
+    )
 
 
 def _in_place(layer: Layer, kernel: str, scratch: int) -> Layer:
