@@ -57,52 +57,58 @@ static inline int32_t group_dot(const int16_t *x, const int8_t *w, int32_t acc)
 }
 
 /*
- * One channel's outputs for two pixels in the saturating mode: tg_mm_requantize_fast and
- * tg_mm_saturate_s8 of two sums, q at the record's multiplier. On the DSP path one block of
- * assembly: compiled from C, the scheduler hoists the records' loads of both channels of a pair
- * and spills. volatile: its effect is the stores.
+ * One channel's outputs for two pixels in a fast mode: tg_mm_requantize_fast and tg_mm_saturate_s8
+ * of two sums, q at the record's multiplier, then where `clamp` (a constant where this is inlined:
+ * TG_MM_FAST_CLAMP, a fused activation) the activation's bounds, which lie within int8. On the DSP
+ * path the requantization is one block of assembly: compiled from C, the scheduler hoists the
+ * records' loads of both channels of a pair and spills.
  */
-static inline void saturate_two(int32_t acc0, int32_t acc1, const int32_t *q, int32_t offset_unit, int8_t *out0,
-                                int8_t *out1)
+static inline void finish_two(int32_t acc0, int32_t acc1, const int32_t *q, int32_t offset_unit, int32_t act_min,
+                              int32_t act_max, int8_t *out0, int8_t *out1, int clamp)
 {
 #if TG_USE_DSP
-    int32_t m, shift, rounding, lo, hi;
-    __asm__ volatile(
+    int32_t m, shift, rounding, lo, v0, v1;
+    __asm__(
         "ldrd %[m], %[shift], [%[q]]\n\t"
         "lsl %[rounding], %[unit], %[shift]\n\t"
         "asr %[rounding], %[rounding], #1\n\t"
         "and %[lo], %[a0], #0x80000000\n\t"
         "orr %[lo], %[lo], #0x40000000\n\t"
-        "add %[hi], %[rounding], %[a0], asr #31\n\t"
-        "smlal %[lo], %[hi], %[a0], %[m]\n\t"
-        "asr %[hi], %[hi], %[shift]\n\t"
-        "ssat %[hi], #8, %[hi]\n\t"
-        "strb %[hi], [%[o0]]\n\t"
+        "add %[v0], %[rounding], %[a0], asr #31\n\t"
+        "smlal %[lo], %[v0], %[a0], %[m]\n\t"
+        "asr %[v0], %[v0], %[shift]\n\t"
+        "ssat %[v0], #8, %[v0]\n\t"
         "and %[lo], %[a1], #0x80000000\n\t"
         "orr %[lo], %[lo], #0x40000000\n\t"
-        "add %[hi], %[rounding], %[a1], asr #31\n\t"
-        "smlal %[lo], %[hi], %[a1], %[m]\n\t"
-        "asr %[hi], %[hi], %[shift]\n\t"
-        "ssat %[hi], #8, %[hi]\n\t"
-        "strb %[hi], [%[o1]]"
-        : [m] "=&r"(m), [shift] "=&r"(shift), [rounding] "=&r"(rounding), [lo] "=&r"(lo), [hi] "=&r"(hi)
-        : [a0] "r"(acc0), [a1] "r"(acc1), [q] "r"(q), [unit] "r"(offset_unit), [o0] "r"(out0), [o1] "r"(out1)
+        "add %[v1], %[rounding], %[a1], asr #31\n\t"
+        "smlal %[lo], %[v1], %[a1], %[m]\n\t"
+        "asr %[v1], %[v1], %[shift]\n\t"
+        "ssat %[v1], #8, %[v1]"
+        : [m] "=&r"(m), [shift] "=&r"(shift), [rounding] "=&r"(rounding), [lo] "=&r"(lo), [v0] "=&r"(v0), [v1] "=&r"(v1)
+        : [a0] "r"(acc0), [a1] "r"(acc1), [q] "r"(q), [unit] "r"(offset_unit)
         : "memory");
 #else
-    *out0 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc0, q[0], q[1], offset_unit));
-    *out1 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc1, q[0], q[1], offset_unit));
+    int32_t v0 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc0, q[0], q[1], offset_unit));
+    int32_t v1 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc1, q[0], q[1], offset_unit));
 #endif
+    if (clamp) {
+        v0 = tg_clamp_i32(v0, act_min, act_max);
+        v1 = tg_clamp_i32(v1, act_min, act_max);
+    }
+    *out0 = (int8_t)v0;
+    *out1 = (int8_t)v1;
 }
 
 /*
- * Every pair of channels, the four outputs of a pair finished as they come. saturate is a constant
- * where this is inlined, so that the usual mode is written out (records read once, no mode tested
- * per output) and the others call tg_mm_finish_one.
+ * Every pair of channels, the four outputs of a pair finished as they come. mode is a constant
+ * where this is inlined, so that the fast modes are written out (records read once, no mode tested
+ * per output) and the reference mode calls tg_mm_finish_one.
  */
 static TG_MM_ALWAYS_INLINE void channel_pairs(const int16_t *columns, int32_t groups, const int8_t *w, const int32_t *q,
-                                              int32_t pairs, const tg_mm_output *o, int8_t *out, size_t step,
-                                              int saturate)
+                                              int32_t pairs, const tg_mm_output *o, int8_t *out, size_t step, int mode)
 {
+    const int32_t unit = o->offset_unit, act_min = o->act_min, act_max = o->act_max;
+    const int clamp = mode == TG_MM_FAST_CLAMP;
     for (int8_t *const end = out + 2 * pairs; out < end; out += 2, q += 2 * TG_MM_QUANT_FIELDS) {
         int32_t a00 = q[0], a10 = q[TG_MM_QUANT_FIELDS]; /* a<channel><column>, from the biases */
         int32_t a01 = a00, a11 = a10;
@@ -128,9 +134,9 @@ static TG_MM_ALWAYS_INLINE void channel_pairs(const int16_t *columns, int32_t gr
         }
 #endif
         const int32_t *q0 = q + 1, *q1 = q + 1 + TG_MM_QUANT_FIELDS;
-        if (saturate) {
-            saturate_two(a00, a01, q0, o->offset_unit, out, out + step);
-            saturate_two(a10, a11, q1, o->offset_unit, out + 1, out + step + 1);
+        if (mode != TG_MM_REFERENCE) {
+            finish_two(a00, a01, q0, unit, act_min, act_max, out, out + step, clamp);
+            finish_two(a10, a11, q1, unit, act_min, act_max, out + 1, out + step + 1, clamp);
         } else {
             tg_mm_finish_one(a00, q0, o, out);
             tg_mm_finish_one(a01, q0, o, out + step);
@@ -146,9 +152,11 @@ void tg_mm_two_columns_s8(const int16_t *columns, int32_t groups, const int8_t *
     const int32_t pairs = out_c / 2, *q = o->quant + 1;
     const size_t step = (size_t)(out1 - out0);
     if (o->quant[0] == TG_MM_FAST_SATURATE) {
-        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, 1);
+        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_SATURATE);
+    } else if (o->quant[0] == TG_MM_FAST_CLAMP) {
+        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_CLAMP);
     } else {
-        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, 0);
+        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_REFERENCE);
     }
     if (out_c & 1) { /* an odd last channel, its weights plain after the pairs' */
         const int8_t *w = weights + (size_t)pairs * groups * 2 * TG_MM_GROUP;
