@@ -1,5 +1,7 @@
 #include "tg_matmul.h"
 
+#include "tg_simd.h"
+
 void tg_mm_finish_one(int32_t acc, const int32_t *q, const tg_mm_output *o, int8_t *out)
 {
     *out = tg_mm_finish(acc, q, o);
@@ -57,46 +59,71 @@ static inline int32_t group_dot(const int16_t *x, const int8_t *w, int32_t acc)
 }
 
 /*
- * One channel's outputs for two pixels in a fast mode: tg_mm_requantize_fast and tg_mm_saturate_s8
- * of two sums, q at the record's multiplier, then where `clamp` (a constant where this is inlined:
- * TG_MM_FAST_CLAMP, a fused activation) the activation's bounds, which lie within int8. On the DSP
- * path the requantization is one block of assembly: compiled from C, the scheduler hoists the
- * records' loads of both channels of a pair and spills.
+ * One channel's sums for two pixels in a fast mode: tg_mm_requantize_fast and tg_mm_saturate_s8,
+ * q at the record's multiplier. On the DSP path one block of assembly: compiled from C, the
+ * scheduler hoists the records' loads of both channels of a pair and spills.
  */
-static inline void finish_two(int32_t acc0, int32_t acc1, const int32_t *q, int32_t offset_unit, int32_t act_min,
-                              int32_t act_max, int8_t *out0, int8_t *out1, int clamp)
+static inline void requantize_two(int32_t acc0, int32_t acc1, const int32_t *q, int32_t offset_unit, int32_t *v0,
+                                  int32_t *v1)
 {
 #if TG_USE_DSP
-    int32_t m, shift, rounding, lo, v0, v1;
+    int32_t m, shift, rounding, lo, r0, r1;
     __asm__(
         "ldrd %[m], %[shift], [%[q]]\n\t"
         "lsl %[rounding], %[unit], %[shift]\n\t"
         "asr %[rounding], %[rounding], #1\n\t"
         "and %[lo], %[a0], #0x80000000\n\t"
         "orr %[lo], %[lo], #0x40000000\n\t"
-        "add %[v0], %[rounding], %[a0], asr #31\n\t"
-        "smlal %[lo], %[v0], %[a0], %[m]\n\t"
-        "asr %[v0], %[v0], %[shift]\n\t"
-        "ssat %[v0], #8, %[v0]\n\t"
+        "add %[r0], %[rounding], %[a0], asr #31\n\t"
+        "smlal %[lo], %[r0], %[a0], %[m]\n\t"
+        "asr %[r0], %[r0], %[shift]\n\t"
+        "ssat %[r0], #8, %[r0]\n\t"
         "and %[lo], %[a1], #0x80000000\n\t"
         "orr %[lo], %[lo], #0x40000000\n\t"
-        "add %[v1], %[rounding], %[a1], asr #31\n\t"
-        "smlal %[lo], %[v1], %[a1], %[m]\n\t"
-        "asr %[v1], %[v1], %[shift]\n\t"
-        "ssat %[v1], #8, %[v1]"
-        : [m] "=&r"(m), [shift] "=&r"(shift), [rounding] "=&r"(rounding), [lo] "=&r"(lo), [v0] "=&r"(v0), [v1] "=&r"(v1)
+        "add %[r1], %[rounding], %[a1], asr #31\n\t"
+        "smlal %[lo], %[r1], %[a1], %[m]\n\t"
+        "asr %[r1], %[r1], %[shift]\n\t"
+        "ssat %[r1], #8, %[r1]"
+        : [m] "=&r"(m), [shift] "=&r"(shift), [rounding] "=&r"(rounding), [lo] "=&r"(lo), [r0] "=&r"(r0), [r1] "=&r"(r1)
         : [a0] "r"(acc0), [a1] "r"(acc1), [q] "r"(q), [unit] "r"(offset_unit)
         : "memory");
+    *v0 = r0;
+    *v1 = r1;
 #else
-    int32_t v0 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc0, q[0], q[1], offset_unit));
-    int32_t v1 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc1, q[0], q[1], offset_unit));
+    *v0 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc0, q[0], q[1], offset_unit));
+    *v1 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc1, q[0], q[1], offset_unit));
 #endif
-    if (clamp) {
-        v0 = tg_clamp_i32(v0, act_min, act_max);
-        v1 = tg_clamp_i32(v1, act_min, act_max);
-    }
-    *out0 = (int8_t)v0;
-    *out1 = (int8_t)v1;
+}
+
+/*
+ * A pair of channels at two pixels (v<channel><pixel>, each in int8), clamped to the activation's
+ * bounds (lo and hi in four lanes) as one word of four lanes, two SSUB8/SEL pairs, then stored as
+ * the pixels' two bytes each: out0 and out1 need no alignment.
+ */
+static inline void store_clamped(int32_t v00, int32_t v10, int32_t v01, int32_t v11, uint32_t lo, uint32_t hi,
+                                 int8_t *out0, int8_t *out1)
+{
+#if TG_USE_ASM
+    uint32_t word = (uint32_t)v00;
+    __asm__("bfi %[w], %[b1], #8, #8\n\t"
+            "bfi %[w], %[b2], #16, #8\n\t"
+            "bfi %[w], %[b3], #24, #8"
+            : [w] "+r"(word)
+            : [b1] "r"(v10), [b2] "r"(v01), [b3] "r"(v11));
+#else
+    uint32_t word = tg_v_pack8(v00, v10, v01, v11);
+#endif
+    word = tg_v_min8(tg_v_max8(word, lo), hi);
+#if TG_USE_DSP
+    const uint16_t first = (uint16_t)word, second = (uint16_t)(word >> 16);
+    memcpy(out0, &first, sizeof first); /* one STRH each: M4/M7/M33 allow unaligned halfword stores */
+    memcpy(out1, &second, sizeof second);
+#else
+    out0[0] = (int8_t)tg_v_byte(word, 0);
+    out0[1] = (int8_t)tg_v_byte(word, 1);
+    out1[0] = (int8_t)tg_v_byte(word, 2);
+    out1[1] = (int8_t)tg_v_byte(word, 3);
+#endif
 }
 
 /*
@@ -107,8 +134,8 @@ static inline void finish_two(int32_t acc0, int32_t acc1, const int32_t *q, int3
 static TG_MM_ALWAYS_INLINE void channel_pairs(const int16_t *columns, int32_t groups, const int8_t *w, const int32_t *q,
                                               int32_t pairs, const tg_mm_output *o, int8_t *out, size_t step, int mode)
 {
-    const int32_t unit = o->offset_unit, act_min = o->act_min, act_max = o->act_max;
-    const int clamp = mode == TG_MM_FAST_CLAMP;
+    const int32_t unit = o->offset_unit;
+    const uint32_t lo = tg_v_dup8(o->act_min), hi = tg_v_dup8(o->act_max);
     for (int8_t *const end = out + 2 * pairs; out < end; out += 2, q += 2 * TG_MM_QUANT_FIELDS) {
         int32_t a00 = q[0], a10 = q[TG_MM_QUANT_FIELDS]; /* a<channel><column>, from the biases */
         int32_t a01 = a00, a11 = a10;
@@ -135,8 +162,14 @@ static TG_MM_ALWAYS_INLINE void channel_pairs(const int16_t *columns, int32_t gr
 #endif
         const int32_t *q0 = q + 1, *q1 = q + 1 + TG_MM_QUANT_FIELDS;
         if (mode != TG_MM_REFERENCE) {
-            finish_two(a00, a01, q0, unit, act_min, act_max, out, out + step, clamp);
-            finish_two(a10, a11, q1, unit, act_min, act_max, out + 1, out + step + 1, clamp);
+            int32_t v00, v01, v10, v11;
+            requantize_two(a00, a01, q0, unit, &v00, &v01);
+            requantize_two(a10, a11, q1, unit, &v10, &v11);
+            if (mode == TG_MM_FAST_CLAMP) {
+                store_clamped(v00, v10, v01, v11, lo, hi, out, out + step);
+            } else {
+                out[0] = (int8_t)v00, out[1] = (int8_t)v10, out[step] = (int8_t)v01, out[step + 1] = (int8_t)v11;
+            }
         } else {
             tg_mm_finish_one(a00, q0, o, out);
             tg_mm_finish_one(a01, q0, o, out + step);
