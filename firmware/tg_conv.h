@@ -27,22 +27,22 @@ typedef struct {
 } tg_conv_params;
 
 /*
- * folded_bias[oc] = bias[oc] + input_offset * (sum of output channel oc's weights), wrapped
- * to int32 (tinygen/kernels/conv.py). bias is read only for windows that overlap the padding
- * and may be NULL (tinygen passes NULL when no window does); multiplier/shift hold one entry
- * per output channel.
+ * int8: a blocked matrix product over im2col columns (tg_matmul.h). weights are re-laid at
+ * compile time (tinygen/ops/matmul.py: output channels in interleaved pairs, K = filter.h *
+ * filter.w * input.c rounded up to whole groups); quant is tg_matmul.h's mode and per-channel
+ * records (the model's bias in them). scratch holds two columns and, where window rows do not
+ * start on a group, their staging (conv_scratch_bytes in tinygen/ops/conv.py).
  */
-void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
+void tg_conv_s8(const tg_conv_params *p, const int8_t *input, const int8_t *weights, const int32_t *quant,
+                int8_t *output, void *scratch);
 
 /*
  * The same convolution with the output written over the input, for batch 1, stride 1, dilation 1
- * and equal input and output shapes, when the input dies here. A ring of filter.h input
- * rows in scratch (filter.h * w * c bytes) keeps every row until the last output row
- * that reads it is written; output row y overwrites input row y, which is saved by then.
+ * and equal input and output shapes, when the input dies here. scratch starts with a ring of
+ * pad_h + 1 input rows (none for a 1x1 filter), rounded up to a word, then tg_conv_s8's scratch.
  */
-void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *filter, const int32_t *bias,
-                        const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift, int8_t *scratch);
+void tg_conv_inplace_s8(const tg_conv_params *p, int8_t *data, const int8_t *weights, const int32_t *quant,
+                        void *scratch);
 
 /*
  * 16x8: int16 input and output (zero points 0), int8 weights, an int64 bias (may be NULL). The

@@ -40,6 +40,33 @@ void tg_depthwise_inplace_s8(const tg_depthwise_params *p, int8_t *data, const i
                              const int32_t *multiplier, const int32_t *shift, int8_t *scratch);
 
 /*
+ * The 3x3 fast path: depth multiplier 1, dilation 1, stride 1 or 2 in both directions, at most one
+ * row or column of padding on each side (SAME or VALID), at least four channels, every shift in
+ * [-22, -1]; tinygen chooses it where all of that holds (tinygen/ops/depthwise.py). Channels go
+ * in groups of four, at 0, 4, ... and, when the count is not a multiple of four, a last group at
+ * channels - 4 that overlaps the one before. Compile-time tables, per group:
+ *   weights: 9 taps (row-major) x 2 words, the group's channels (0, 2) and (1, 3) as int16 pairs;
+ *   quant:   4 biases, then per channel the tg_requantize_folded table (tg_fixedpoint.h).
+ * Per output pixel and group: one word load per tap (four channels), SXTAB16 into two lane pairs
+ * with the input offset added, one LDRD of the tap's weights, four SMLAxy; the four results are
+ * requantized, packed and stored as one word. Results are identical to tg_depthwise_s8.
+ */
+#define TG_DEPTHWISE_3X3_WEIGHT_WORDS 18
+#define TG_DEPTHWISE_3X3_QUANT_WORDS  20
+
+void tg_depthwise_3x3_s8(const tg_depthwise_params *p, const int8_t *input, const int32_t *weights,
+                         const int32_t *quant, int8_t *output);
+
+/*
+ * The same over its input (batch 1): each group of four channels is copied to scratch
+ * (4 * input h * w bytes), computed from there and written back over the input; the same passes
+ * as tg_depthwise_3x3_s8. An overlapping last group restores the channels it shares with the
+ * group before from its saved copy, which held their final outputs.
+ */
+void tg_depthwise_3x3_inplace_s8(const tg_depthwise_params *p, int8_t *data, const int32_t *weights,
+                                 const int32_t *quant, int8_t *scratch);
+
+/*
  * 16x8: int16 input and output (zero points 0), int8 weights, an int64 bias (may be NULL): sums
  * in int64, requantized with tg_requantize_s64 (tg_int16.h). tflite-micro has no int32-bias variant.
  */

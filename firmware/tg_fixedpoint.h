@@ -1,5 +1,6 @@
 /*
- * tinygen C runtime: Q-format fixed-point math for the nonlinear kernels (softmax, logistic, tanh).
+ * tinygen C runtime: Q-format fixed-point math for the nonlinear kernels (softmax, logistic, tanh),
+ * and requantization with compile-time tables (tg_requantize_folded, at the end).
  *
  * A value with `ib` integer bits is an int32 raw r meaning r / 2^(31 - ib). Products of two such
  * values are tg_sat_rounding_doubling_high_mul() (integer bits add up); sums are plain int32 adds.
@@ -150,6 +151,25 @@ static inline int32_t tg_fx_reciprocal(int32_t x, int int_bits, int *bits_over_u
     }
     *bits_over_unit = int_bits - leading_zeros;
     return tg_fx_one_over_one_plus_x((int32_t)(normalized - 0x80000000u));
+}
+
+/*
+ * tg_requantize(x, multiplier, shift) + zero_point with the rounding and the zero point folded into
+ * one compile-time 64-bit constant, for shift = -r in [-22, -1] (tinygen/ops/requant_table.py
+ * builds the four words of t): t[0] = multiplier, t[1], t[2] = low and high words of
+ * round = 2^30 + 2^(30+r) + zero_point * 2^(31+r), t[3] = r - 1.
+ * tg_requantize computes floor((x * multiplier + 2^30 + 2^(30+r) - s * 2^31) / 2^(31+r)), s = [x < 0]
+ * (the multiplier is positive); adding zero_point * 2^(31+r) inside the floor adds zero_point outside.
+ * For r <= 22 the sum stays within int64 (|x * multiplier| < 2^62, |round| < 2^61), so its high
+ * word shifted right by r - 1 is the result: one SMLAL and a few ALU instructions, no branch.
+ */
+static inline int32_t tg_requantize_folded(int32_t x, const int32_t *t)
+{
+    const int64_t round = (int64_t)t[2] * 4294967296 + (uint32_t)t[1];
+    const int32_t negative = (int32_t)((uint32_t)x >> 31);
+    /* two multiply-accumulates (SMLAL) on Arm: x * multiplier, then negative * -2^31 */
+    const int64_t sum = round + (int64_t)x * t[0] + (int64_t)negative * INT32_MIN;
+    return (int32_t)(sum >> 32) >> t[3];
 }
 
 #ifdef __cplusplus

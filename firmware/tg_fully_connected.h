@@ -19,10 +19,13 @@ typedef struct {
     int32_t act_min, act_max;
 } tg_fully_connected_params;
 
-/* folded_bias[oc] = bias[oc] (0 without one) + input_offset * (sum of weight row oc), wrapped
- * to int32 (tinygen/kernels/fully_connected.py). */
-void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *input, const int8_t *filter,
-                           const int32_t *folded_bias, const int32_t *multiplier, const int32_t *shift, int8_t *output);
+/*
+ * int8: weights re-laid at compile time in blocks of four rows (tinygen/ops/matmul.py); quant is
+ * tg_matmul.h's mode and per-row records, whose bias is folded: bias[oc] (0 without one) +
+ * input_offset * (sum of weight row oc), wrapped to int32.
+ */
+void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *input, const int8_t *weights,
+                           const int32_t *quant, int8_t *output);
 
 /*
  * 16x8: int16 input and output, int8 weights, an int64 bias (may be NULL). Each product is

@@ -1,13 +1,13 @@
 """The fast paths of the convolution and fully connected kernels, case by case, against tflite-micro.
 
-The kernels pair output channels (an odd last one is computed twice, stored once), take the
-dot products four bytes at a time with a byte tail (SMLAD on Cortex-M4/M7/M33), run depthwise
-channels four at a time (depth multiplier 1, in place too) with a remainder, and take only the
-valid taps of windows that overlap the padding. Convolution windows inside the input and fully
-connected layers start from a bias with the input offset's share folded in at compile time.
-Each case below sits on one of those edges. The host runs the
-portable C with sanitizers; the chain of all cases also runs on QEMU, with the DSP path
-(mps2-an386, Cortex-M4) and without it (lm3s6965evb, Cortex-M3).
+Convolution builds int16 im2col columns (whole rows straight from the input, taps cut by the padding
+one by one, dilated taps, rows that straddle groups of four staged first) and multiplies them two
+channels by two pixels at a time; depthwise runs channels four at a time (depth multiplier 1, in
+place too) with a remainder, and takes only the valid taps of windows that overlap the padding.
+Fully connected layers start from a bias with the input offset's share folded in at compile time.
+Each case below sits on one of those edges (tests/ops/test_blocked_kernels.py has the blocking's
+own). The host runs the portable C with sanitizers; the chain of all cases also runs on QEMU, with
+the DSP path (mps2-an386, Cortex-M4) and without it (lm3s6965evb, Cortex-M3).
 """
 
 import shutil
@@ -25,7 +25,8 @@ from tinygen.device.firmware import build_firmware
 from tinygen.device.link_target import LinkTarget
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
-from tinygen.ops.conv import DEPTHWISE_INPLACE_GROUP, folded_bias
+from tinygen.ops.conv import folded_bias
+from tinygen.ops.depthwise import DEPTHWISE_INPLACE_GROUP
 from tinygen.ops.geometry import output_size
 from tinygen.verify import random_samples, verify
 
@@ -112,7 +113,8 @@ def test_folded_bias_wraps_like_int32_sums():
 
 def in_place_depthwise(channels: int) -> GraphBuilder:
     """A depthwise layer over a tensor that dies there and is the peak: the planner takes the in-place
-    kernel, which saves groups of four channels and then one channel at a time."""
+    kernel, which saves groups of four channels and then one channel at a time (a 2x3 filter: the
+    generic kernel; tests/ops/test_depthwise.py covers the 3x3 ones)."""
     rng = np.random.default_rng(channels)
     g = GraphBuilder()
     x = g.tensor((1, 6, 5, 1), scale=0.05, zero_point=3)
@@ -126,7 +128,7 @@ def in_place_depthwise(channels: int) -> GraphBuilder:
     y = g.tensor((1, 6, 5, channels), scale=0.05, zero_point=2)
     g.op(
         "DEPTHWISE_CONV_2D",
-        [h, weights(g, rng, (1, 3, 3, channels), axis=3), bias(g, rng, channels)],
+        [h, weights(g, rng, (1, 2, 3, channels), axis=3), bias(g, rng, channels)],
         [y],
         padding="SAME",
         stride_h=1,

@@ -1,4 +1,10 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D against tflite-micro, on generated models."""
+"""AVERAGE_POOL_2D and MAX_POOL_2D against tflite-micro, on generated models.
+
+With four channels or more the kernels take four at a time (a word per window pixel: SXTAB16 into
+halfword sums, or SSUB8 and SEL for the maximum; an overlapping last group for counts that are not
+a multiple of four; halfword sums poured into int32 every 256 pixels). GROUP_CASES sit on those
+edges; they run on the host and on every QEMU board (the DSP code on the M4, M7 and M33).
+"""
 
 import numpy as np
 import pytest
@@ -12,6 +18,7 @@ from tinygen.ops.geometry import output_size
 
 from ..bitexact import assert_bit_exact
 from ..gen import activation, activation_quant
+from ..helpers import QEMU_BOARDS, verify_on_board
 
 SETTINGS = settings(max_examples=12, deadline=None, derandomize=True)
 
@@ -74,3 +81,46 @@ def test_pool_rejects_rescaling():
     )
     with pytest.raises(TinygenError, match=r"op 0 \(AVERAGE_POOL_2D\).*quantization must match"):
         lower(graph)
+
+
+# (kind, input h x w, channels, window, stride, padding, activation)
+GROUP_CASES = [
+    ("AVERAGE_POOL_2D", (25, 5), 8, (25, 5), (25, 5), "VALID", "NONE"),  # global, as DS-CNN ends
+    ("AVERAGE_POOL_2D", (20, 15), 5, (20, 15), (20, 15), "VALID", "NONE"),  # 300 pixels: sums poured
+    ("AVERAGE_POOL_2D", (7, 6), 7, (3, 3), (2, 2), "SAME", "RELU6"),  # edges, overlap, narrow clamp
+    ("MAX_POOL_2D", (8, 8), 4, (2, 2), (2, 2), "VALID", "NONE"),
+    ("MAX_POOL_2D", (7, 5), 9, (3, 2), (2, 1), "SAME", "RELU_N1_TO_1"),
+    ("MAX_POOL_2D", (17, 17), 6, (17, 17), (1, 1), "VALID", "NONE"),  # 289 pixels
+]
+
+
+def group_model(quant: dict):
+    g = GraphBuilder()
+    inputs, outputs = [], []
+    for kind, hw, channels, kernel, stride, padding, act in GROUP_CASES:
+        x = g.tensor((1, *hw, channels), **quant)
+        out_hw = [output_size(padding, hw[a], kernel[a], stride[a]) for a in range(2)]
+        y = g.tensor((1, *out_hw, channels), **quant)
+        options = {"filter_height": kernel[0], "filter_width": kernel[1], "stride_h": stride[0], "stride_w": stride[1]}
+        g.op(kind, [x], [y], padding=padding, fused_activation_function=act, **options)
+        inputs.append(x)
+        outputs.append(y)
+    return g.build(inputs, outputs)
+
+
+def _extreme_samples(graph):
+    """All inputs at -128, then all at 127: the halfword sums at their limits."""
+    shapes = [graph.tensor(i).shape for i in graph.inputs]
+    return [[np.full(s, v, dtype=np.int8) for s in shapes] for v in (-128, 127)]
+
+
+def test_four_channels_at_a_time_on_the_host():
+    graph = group_model({"scale": 0.05, "zero_point": -3})
+    assert_bit_exact(graph, samples=6)
+    assert_bit_exact(graph, inputs=_extreme_samples(graph))
+
+
+@pytest.mark.parametrize("board_id", QEMU_BOARDS)
+def test_four_channels_at_a_time_on_qemu(board_id, qemu_ready, tmp_path):
+    result = verify_on_board(group_model({"scale": 0.05, "zero_point": -3}), board_id, tmp_path, samples=3)
+    assert result.bit_exact, result.summary()

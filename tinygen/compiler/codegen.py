@@ -90,7 +90,8 @@ def generate(model: LoweredModel, plan: MemoryPlan, source: str, model_hash: str
 
 def runtime_sources(c_files: set[str]) -> dict[str, str]:
     """The hand-written C runtime the model needs: the kernel sources it calls (tg_conv.c, ...), their
-    headers, the model API, and every runtime header those include."""
+    headers, the model API, and every runtime header those include, with its source where it has
+    one (tg_matmul.h brings tg_matmul.c)."""
     firmware = resource_dir("firmware")
     wanted = [
         "tg_model_api.h",
@@ -105,6 +106,8 @@ def runtime_sources(c_files: set[str]) -> dict[str, str]:
             continue  # system headers, and generated ones (model.h, tg_kernels.h)
         sources[name] = (firmware / name).read_text(encoding="utf-8")
         wanted += INCLUDE.findall(sources[name])
+        if name.endswith(".h"):
+            wanted.append(name[:-2] + ".c")
     return dict(sorted(sources.items()))
 
 
@@ -178,8 +181,17 @@ def _layer(index: int, layer: Layer, storage: _Storage, shared: _Shared) -> dict
     if not layer.kernel:
         return info
     arrays, names = [], {}  # the arrays this layer defines; each const argument's array
+    # (argument, proposed name, C type, count, values, aligned): kernels read re-laid int8 weights a
+    # word or two at a time, so arrays of small elements are aligned
     candidates = [
-        (name, f"tg_layer{index}_{name}", C_TYPES[_dtype_name(values)], values.size, c_values(values))
+        (
+            name,
+            f"tg_layer{index}_{name}",
+            C_TYPES[_dtype_name(values)],
+            values.size,
+            c_values(values),
+            values.dtype.itemsize < 4,
+        )
         for name, values in layer.consts.items()
     ] + [
         (
@@ -188,14 +200,15 @@ def _layer(index: int, layer: Layer, storage: _Storage, shared: _Shared) -> dict
             f"{C_TYPES[storage.root(a.ref[0]).dtype]} *const",
             len(a.ref),
             ", ".join(storage.pointer(t) for t in a.ref),
+            False,
         )
         for n, a in enumerate(layer.args)
         if a.kind == "tensors"
     ]
-    for ref, proposed, ctype, count, body in candidates:
+    for ref, proposed, ctype, count, body, aligned in candidates:
         names[ref], new = shared.name(proposed, "array", ctype, count, body)
         if new:
-            arrays.append({"name": proposed, "ctype": ctype, "count": count, "body": body})
+            arrays.append({"name": proposed, "ctype": ctype, "count": count, "body": body, "aligned": aligned})
     params_type, params_init = type(layer.params).C_TYPE, initializer(layer.params)
     params_name, params_new = shared.name(f"tg_layer{index}_params", "params", params_type, params_init)
     info.update(

@@ -1,5 +1,5 @@
-"""CONV_2D and DEPTHWISE_CONV_2D -> tg_conv_s8, tg_depthwise_s8; with int16 activations (16x8)
-tg_conv_s16 (tg_conv_s16_acc32 for an int32 bias) and tg_depthwise_s16."""
+"""CONV_2D -> tg_conv_s8; with int16 activations (16x8) tg_conv_s16 (tg_conv_s16_acc32 for an int32
+bias). DEPTHWISE_CONV_2D shares the window helpers here (tinygen/ops/depthwise.py)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from .int16 import (
     require_wide_shifts,
     require_zero_points,
 )
+from .matmul import GROUP, groups_of, interleave_rows, quant_records
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
 MAX_FILTER_H = 16  # TG_CONV_MAX_FILTER_H in firmware/tg_conv.h
-DEPTHWISE_INPLACE_GROUP = 4  # TG_DEPTHWISE_INPLACE_GROUP in firmware/tg_depthwise.h
 
 
 @dataclass(frozen=True)
@@ -47,34 +47,23 @@ class ConvParams:
     act_max: int
 
 
-@dataclass(frozen=True)
-class DepthwiseParams:
-    C_TYPE = "tg_depthwise_params"
-    C_FILE = "tg_depthwise.c"
-    input: Dims
-    filter: Dims
-    output: Dims
-    depth_multiplier: int
-    stride_h: int
-    stride_w: int
-    dilation_h: int
-    dilation_w: int
-    pad_h: int
-    pad_w: int
-    input_offset: int
-    output_offset: int
-    act_min: int
-    act_max: int
-
-
-def depthwise_inplace_scratch_bytes(p: DepthwiseParams) -> int:
-    """tg_depthwise_inplace_s8's scratch: one group of input channels, every pixel."""
-    return min(DEPTHWISE_INPLACE_GROUP, p.input.c) * p.input.h * p.input.w
+def conv_scratch_bytes(p: ConvParams) -> int:
+    """tg_conv_s8's scratch (firmware/tg_conv.c): two int16 columns of the window's groups, then the
+    staging of window rows that do not start on a group: the whole window in whole groups where rows
+    straddle groups, one row where only taps cut by the padding (or dilation) need gathering."""
+    row = p.filter.w * p.input.c
+    groups = groups_of(p.filter.h * row)
+    columns = 2 * GROUP * 2 * groups
+    if p.filter.h > 1 and row % GROUP:
+        return columns + groups * GROUP
+    return columns + (0 if p.input.c % GROUP == 0 or p.filter.w == 1 else row)
 
 
 def conv_inplace_scratch_bytes(p: ConvParams) -> int:
-    """tg_conv_inplace_s8's scratch: a ring of filter-height input rows."""
-    return p.filter.h * p.input.w * p.input.c
+    """tg_conv_inplace_s8's scratch: a ring of pad_h + 1 input rows (none for a 1x1 filter), rounded
+    up to a word, then tg_conv_s8's."""
+    ring = 0 if p.filter.h == p.filter.w == 1 else (p.pad_h + 1) * p.input.w * p.input.c
+    return -(-ring // 4) * 4 + conv_scratch_bytes(p)
 
 
 def folded_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, axis: int) -> np.ndarray:
@@ -83,17 +72,6 @@ def folded_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int,
     sums = np.moveaxis(weights.astype(np.int64), axis, 0).reshape(weights.shape[axis], -1).sum(axis=1)
     folded = sums * input_offset + (0 if bias is None else bias.astype(np.int64))
     return ((folded + 2**31) % 2**32 - 2**31).astype(np.int32)
-
-
-def _windows_overlap_padding(p: ConvParams) -> bool:
-    """Whether some output's window has taps outside the input (in the zero padding)."""
-
-    def overlaps(pad, out, stride, taps, dilation, size):
-        return pad > 0 or (out - 1) * stride + (taps - 1) * dilation >= size
-
-    return overlaps(p.pad_h, p.output.h, p.stride_h, p.filter.h, p.dilation_h, p.input.h) or overlaps(
-        p.pad_w, p.output.w, p.stride_w, p.filter.w, p.dilation_w, p.input.w
-    )
 
 
 def _window(op: Op, graph: Graph):
@@ -157,11 +135,20 @@ def lower_conv(op: Op, graph: Graph) -> Layer:
     check_weights(op, weights, out_c, axis=0)
     check_bias(op, bias, out_c)
     params = ConvParams(**common)
-    folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
-    # The kernel reads bias only for windows that overlap the padding: without any, folded_bias
-    # replaces it in flash.
-    bias_arg = bias_index if _windows_overlap_padding(params) else -1
-    return _layer(op, "tg_conv_s8", params, x, weights, bias_arg, y, {"folded_bias": folded})
+    multiplier, shift = channel_multipliers(x.scale, weights, y.scale, out_c)
+    biases = np.zeros(out_c, np.int32) if bias is None else bias.data
+    consts = {
+        "weights": interleave_rows(weights.data.reshape(out_c, -1), block=2),
+        "quant": quant_records(biases, multiplier, shift, params.act_min, params.act_max),
+    }
+    args = (
+        *tensor_args(op.inputs[0]),
+        Arg("const", "weights"),
+        Arg("const", "quant"),
+        *tensor_args(op.outputs[0]),
+        Arg("scratch"),
+    )
+    return Layer(op, "tg_conv_s8", params, args, consts, scratch_bytes=conv_scratch_bytes(params))
 
 
 def _lower_conv_s16(
@@ -182,35 +169,6 @@ def _lower_conv_s16(
     return layer
 
 
-def lower_depthwise(op: Op, graph: Graph) -> Layer:
-    x, weights, bias, bias_index, y, common = _window(op, graph)
-    out_c = weights.shape[3]
-    require(
-        weights.shape[0] == 1 and out_c == y.shape[3] and x.shape[3] > 0 and out_c % x.shape[3] == 0,
-        op,
-        "depthwise weights must be [1, h, w, input channels * depth multiplier]",
-    )
-    check_weights(op, weights, out_c, axis=3)
-    multiplier = out_c // x.shape[3]
-    # tflite-micro loops over the option's multiplier, not the weights': another one computes other channels.
-    require(
-        op.options.get("depth_multiplier") == multiplier,
-        op,
-        f"depth_multiplier {op.options.get('depth_multiplier')} contradicts the weights, which give "
-        f"{out_c} / {x.shape[3]} = {multiplier}",
-    )
-    params = DepthwiseParams(depth_multiplier=multiplier, **common)
-    if x.dtype == "int16":
-        # tflite-micro reads a 16x8 depthwise bias as int64 whatever its type: an int32 one it misreads.
-        check_bias_s16(op, bias, out_c, ("int64",))
-        _check_s16(op, x, weights, y)
-        layer = _layer(op, "tg_depthwise_s16", params, x, weights, bias_index, y)
-        require_wide_shifts(op, layer.consts["shift"])
-        return layer
-    check_bias(op, bias, out_c)
-    return _layer(op, "tg_depthwise_s8", params, x, weights, bias_index, y)
-
-
 def conv_inplace_variant(layer: Layer) -> Layer | None:
     """tg_conv_inplace_s8 for batch 1, stride 1, dilation 1 and equal input and output shapes (int8 only)."""
     p = layer.params
@@ -218,15 +176,14 @@ def conv_inplace_variant(layer: Layer) -> Layer | None:
         p.input == p.output and p.output.n == 1 and p.stride_h == p.stride_w == 1 and p.dilation_h == p.dilation_w == 1
     ):
         return None
-    return _in_place(layer, "tg_conv_inplace_s8", conv_inplace_scratch_bytes(p))
-
-
-def depthwise_inplace_variant(layer: Layer) -> Layer | None:
-    """tg_depthwise_inplace_s8 (MIT TinyEngine's trick) for batch 1 and depth multiplier 1 (int8 only)."""
-    p = layer.params
-    if layer.kernel != "tg_depthwise_s8" or not (p.depth_multiplier == 1 and p.output.n == 1):
-        return None
-    return _in_place(layer, "tg_depthwise_inplace_s8", depthwise_inplace_scratch_bytes(p))
+    *inputs, _output, scratch = layer.args  # the same arguments, less the output
+    return dataclasses.replace(
+        layer,
+        kernel="tg_conv_inplace_s8",
+        args=(*inputs, scratch),
+        scratch_bytes=conv_inplace_scratch_bytes(p),
+        views=(View(layer.op.outputs[0], layer.op.inputs[0]),),
+    )
 
 
 def _in_place(layer: Layer, kernel: str, scratch: int) -> Layer:
@@ -245,11 +202,6 @@ def conv_macs(op: Op, graph: Graph) -> int:
     return graph.tensor(op.outputs[0]).size * kh * kw * ic
 
 
-def depthwise_macs(op: Op, graph: Graph) -> int:
-    _, kh, kw, _ = graph.tensor(op.inputs[1]).shape
-    return graph.tensor(op.outputs[0]).size * kh * kw
-
-
 def conv_float(op: Op, args: list, out: Tensor) -> np.ndarray:
     x, w, b = (args + [None])[:3]
     _, kh, kw, cin = w.shape
@@ -258,22 +210,6 @@ def conv_float(op: Op, args: list, out: Tensor) -> np.ndarray:
     win = float_windows(x, op, out.shape[1:3], (kh, kw))
     y = np.tensordot(win, w.transpose(3, 1, 2, 0), axes=([3, 4, 5], [0, 1, 2]))
     return y if b is None else y + b
-
-
-def depthwise_float(op: Op, args: list, out: Tensor) -> np.ndarray:
-    x, w, b = (args + [None])[:3]
-    _, kh, kw, cout = w.shape
-    c = x.shape[3]
-    win = float_windows(x, op, out.shape[1:3], (kh, kw))
-    y = np.einsum("bhwckl,klcm->bhwcm", win, w.reshape(kh, kw, c, cout // c), optimize=True)
-    y = y.reshape(*y.shape[:3], cout)
-    return y if b is None else y + b
-
-
-def depthwise_guard(op: Op, graph: Graph) -> str | None:
-    if len(op.inputs) < 3 or op.inputs[2] < 0:
-        return "has no bias; tflite-micro crashes on that"
-    return None
 
 
 _WINDOW_FIELDS = (
@@ -297,29 +233,5 @@ OPS = (
         float_reference=conv_float,
         quantization=Quantization(weight_axis=0),
         in_place_variant=conv_inplace_variant,
-    ),
-    OpDef(
-        "DEPTHWISE_CONV_2D",
-        lower_depthwise,
-        notes="int8 and 16x8; any depth multiplier; int8 in place where that lowers the arena",
-        slots=(ACTIVATION, WEIGHTS, BIAS),
-        optional_inputs=(2,),
-        options=Options(
-            "DepthwiseConv2DOptions",
-            (
-                "padding",
-                "stride_w",
-                "stride_h",
-                "depth_multiplier",
-                "fused_activation_function",
-                "dilation_w_factor",
-                "dilation_h_factor",
-            ),
-        ),
-        macs=depthwise_macs,
-        float_reference=depthwise_float,
-        quantization=Quantization(weight_axis=3, bias_required=True),
-        in_place_variant=depthwise_inplace_variant,
-        reference_guard=depthwise_guard,
     ),
 )

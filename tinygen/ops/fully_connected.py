@@ -19,6 +19,7 @@ from .int16 import (
     require_wide_shifts,
     runs_int16,
 )
+from .matmul import interleave_rows, quant_records
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
 
@@ -74,18 +75,14 @@ def lower_fully_connected(op: Op, graph: Graph) -> Layer:
     check_bias(op, bias, out_depth)
     multiplier, shift = channel_multipliers(x.scale, weights, y.scale, out_depth)
     params = _params(x, weights, y, batches, fused_activation(op, y))
-    # the kernel takes the bias with the input offset's share folded in, never NULL
+    # the records take the bias with the input offset's share folded in
     folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
-    args = (
-        *tensor_args(op.inputs[0], op.inputs[1]),
-        Arg("const", "folded_bias"),
-        Arg("const", "multiplier"),
-        Arg("const", "shift"),
-        *tensor_args(op.outputs[0]),
-    )
-    return Layer(
-        op, "tg_fully_connected_s8", params, args, {"folded_bias": folded, "multiplier": multiplier, "shift": shift}
-    )
+    consts = {
+        "weights": interleave_rows(weights.data.reshape(out_depth, -1), block=4),
+        "quant": quant_records(folded, multiplier, shift, params.act_min, params.act_max),
+    }
+    args = (*tensor_args(op.inputs[0]), Arg("const", "weights"), Arg("const", "quant"), *tensor_args(op.outputs[0]))
+    return Layer(op, "tg_fully_connected_s8", params, args, consts)
 
 
 def _check_bias_scale(op: Op, x: Tensor, weights: Tensor, y: Tensor, bias: Tensor | None) -> None:

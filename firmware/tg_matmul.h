@@ -1,0 +1,122 @@
+/*
+ * Blocked int8 matrix products, the core of convolution: each pass computes two output
+ * channels for two columns (two output pixels), so that every weight word loaded serves two
+ * pixels and every column word two channels.
+ *
+ * Columns are int16: the input bytes of one window with the input offset added (x + offset
+ * fits 16 bits; the zero padding becomes 0), K values rounded up to a whole number of groups
+ * of TG_MM_GROUP. Within a group the values are in SXTB16 order, x0 x2 x1 x3: what SXTB16 and
+ * SXTB16 ROR 8 give from four input bytes, so that extending a group takes two instructions and
+ * no shuffle. The two columns interleave group by group: [column 0 group g][column 1 group g].
+ *
+ * Weights are re-laid at compile time (tinygen/ops/matmul.py) in the order the kernel reads
+ * them: K rounded up to whole groups with zero weights, output channels in pairs whose groups
+ * interleave, [channel 2i group g][channel 2i+1 group g], and an odd last channel plain. Within
+ * a group the bytes stay in their order: SXTB16 pairs w0 with x0 and w2 with x2, ROR 8 w1 and w3.
+ *
+ * Sums wrap like the reference's int32 sums, so the order of the additions does not matter.
+ */
+#ifndef TG_MATMUL_H
+#define TG_MATMUL_H
+
+#include "tg_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TG_MM_GROUP 4 /* K values per group: one word of int8 weights, two words of int16 columns */
+
+/*
+ * Each output channel's bias and requantization, one record of TG_MM_QUANT_FIELDS int32 after
+ * quant[0], the mode (the same for every channel of a layer; tinygen/ops/matmul.py computes them):
+ * - TG_MM_REFERENCE: {bias, multiplier, shift}: tg_requantize, + output offset, clamp; any shift.
+ * - TG_MM_FAST_CLAMP: {bias, multiplier, r - 1} with r = -shift: one multiply-accumulate
+ *   (tg_mm_requantize_fast, the output offset included), clamp.
+ * - TG_MM_FAST_SATURATE: the same, where the activation range is all of int8: saturate.
+ * The bias sits in the record so that one pointer walks everything a channel needs.
+ */
+#define TG_MM_QUANT_FIELDS 3
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TG_MM_NOINLINE      __attribute__((noinline))
+#define TG_MM_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define TG_MM_NOINLINE
+#define TG_MM_ALWAYS_INLINE inline
+#endif
+
+enum { TG_MM_REFERENCE = 0, TG_MM_FAST_CLAMP = 1, TG_MM_FAST_SATURATE = 2 };
+
+typedef struct {
+    const int32_t *quant; /* the mode, then TG_MM_QUANT_FIELDS per output channel */
+    int32_t output_offset, act_min, act_max;
+    int32_t offset_unit; /* 2 * output_offset + 1: see tg_mm_requantize_fast */
+} tg_mm_output;
+
+#define TG_MM_OUTPUT(quant, output_offset, act_min, act_max)                                                           \
+    {                                                                                                                  \
+        (quant), (output_offset), (act_min), (act_max), 2 * (output_offset) + 1                                        \
+    }
+
+/*
+ * The fast modes hold where every multiplier is positive and every shift in [-23, -2]: rounding
+ * h = high-mul(x, m) to h / 2^r half away from zero (tg_common.h) is
+ * floor((x m + 2^30 + 2^(30+r) - [x < 0] 2^31) / 2^(31+r)). For r >= 2 the constant splits into
+ * a high word 2^(r-2) - [x < 0] and a low word 2^30 | [x < 0] 2^31, so one SMLAL into that
+ * 64-bit start and an arithmetic shift of the high word by r - 1 give the result; output_offset
+ * * 2^(r-1) added to the high word adds output_offset to it. Both high-word terms are
+ * offset_unit * 2^(r-2) = (offset_unit << (r-1)) >> 1, offset_unit = 2 * output_offset + 1.
+ * The high word stays within int32: |x m| < 2^62 puts the product's share within 2^30, the
+ * constants' within 2^20 + 2^29 for r <= 23. tests/test_matmul_requantize.py checks it against
+ * tg_requantize_reference.
+ */
+static inline int32_t tg_mm_requantize_fast(int32_t x, int32_t multiplier, int32_t right_shift, int32_t offset_unit)
+{
+    const int32_t negative = x >> 31; /* 0 or -1 */
+    const int32_t rounding = (int32_t)((uint32_t)offset_unit << right_shift) >> 1;
+    const uint32_t hi = (uint32_t)rounding + (uint32_t)negative;
+    const uint32_t lo = 0x40000000u | ((uint32_t)negative << 31);
+    const int64_t start = (int64_t)(((uint64_t)hi << 32) | lo);
+    return (int32_t)((start + (int64_t)x * multiplier) >> 32) >> right_shift;
+}
+
+static inline int8_t tg_mm_saturate_s8(int32_t x)
+{
+#if TG_USE_DSP
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+    return (int8_t)r;
+#else
+    return tg_saturate_s8(x);
+#endif
+}
+
+/* One output from its sum and its channel's record q (from its multiplier on), in any mode. */
+static inline int8_t tg_mm_finish(int32_t acc, const int32_t *q, const tg_mm_output *o)
+{
+    const int32_t mode = o->quant[0];
+    if (mode == TG_MM_REFERENCE) {
+        const int32_t value = tg_requantize(acc, q[0], q[1]) + o->output_offset;
+        return (int8_t)tg_clamp_i32(value, o->act_min, o->act_max);
+    }
+    const int32_t value = tg_mm_requantize_fast(acc, q[0], q[1], o->offset_unit);
+    return mode == TG_MM_FAST_SATURATE ? tg_mm_saturate_s8(value) : (int8_t)tg_clamp_i32(value, o->act_min, o->act_max);
+}
+
+/* tg_mm_finish into *out, out of line (the blocked loops keep their registers): for the rare modes
+ * and the remainders of blocked loops. q points at the record's multiplier. */
+TG_MM_NOINLINE void tg_mm_finish_one(int32_t acc, const int32_t *q, const tg_mm_output *o, int8_t *out);
+
+/*
+ * Two columns (groups of K, interleaved as above) against every output channel's weights:
+ * out0[oc] and out1[oc] for each oc < out_c. out1 may be out0 (an odd last pixel).
+ */
+void tg_mm_two_columns_s8(const int16_t *columns, int32_t groups, const int8_t *weights, int32_t out_c,
+                          const tg_mm_output *o, int8_t *out0, int8_t *out1);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TG_MATMUL_H */

@@ -1,0 +1,52 @@
+"""Compile-time work for the blocked matrix-product kernels (firmware/tg_matmul.h): weights re-laid in
+the order the kernels read them, and each channel's bias and requantization in one record."""
+
+from __future__ import annotations
+
+import numpy as np
+
+GROUP = 4  # TG_MM_GROUP: K values per group (one word of int8 weights)
+QUANT_FIELDS = 3  # TG_MM_QUANT_FIELDS
+REFERENCE, FAST_CLAMP, FAST_SATURATE = 0, 1, 2  # TG_MM_REFERENCE, ...
+FAST_SHIFTS = range(-23, -1)  # the shifts the one-multiply path takes (tg_mm_requantize_fast)
+
+
+def groups_of(k: int) -> int:
+    return -(-k // GROUP)
+
+
+def interleave_rows(rows: np.ndarray, block: int) -> np.ndarray:
+    """Weights [out, K] as the kernels read them: K padded with zeros to whole groups, rows in blocks
+    of `block` whose groups interleave ([row 0 group g][row 1 group g]...[row 0 group g+1]...), a last
+    partial block as smaller blocks (halving: a block of 4 leaves one of 2 and one of 1).
+    Flash grows by the padding only: under GROUP bytes a row."""
+    out, k = rows.shape
+    groups = groups_of(k)
+    padded = np.zeros((out, groups * GROUP), dtype=np.int8)
+    padded[:, :k] = rows
+    parts, start = [], 0
+    while start < out:
+        size = block
+        while size > out - start:
+            size //= 2
+        part = padded[start : start + size].reshape(size, groups, GROUP)
+        parts.append(part.transpose(1, 0, 2).reshape(-1))  # group-major, then row
+        start += size
+    return np.concatenate(parts) if parts else padded.reshape(-1)
+
+
+def quant_records(
+    bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, act_min: int, act_max: int
+) -> np.ndarray:
+    """[mode, then (bias, multiplier, shift field) per channel] (tg_matmul.h): the fast modes, with
+    the shift field r - 1 (r = -shift), where every channel allows them; otherwise the reference
+    mode with the shift as it is. Three words a channel, as the bias, multiplier and shift took."""
+    multiplier = np.asarray(multiplier, dtype=np.int64)
+    shift = np.asarray(shift, dtype=np.int64)
+    fast = bool(np.all(multiplier > 0) and np.all(np.isin(shift, FAST_SHIFTS)))
+    if fast:
+        mode = FAST_SATURATE if (act_min, act_max) == (-128, 127) else FAST_CLAMP
+    else:
+        mode = REFERENCE
+    records = np.stack([np.asarray(bias, dtype=np.int64), multiplier, -shift - 1 if fast else shift], axis=1)
+    return np.concatenate([[mode], records.reshape(-1)]).astype(np.int32)
