@@ -42,6 +42,22 @@ def numpy_reference_crosscheck():
         yield
 
 
+def pytest_sessionfinish(session):
+    """A pytest-xdist worker hands its crosscheck counters to the controller, which prints the summary."""
+    from .crosscheck import counts
+
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["crosscheck"] = counts()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    from .crosscheck import add
+
+    if "crosscheck" in getattr(node, "workeroutput", {}):
+        add(node.workeroutput["crosscheck"])
+
+
 def pytest_terminal_summary(terminalreporter):
     from .crosscheck import summary
 

@@ -57,6 +57,17 @@ def install(monkeypatch) -> None:
     monkeypatch.setattr(Reference, "run_sequences", run_sequences)
 
 
+def counts() -> dict:
+    """The counters, to hand from a pytest-xdist worker to the controller."""
+    return {"checked": dict(CHECKED), "not_covered": dict(NOT_COVERED)}
+
+
+def add(counted: dict) -> None:
+    """A worker's counters, added to this process's."""
+    CHECKED.update(counted["checked"])
+    NOT_COVERED.update(counted["not_covered"])
+
+
 def summary() -> str | None:
     if not CHECKED and not NOT_COVERED:
         return None

@@ -17,3 +17,9 @@ def test_readme_ops_table_is_generated_from_the_records():
 def test_readme_coverage_is_generated_from_the_corpus_manifest():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert readme == with_coverage(readme), "run: python scripts/update-docs.py"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+    assert f"The test command itself is `{command}`" in " ".join(readme.split())
