@@ -59,6 +59,7 @@ class _Prefer:
 def model(h: int, w: int, c: int, kernel: tuple[int, int], channels: int, seed: int):
     net = Net(f"cost shapes {h}x{w}x{c}", (1, h, w, c), seed)
     x = net.conv(net.input, channels, kernel)
+    x = net.conv(net.depthwise(x), channels, (1, 1))  # in place where its input dies
     x = net.depthwise(x)
     y = net.conv(x, channels, (3, 3))
     x = net.add_relu(y, net.conv(x, channels, (1, 1), relu=False))

@@ -14,8 +14,11 @@ from tinygen.device.target import open_target
 from tinygen.verify import random_samples
 
 KWS = Path(__file__).parent / "corpus" / "mlperf-tiny" / "kws_ref_model.tflite"
-TOLERANCE = 0.15  # relative, per layer: counts are deterministic, the model is linear in a few features
-CHECKED = ("CONV_2D", "DEPTHWISE_CONV_2D")  # the layers with variants to choose between
+# Relative, per layer (counts are deterministic; the model is linear in a few features): the layers
+# with variants to choose between within 10%, the first convolution (one input channel, a 10x4
+# filter: a window shape the measured models have only once) within 20%.
+TOLERANCE_VARIANTS, TOLERANCE_ANY = 0.10, 0.20
+CHECKED = ("CONV_2D", "DEPTHWISE_CONV_2D")
 
 
 @pytest.mark.parametrize("board_id", ["mps2-an386", "lm3s6965evb"])
@@ -28,13 +31,14 @@ def test_estimates_match_the_emulator(board_id, optimize, qemu_ready):
     with open_target(compiled, board) as target:
         counts = target.profile(random_samples(model.graph, 1, 0)[0])
     checked = 0
-    for layer, count in zip(compiled.lowered.layers, counts.layers):
+    for layer, choice, count in zip(compiled.lowered.layers, compiled.choice.layers, counts.layers):
         if layer.op.kind in CHECKED:
             assert layer.kernel in costs.kernels, f"{layer.kernel} has no measured coefficients"
             estimate = costs.estimate(layer, compiled.lowered.graph)
-            assert abs(estimate - count) <= TOLERANCE * count, (layer.op.index, layer.kernel, estimate, count)
-            checked += 1
-    assert checked == 9
+            tolerance = TOLERANCE_VARIANTS if len(choice.alternatives) > 1 else TOLERANCE_ANY
+            assert abs(estimate - count) <= tolerance * count, (layer.op.index, layer.kernel, estimate, count)
+            checked += len(choice.alternatives) > 1
+    assert checked == 8
 
 
 def test_every_core_kind_has_coefficients_for_every_feature():

@@ -1,7 +1,7 @@
 """Estimated instructions of a layer: a linear model per kernel, its coefficients measured under QEMU.
 
 A layer's cost is a sum of coefficients times features of its shape (FEATURES: one call, output
-pixels, input and output elements, MACs), one set of coefficients per C kernel and per kind of core:
+pixels, input and output elements, MACs, scratch bytes), one set of coefficients per C kernel and per kind of core:
 "dsp" (the Cortex-M4, M7 and M33 fast paths, measured on mps2-an386) and "portable" (the portable C
 path of the Cortex-M3, measured on lm3s6965evb). benchmarks/costs.py measures them on models of
 varied shapes and writes costs.json beside this module; tests/test_costs.py checks the estimates
@@ -22,18 +22,20 @@ from ..ops import op_def
 from .layer import Layer
 
 COSTS_JSON = Path(__file__).with_name("costs.json")
-FEATURES = ("calls", "pixels", "inputs", "outputs", "macs")
+FEATURES = ("calls", "pixels", "inputs", "outputs", "macs", "scratch")
 ANY_KERNEL = "*"
 
 
 def layer_features(layer: Layer, graph: Graph) -> tuple[int, ...]:
     """The layer's FEATURES: 1, output pixels (elements over the last axis), the first input's and the
-    first output's elements, and the op's MACs."""
+    first output's elements, the op's MACs, and the kernel's scratch bytes (what an in-place variant
+    saves of its input: a 1x1 in-place convolution keeps no rows and costs what the plain one does)."""
     output = graph.tensor(layer.op.outputs[0])
     first = layer.op.inputs[0] if layer.op.inputs else -1
     inputs = graph.tensor(first).size if first >= 0 else 0
     channels = output.shape[-1] if output.shape else 1
-    return (1, output.size // max(channels, 1), inputs, output.size, op_def(layer.op.kind).macs(layer.op, graph))
+    macs = op_def(layer.op.kind).macs(layer.op, graph)
+    return (1, output.size // max(channels, 1), inputs, output.size, macs, layer.scratch_bytes)
 
 
 def core_kind(board: Board | None) -> str:
