@@ -67,7 +67,7 @@ def model(h: int, w: int, c: int, kernel: tuple[int, int], channels: int, seed: 
     x = net.conv(x, 2 * channels, (1, 1))
     x = net.conv(x, 2 * channels, (3, 3))  # in place where its input dies
     x = net.conv(x, 2 * channels, (3, 3), stride=2)
-    x = net.dense(net.global_average_pool(x), 16, relu=True)
+    x = net.dense(net.dense(net.global_average_pool(x), 8 * channels, relu=True), 4 * channels, relu=True)
     return net.build(net.softmax(net.dense(x, 10, relu=False)))
 
 
