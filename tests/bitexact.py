@@ -23,14 +23,18 @@ def verify_graph(
     sanitize: bool = True,
     inputs: list[list[np.ndarray]] | None = None,
     steps: int | None = None,
+    optimize: str = "memory",
+    costs=None,
 ) -> VerifyResult:
     """Writes the graph as .tflite, reads it back (so the reader is exercised too), compiles
     the C with tinygen's warnings as errors (and ASan/UBSan), and compares every output. The samples
     run as one sequence, or (for a model with state) as sequences of `steps` consecutive invokes, each
-    from the initial state: the C resets it between them, the reference starts a new interpreter."""
+    from the initial state: the C resets it between them, the reference starts a new interpreter.
+    The memory end by default: it runs the in-place kernels wherever they apply (the fastest variants
+    are the out-of-place kernels every other layer runs); `costs` replaces the cost model."""
     data = write_tflite(graph)
     model = LoadedModel(parse_tflite(data), data, "test.tflite")
-    compiled = compile_model(model)
+    compiled = compile_model(model, optimize=optimize, costs=costs)
     batch = inputs if inputs is not None else random_samples(model.graph, samples, seed)
     sequences = [batch] if steps is None else [batch[i : i + steps] for i in range(0, len(batch), steps)]
     with tempfile.TemporaryDirectory(prefix="tinygen-test-") as tmp:

@@ -31,10 +31,14 @@ def loaded(graph: Graph, name: str) -> LoadedModel:
     return LoadedModel(parse_tflite(data), data, f"{name}.tflite")
 
 
-def verify_on_board(graph: Graph, board_id: str, workdir: Path, samples: int = 3, seed: int = 5) -> VerifyResult:
+def verify_on_board(
+    graph: Graph, board_id: str, workdir: Path, samples: int = 3, seed: int = 5, optimize: str = "memory"
+) -> VerifyResult:
     """The graph built as firmware for an emulated board, run in QEMU over the serial link and compared
-    bit for bit with tflite-micro (tests using it take the qemu_ready fixture)."""
+    bit for bit with tflite-micro (tests using it take the qemu_ready fixture). The memory end by
+    default, which runs the in-place kernels wherever they apply."""
     model = loaded(graph, "model")
-    compiled = compile_model(model)
-    with open_target(compiled, load_board(board_id), workdir=workdir) as target:
+    board = load_board(board_id)
+    compiled = compile_model(model, board, optimize)
+    with open_target(compiled, board, workdir=workdir) as target:
         return verify(target, compiled, random_samples(model.graph, samples, seed))

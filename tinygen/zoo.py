@@ -18,7 +18,7 @@ from .ir import Graph
 from .ops.geometry import output_size
 
 
-class _Net:
+class Net:
     """Appends int8 layers to a GraphBuilder, tracking each activation's real-valued std."""
 
     def __init__(self, name: str, input_shape: tuple[int, ...], seed: int) -> None:
@@ -145,7 +145,7 @@ class _Net:
 
 def ds_cnn(seed: int = 0) -> Graph:
     """Keyword spotting: DS-CNN on 49x10 MFCC features, 12 classes."""
-    net = _Net("DS-CNN keyword spotting", (1, 49, 10, 1), seed)
+    net = Net("DS-CNN keyword spotting", (1, 49, 10, 1), seed)
     x = net.conv(net.input, 64, (10, 4), stride=2)
     for _ in range(4):
         x = net.conv(net.depthwise(x), 64, (1, 1))
@@ -154,7 +154,7 @@ def ds_cnn(seed: int = 0) -> Graph:
 
 def mobilenet_v1_025(seed: int = 0) -> Graph:
     """Visual wake words: MobileNetV1 with width 0.25 on 96x96 RGB, 2 classes."""
-    net = _Net("MobileNetV1-0.25 visual wake words", (1, 96, 96, 3), seed)
+    net = Net("MobileNetV1-0.25 visual wake words", (1, 96, 96, 3), seed)
     x = net.conv(net.input, 8, (3, 3), stride=2)
     blocks = [
         (1, 16),
@@ -178,7 +178,7 @@ def mobilenet_v1_025(seed: int = 0) -> Graph:
 
 def resnet8(seed: int = 0) -> Graph:
     """Image classification: ResNet-8 on 32x32 RGB (CIFAR-10), 10 classes."""
-    net = _Net("ResNet-8 image classification", (1, 32, 32, 3), seed)
+    net = Net("ResNet-8 image classification", (1, 32, 32, 3), seed)
     x = net.conv(net.input, 16, (3, 3))
     for filters, stride in ((16, 1), (32, 2), (64, 2)):
         y = net.conv(x, filters, (3, 3), stride=stride)
@@ -190,7 +190,7 @@ def resnet8(seed: int = 0) -> Graph:
 
 def autoencoder(seed: int = 0) -> Graph:
     """Anomaly detection: the fully connected autoencoder on 640 log-mel features."""
-    net = _Net("FC autoencoder anomaly detection", (1, 640), seed)
+    net = Net("FC autoencoder anomaly detection", (1, 640), seed)
     x = net.input
     for units in (128, 128, 128, 128, 8, 128, 128, 128, 128):
         x = net.dense(x, units, relu=True)

@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 
 from .. import __version__, activity
+from ..compiler.optimize import OPTIMIZE
 from ..compiler.pipeline import load_or_quantize
 from ..errors import TinygenError
 from ..escape import terminal_line
@@ -78,6 +79,14 @@ PORT_OPTION = click.option(
     "--port", default=None, help="Serial port of a board running the model's firmware [default: the board's emulator]."
 )
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+OPTIMIZE_OPTION = click.option(
+    "--optimize",
+    type=click.Choice(OPTIMIZE),
+    default="balanced",
+    show_default=True,
+    help="Each layer's kernel variant: the fewest estimated instructions whose arena fits the board's RAM "
+    "(balanced), the fastest everywhere (speed), or the smallest arena (memory). `tinygen plan` shows the choice.",
+)
 
 _QUANTIZER_OPTIONS = (
     click.option(

@@ -12,7 +12,7 @@ from ..compiler.pipeline import compile_model
 from ..export import FORMATS, BundledInput, export_files, read_labels, read_normalization, write_export
 from ..export.arduino import examples
 from ..export.prefix import DEFAULT, file_name
-from .app import BOARD_OPTION, JSON_OPTION, QuantizerOptions, main, print_json, quantizer_options
+from .app import BOARD_OPTION, JSON_OPTION, OPTIMIZE_OPTION, QuantizerOptions, main, print_json, quantizer_options
 
 ARDUINO = "arduino-library"
 
@@ -58,6 +58,7 @@ ARDUINO = "arduino-library"
 )
 @click.option("--force", is_flag=True, help="Replace a zip, or fill a folder, holding files tinygen did not write.")
 @JSON_OPTION
+@OPTIMIZE_OPTION
 @quantizer_options
 def export_command(
     model: str,
@@ -70,6 +71,7 @@ def export_command(
     normalization: str | None,
     force: bool,
     as_json: bool,
+    optimize: str,
     quantizer: QuantizerOptions,
 ) -> None:
     """Write MODEL, checked to fit BOARD, as sources for another build system: an Arduino library
@@ -80,7 +82,7 @@ def export_command(
         )
     board = load_board(board_name)
     loaded = quantizer.load(model)
-    compiled = compile_model(loaded)
+    compiled = compile_model(loaded, board, optimize)
     fit = check_fit(compiled, board)
     stem = Path(model).stem
     out = Path(output or (f"{stem}.zip" if fmt == ARDUINO else f"{stem}-{fmt}"))

@@ -15,7 +15,16 @@ from ..errors import TinygenError
 from ..escape import terminal as show
 from ..escape import terminal_line
 from ..reports.report import write_report
-from .app import BOARD_OPTION, JSON_OPTION, QuantizerOptions, console, main, print_json, quantizer_options
+from .app import (
+    BOARD_OPTION,
+    JSON_OPTION,
+    OPTIMIZE_OPTION,
+    QuantizerOptions,
+    console,
+    main,
+    print_json,
+    quantizer_options,
+)
 
 
 @main.command()
@@ -176,25 +185,37 @@ def _print_quantization_report(report) -> None:
     default=None,
     help="Also write report.html (memory timeline, flash map) into this directory.",
 )
+@OPTIMIZE_OPTION
 @quantizer_options
-def plan(model: str, board_name: str, as_json: bool, report_dir: str | None, quantizer: QuantizerOptions) -> None:
-    """Show MODEL's static memory plan on BOARD: arena, lower bound, flash, RAM, fit, live bytes per layer."""
+def plan(
+    model: str, board_name: str, as_json: bool, report_dir: str | None, optimize: str, quantizer: QuantizerOptions
+) -> None:
+    """Show MODEL's static memory plan on BOARD: arena, lower bound, flash, RAM, fit, live bytes, and each
+    layer's kernel variant with its estimated instructions."""
     from ..reports.report import plan_summary
 
     board = load_board(board_name)
-    compiled = compile_model(quantizer.load(model))
+    compiled = compile_model(quantizer.load(model), board, optimize)
     summary = plan_summary(compiled, board)
     if report_dir:
         write_report(Path(report_dir), compiled, board)
     if as_json:
         print_json(summary)
         sys.exit(0 if summary["fits"] else 1)
-    table = Table("#", "op", "kernel", "output bytes", "live bytes", title=f"{show(model)} on {board.id}")
+    columns = ("#", "op", "kernel", "choice", "est. instructions", "output bytes", "live bytes")
+    table = Table(*columns, title=f"{show(model)} on {board.id}")
     for layer in summary["layers"]:
         table.add_row(
-            str(layer["index"]), layer["op"], layer["kernel"], f"{layer['output_bytes']:,}", f"{layer['live_bytes']:,}"
+            str(layer["index"]),
+            layer["op"],
+            layer["kernel"],
+            layer["choice"],
+            f"{layer['estimated_instructions']:,}" if layer["kernel"] != "(alias)" else "-",
+            f"{layer['output_bytes']:,}",
+            f"{layer['live_bytes']:,}",
         )
     console.print(table)
+    console.print(compiled.choice.describe())
     fit = estimate_fit(compiled, board)
     console.print(f"arena {summary['arena_bytes']:,} bytes ({summary['strategy']}); {_against_bound(summary)}")
     if summary["state"]:
@@ -248,6 +269,7 @@ def _against_bound(summary: dict) -> str:
     help="Names of the first output's values, one per line (UTF-8): the firmware prints them with its results.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: the directory, the fit and, once built, sizes.")
+@OPTIMIZE_OPTION
 @quantizer_options
 def build(
     model: str,
@@ -258,6 +280,7 @@ def build(
     demo_input: str | None,
     labels: str | None,
     as_json: bool,
+    optimize: str,
     quantizer: QuantizerOptions,
 ) -> None:
     """Compile MODEL into C sources for BOARD and build them (a float MODEL needs --calibration)."""
@@ -265,7 +288,7 @@ def build(
     from ..device.firmware import build_project
 
     board = load_board(board_name)
-    compiled = compile_model(quantizer.load(model))
+    compiled = compile_model(quantizer.load(model), board, optimize)
     if board.native and (demo_input or labels):
         raise click.UsageError("--demo-input and --labels are for firmware; the host build has no serial port")
     demo = load_demo(compiled.model.graph, demo_input, labels)

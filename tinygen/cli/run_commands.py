@@ -16,7 +16,17 @@ from ..device.target import open_target
 from ..errors import TinygenError
 from ..escape import terminal as show
 from ..reference import REFERENCES
-from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, console, main, print_json, quantizer_options
+from .app import (
+    BOARD_OPTION,
+    JSON_OPTION,
+    OPTIMIZE_OPTION,
+    PORT_OPTION,
+    QuantizerOptions,
+    console,
+    main,
+    print_json,
+    quantizer_options,
+)
 
 
 @main.command()
@@ -42,6 +52,7 @@ from .app import BOARD_OPTION, JSON_OPTION, PORT_OPTION, QuantizerOptions, conso
 )
 @PORT_OPTION
 @JSON_OPTION
+@OPTIMIZE_OPTION
 @quantizer_options
 def verify(
     model: str,
@@ -52,6 +63,7 @@ def verify(
     reference: str,
     port: str | None,
     as_json: bool,
+    optimize: str,
     quantizer: QuantizerOptions,
 ) -> None:
     """Run MODEL compiled for BOARD and a reference (tflite-micro, or the numpy reference) on the same
@@ -63,7 +75,7 @@ def verify(
 
     board = load_board(board_name)
     loaded = quantizer.load(model)
-    compiled = compile_model(loaded)
+    compiled = compile_model(loaded, board, optimize)
     labels = None
     if data:
         from ..values import load_sequences
@@ -109,6 +121,7 @@ def verify(
     is_flag=True,
     help="Print JSON: each output's shape, raw values and real values (for a sequence, under steps: one entry each).",
 )
+@OPTIMIZE_OPTION
 @quantizer_options
 def invoke_command(
     model: str,
@@ -117,6 +130,7 @@ def invoke_command(
     output: str | None,
     port: str | None,
     as_json: bool,
+    optimize: str,
     quantizer: QuantizerOptions,
 ) -> None:
     """Run MODEL on BOARD (the host, an emulator, or the board on --port) and print the outputs: once,
@@ -129,7 +143,7 @@ def invoke_command(
     sequences, _ = load_sequences(input_path, graph)
     if len(sequences) != 1:
         raise TinygenError(f"{input_path} holds {len(sequences)} sequences; invoke runs one (verify --data runs many)")
-    compiled = compile_model(loaded)
+    compiled = compile_model(loaded, board, optimize)
     with open_target(compiled, board, port) as target:
         steps = target.run(sequences[0])
     values = [[dequantize(graph.tensor(i), q) for i, q in zip(graph.outputs, outputs)] for outputs in steps]
@@ -175,6 +189,7 @@ def _described(outputs: list[np.ndarray], values: list[np.ndarray]) -> dict:
     help="Clock for the milliseconds [default: the board's], e.g. 64 to read an emulator run as a Nano 33 BLE.",
 )
 @JSON_OPTION
+@OPTIMIZE_OPTION
 @quantizer_options
 def profile_command(
     model: str,
@@ -183,6 +198,7 @@ def profile_command(
     seed: int,
     clock_mhz: float | None,
     as_json: bool,
+    optimize: str,
     quantizer: QuantizerOptions,
 ) -> None:
     """Per-layer cycles (a real board) or instructions (the emulator) of one inference of MODEL, with
@@ -192,7 +208,7 @@ def profile_command(
 
     board = load_board(board_name)
     loaded = quantizer.load(model)
-    compiled = compile_model(loaded)
+    compiled = compile_model(loaded, board, optimize)
     sample = random_samples(loaded.graph, 1, seed)[0]
     clock_hz = round(clock_mhz * 1e6) if clock_mhz else board.clock_hz
     with open_target(compiled, board, port) as target:

@@ -3,12 +3,13 @@
 Two kinds, both declared by the op's record (tinygen/ops):
 - `in_place`: element-wise ops whose kernels read element i of the input before writing
   element i of the output (and touch nothing else there): the output simply takes the
-  input's storage. It costs nothing, so it is applied wherever it is legal.
-- `in_place_variant`: kernel variants that save what they still need in a small scratch
-  buffer, applied only where they lower the arena (they cost a copy). Depthwise
-  convolution (MIT TinyEngine's trick) saves a few input channels at a time and writes
-  those channels' outputs over them; a stride-1 convolution with equal input and output
-  shapes keeps a ring of filter-height input rows and writes each output row over its input row.
+  input's storage. It costs nothing, so it is applied wherever it is legal (`alias_elementwise`).
+- `variants`: other kernels for a layer, some writing over their first input with a small
+  scratch buffer for what they still need. Depthwise convolution (MIT TinyEngine's trick) saves
+  a few input channels at a time and writes those channels' outputs over them; a stride-1
+  convolution with equal input and output shapes keeps a ring of filter-height input rows and
+  writes each output row over its input row. `smallest_arena` takes the variants that give the
+  smallest arena (the memory end); tinygen/compiler/optimize.py walks from there towards speed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from .memory import collect_buffers, plan_memory
 
 
 def apply_in_place(model: LoweredModel) -> LoweredModel:
+    """Element-wise aliasing, then the variants with the smallest arena."""
+    return smallest_arena(alias_elementwise(model))
+
+
+def alias_elementwise(model: LoweredModel) -> LoweredModel:
     layers = list(model.layers)
     storage = _Storage(model)
     for position, layer in enumerate(layers):
@@ -30,29 +36,48 @@ def apply_in_place(model: LoweredModel) -> LoweredModel:
             if source is not None:
                 layers[position] = dataclasses.replace(layer, views=(View(layer.op.outputs[0], source),))
                 storage.merge(layer.op.outputs[0], source)
-    # Variants that cost a copy: take each one that does not grow the arena (two in a row
-    # may be needed before the peak drops), then drop those the final plan does not need.
-    best = LoweredModel(model.graph, layers)
+    return LoweredModel(model.graph, layers)
+
+
+def smallest_arena(model: LoweredModel) -> LoweredModel:
+    """Each layer's variant with the smallest arena: take each that does not grow it (two in a row
+    may be needed before the peak drops), then restore the lowered kernel where the final plan does
+    not need the variant."""
+    best = model
     best_arena = plan_memory(best).arena_bytes
     chosen = []
-    for position, layer in enumerate(layers):
-        rewrite = _scratch_variant(layer)
-        if rewrite is None or _dying_input(best.graph, _Storage(best), layer, position, False) != layer.op.inputs[0]:
-            continue
-        trial = _with_layer(best, position, rewrite)
-        arena = plan_memory(trial).arena_bytes
-        if arena <= best_arena:
-            best, best_arena = trial, arena
-            chosen.append(position)
+    for position, layer in enumerate(model.layers):
+        for variant in layer_variants(layer):
+            if not legal(with_layer(best, position, layer), position, variant):
+                continue
+            trial = with_layer(best, position, variant)
+            arena = plan_memory(trial).arena_bytes
+            if arena <= best_arena:
+                best, best_arena = trial, arena
+                chosen.append(position)
     for position in chosen:
-        trial = _with_layer(best, position, layers[position])
+        trial = with_layer(best, position, model.layers[position])
         arena = plan_memory(trial).arena_bytes
         if arena <= best_arena:
             best, best_arena = trial, arena
     return best
 
 
-def _with_layer(model: LoweredModel, position: int, layer: Layer) -> LoweredModel:
+def layer_variants(layer: Layer) -> tuple[Layer, ...]:
+    """The other kernels the layer's record offers for it."""
+    variants = op_def(layer.op.kind).variants
+    return variants(layer) if variants and layer.kernel else ()
+
+
+def legal(model: LoweredModel, position: int, layer: Layer) -> bool:
+    """Whether `layer` may run at `position`: a kernel writing over its first input needs that input
+    to die there."""
+    if not layer.in_place:
+        return True
+    return _dying_input(model.graph, _Storage(model), layer, position, same_shape=False) == layer.op.inputs[0]
+
+
+def with_layer(model: LoweredModel, position: int, layer: Layer) -> LoweredModel:
     layers = list(model.layers)
     layers[position] = layer
     return LoweredModel(model.graph, layers)
@@ -115,9 +140,3 @@ def _dying_input(graph: Graph, storage: _Storage, layer: Layer, position: int, s
         if storage.dies_at(t, position):
             return t
     return None
-
-
-def _scratch_variant(layer: Layer) -> Layer | None:
-    """The layer's in-place kernel variant with its scratch size, if its op has one that applies."""
-    variant = op_def(layer.op.kind).in_place_variant
-    return variant(layer) if variant and layer.kernel else None

@@ -7,17 +7,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..boards import Board
 from ..errors import TinygenError
 from ..frontends.tflite_reader import parse_tflite
 from ..ir import Graph
 from .codegen import GeneratedModel, generate
 from .control_flow import resolve_control_flow
+from .costs import CostModel
 from .fold import fold_constants
-from .inplace import apply_in_place
+from .inplace import alias_elementwise
 from .islands import fuse_float_islands
 from .layer import LoweredModel
 from .lower import lower
 from .memory import MemoryPlan, plan_memory
+from .optimize import Choice, choose_variants
 from .schedule import schedule
 from .validate import validate
 
@@ -40,6 +43,7 @@ class CompiledModel:
     lowered: LoweredModel
     plan: MemoryPlan
     generated: GeneratedModel
+    choice: Choice  # which variant each layer runs, and why (optimize.py)
 
 
 def load_model(path: str | Path) -> LoadedModel:
@@ -64,21 +68,25 @@ GRAPH_PASSES: tuple[tuple[str, Callable[[Graph], Graph]], ...] = (
 )
 LAYER_PASSES: tuple[tuple[str, Callable[[LoweredModel], LoweredModel]], ...] = (
     ("schedule", schedule),  # execution order with the smallest peak of live bytes
-    ("in-place", apply_in_place),  # outputs that may overwrite inputs dying at their op
+    ("in-place", alias_elementwise),  # element-wise outputs over inputs dying at their op
 )
 
 
-def compile_model(model: LoadedModel) -> CompiledModel:
-    """Graph passes -> lowering (each op through its record) -> layer passes -> memory plan -> C sources."""
+def compile_model(
+    model: LoadedModel, board: Board | None = None, optimize: str = "balanced", costs: CostModel | None = None
+) -> CompiledModel:
+    """Graph passes -> lowering (each op through its record) -> layer passes -> the variant choice
+    (the fewest estimated instructions whose arena fits the board: optimize.py) -> memory plan -> C sources."""
     graph = model.graph
     for _, graph_pass in GRAPH_PASSES:
         graph = graph_pass(graph)
     lowered = lower(graph)
     for _, layer_pass in LAYER_PASSES:
         lowered = layer_pass(lowered)
+    lowered, choice = choose_variants(lowered, optimize, board, costs)
     plan = plan_memory(lowered)
     generated = generate(lowered, plan, model.source, model.model_hash)
-    return CompiledModel(model, lowered, plan, generated)
+    return CompiledModel(model, lowered, plan, generated, choice)
 
 
 def read_model(path: str | Path) -> LoadedModel:

@@ -169,21 +169,22 @@ def _lower_conv_s16(
     return layer
 
 
-def conv_inplace_variant(layer: Layer) -> Layer | None:
+def conv_variants(layer: Layer) -> tuple[Layer, ...]:
     """tg_conv_inplace_s8 for batch 1, stride 1, dilation 1 and equal input and output shapes (int8 only)."""
     p = layer.params
     if layer.kernel != "tg_conv_s8" or not (
         p.input == p.output and p.output.n == 1 and p.stride_h == p.stride_w == 1 and p.dilation_h == p.dilation_w == 1
     ):
-        return None
+        return ()
     *inputs, _output, scratch = layer.args  # the same arguments, less the output
-    return dataclasses.replace(
+    in_place = dataclasses.replace(
         layer,
         kernel="tg_conv_inplace_s8",
         args=(*inputs, scratch),
         scratch_bytes=conv_inplace_scratch_bytes(p),
         views=(View(layer.op.outputs[0], layer.op.inputs[0]),),
     )
+    return (in_place,)
 
 
 def _in_place(layer: Layer, kernel: str, scratch: int) -> Layer:
@@ -232,6 +233,6 @@ OPS = (
         macs=conv_macs,
         float_reference=conv_float,
         quantization=Quantization(weight_axis=0),
-        in_place_variant=conv_inplace_variant,
+        variants=conv_variants,
     ),
 )

@@ -129,12 +129,12 @@ def depthwise_3x3_tables(
     return weight_table, quant_table
 
 
-def depthwise_inplace_variant(layer: Layer) -> Layer | None:
+def depthwise_variants(layer: Layer) -> tuple[Layer, ...]:
     """The in-place kernel (MIT TinyEngine's trick) for batch 1 and depth multiplier 1 (int8 only)."""
     p = layer.params
     if layer.kernel not in IN_PLACE or not (p.depth_multiplier == 1 and p.output.n == 1):
-        return None
-    return _in_place(layer, IN_PLACE[layer.kernel], depthwise_inplace_scratch_bytes(p))
+        return ()
+    return (_in_place(layer, IN_PLACE[layer.kernel], depthwise_inplace_scratch_bytes(p)),)
 
 
 IN_PLACE = {"tg_depthwise_s8": "tg_depthwise_inplace_s8", "tg_depthwise_3x3_s8": "tg_depthwise_3x3_inplace_s8"}
@@ -183,7 +183,7 @@ OPS = (
         macs=depthwise_macs,
         float_reference=depthwise_float,
         quantization=Quantization(weight_axis=3, bias_required=True),
-        in_place_variant=depthwise_inplace_variant,
+        variants=depthwise_variants,
         reference_guard=depthwise_guard,
     ),
 )

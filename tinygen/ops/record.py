@@ -14,7 +14,7 @@ instead of keeping a table of its own:
 | float_reference   | the quantizer's float executor (calibration, simulated int8)   |
 | quantization      | the quantizer: shared or fixed output parameters, weight axis  |
 | in_place          | the in-place pass: element-wise output may take a dying input's storage |
-| in_place_variant  | the in-place pass: a kernel variant that writes over its input  |
+| variants          | the in-place pass and the variant choice: other kernels for the layer |
 | reference_guard   | verify: models known to crash the reference interpreter are refused |
 | notes             | the README's ops table (scripts/update-docs.py)                |
 | fold              | constant folding: the op evaluated exactly at compile time      |
@@ -101,8 +101,10 @@ class OpDef:
     # The kernel reads input element i before writing output element i and nothing after it,
     # so the output may live in a same-shaped input that dies here.
     in_place: bool = False
-    # A kernel variant writing over its first input, with the scratch it needs; None where none applies.
-    in_place_variant: Callable[[Layer], Layer | None] | None = None
+    # Other kernels for a lowered layer, with the same results and other instructions or memory: in place
+    # over its first input (views set), with or without scratch. The compiler chooses among the lowered
+    # layer and these (tinygen/compiler/optimize.py); () where none applies.
+    variants: Callable[[Layer], tuple[Layer, ...]] | None = None
     # Why tflite-micro would crash (not just fail) on this op, or None: verify refuses such models.
     reference_guard: Callable[[Op, Graph], str | None] | None = None
     notes: str = ""  # one line for the README's ops table: what is supported, how it runs

@@ -29,6 +29,7 @@ def plan_summary(compiled: CompiledModel, board: Board) -> dict:
         "gap_to_lower_bound": (plan.arena_bytes / plan.lower_bound_bytes - 1) if plan.lower_bound_bytes else 0.0,
         "strategy": plan.strategy,
         "in_place_layers": [i for i, layer in enumerate(layers) if layer.in_place],
+        "optimization": compiled.choice.as_json(),  # --optimize, the arena budget, the estimated total
         **fit.as_json(),
         "state": plan.state.as_json(),  # the slots of the persistent region (state_bytes in all)
         "layers": [
@@ -36,10 +37,13 @@ def plan_summary(compiled: CompiledModel, board: Board) -> dict:
                 "index": i,
                 "op": layer.op.kind,
                 "kernel": layer.kernel or "(alias)",
+                "choice": choice.reason,  # why this kernel: the only one, the fastest, or a smaller arena
+                "estimated_instructions": choice.estimated,
+                "variants": [{"kernel": k, "estimated_instructions": n} for k, n in choice.alternatives],
                 "live_bytes": plan.live_bytes(i),
                 "output_bytes": sum(compiled.lowered.graph.tensor(t).nbytes for t in layer.op.outputs[:1]),
             }
-            for i, layer in enumerate(layers)
+            for i, (layer, choice) in enumerate(zip(layers, compiled.choice.layers))
         ],
     }
 
