@@ -146,6 +146,7 @@ def _registry_reachable() -> bool:
 
 @pytest.mark.slow
 def test_real_board_offline_build_says_what_to_do(tmp_path):
+    """PlatformIO's own failure, after its minute of retries, when nothing probed the registry first."""
     if _registry_reachable():
         pytest.skip("online: PlatformIO would download the whole nRF52 platform")
     board = load_board("nano33")
@@ -153,6 +154,31 @@ def test_real_board_offline_build_says_what_to_do(tmp_path):
     with pytest.raises(TinygenError, match="ready to build with `pio run`") as info:
         run_pio(tmp_path, board.id, timeout_s=180)
     assert "\n" not in str(info.value)
+
+
+def test_real_board_offline_build_leaves_the_project(tmp_path):
+    """Offline, `tinygen build --board nano33` moves the complete project into place, names it, exits 3,
+    and knows at once (a probe of the registry) rather than after PlatformIO's retries."""
+    import time
+
+    from tinygen import zoo
+    from tinygen.frontends.tflite_writer import write_tflite
+
+    from .helpers import run_cli
+
+    if _registry_reachable():
+        pytest.skip("online: PlatformIO would download the whole nRF52 platform")
+    model = tmp_path / "model.tflite"
+    model.write_bytes(write_tflite(zoo.autoencoder(seed=3)))
+    project = tmp_path / "gesture-nano33"
+    started = time.monotonic()
+    code, _, err = run_cli("build", model, "--board", "nano33", "-o", project)
+    assert code == 3, err
+    assert time.monotonic() - started < 30, "waited for PlatformIO's retries"
+    assert f"the project in {project} is ready to build" in err
+    assert (project / "platformio.ini").is_file() and (project / "src" / "main.cpp").is_file()
+    assert (project / "lib" / "tinygen_model" / "model.c").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gesture-nano33", "model.tflite"]  # no staging left
 
 
 def test_renode_script(tmp_path_factory):
