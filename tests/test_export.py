@@ -117,6 +117,23 @@ def test_the_arduino_library_zip(tmp_path):
     assert zipfile.ZipFile(theirs).namelist()[0] == "theirs/"
 
 
+def test_a_library_name_never_meets_the_model_files_without_case(tmp_path, monkeypatch):
+    """model.tflite exports by default to a library that is not named model (src/model.h is the
+    model's), and -o Model.zip is refused: macOS and Windows would keep one of Model.h and model.h."""
+    model = tmp_path / "model.tflite"
+    shutil.copyfile(DIGITS, model)
+    monkeypatch.chdir(tmp_path)
+    result = export(model)
+    with zipfile.ZipFile(result["output"]) as archive:
+        names = archive.namelist()
+    assert len({name.lower() for name in names}) == len(names)
+    assert f"{result['name']}/src/{result['header']}" in names and result["header"].lower() != "model.h"
+    for name in ("model", "Model", "TG_CONV"):
+        code, _, err = run_cli("export", model, "--board", "nano33", "-o", tmp_path / f"{name}.zip")
+        assert code == 1 and "case-insensitive" in err and "-o " in err, err
+        assert not (tmp_path / f"{name}.zip").exists()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

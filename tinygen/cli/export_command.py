@@ -10,7 +10,7 @@ from ..boards import load_board
 from ..compiler.fit import check_fit
 from ..compiler.pipeline import compile_model
 from ..export import FORMATS, BundledInput, export_files, read_labels, read_normalization, write_export
-from ..export.arduino import examples
+from ..export.arduino import default_library_name, examples
 from ..export.prefix import DEFAULT, file_name
 from .app import BOARD_OPTION, JSON_OPTION, QuantizerOptions, main, print_json, quantizer_options
 
@@ -25,8 +25,9 @@ ARDUINO = "arduino-library"
     "-o",
     "--output",
     default=None,
-    help="A .zip file (one folder inside), or a folder [default: <model name>.zip for an Arduino library, "
-    "<model name>-<format>/ otherwise]. An Arduino library is named after it.",
+    help="A .zip file (one folder inside), or a folder [default: <model name>.zip for an Arduino library "
+    "(<model name>_library.zip where <model name>.h would meet the model's own files), <model name>-<format>/ "
+    "otherwise]. An Arduino library is named after it.",
 )
 @click.option(
     "--prefix",
@@ -83,7 +84,10 @@ def export_command(
     compiled = compile_model(loaded)
     fit = check_fit(compiled, board)
     stem = Path(model).stem
-    out = Path(output or (f"{stem}.zip" if fmt == ARDUINO else f"{stem}-{fmt}"))
+    if output is None and fmt == ARDUINO:
+        sources = {**compiled.generated.kernel_files, **compiled.generated.files}
+        output = f"{default_library_name(stem, [f'src/{path}' for path in sources])}.zip"
+    out = Path(output or f"{stem}-{fmt}")
     name = out.stem if out.suffix.lower() == ".zip" else out.name
     files = export_files(
         compiled,
