@@ -120,6 +120,13 @@ def test_monitor_in_the_emulator(qemu_ready, talking_firmware, tmp_path):
     report = json.loads(out)
     assert report["results"] == 2 and report["warnings"] == []
     assert report["top"] == {LABELS[report["lines"][0]["top"]]: 2}
+    # The latency is the invoke's instructions at the board's clock, as profile estimates it.
+    code, out, err = run_cli("profile", MODEL, "--board", "mps2-an386", "--json")
+    assert code == 0, err
+    profile = json.loads(out)
+    expected_us = profile["total"] / profile["clock_hz"] * 1e6
+    for line in report["lines"]:
+        assert line["us"] == pytest.approx(expected_us, rel=0.02)
     # Ten times the motion: the inputs leave the calibrated range, and the monitor says so.
     wild = tmp_path / "wild.npy"
     np.save(wild, np.load(sample) * 10)

@@ -112,7 +112,7 @@ def _start_in_emulator(stack: ExitStack, compiled, board_name: str, demo_input: 
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tinygen-")))
     demo = load_demo(compiled.model.graph, demo_input, labels)
     elf = build_firmware(compiled, board, workdir, demo=demo).build.elf
-    return stack.enter_context(qemu.start_serial(board, elf)).url
+    return stack.enter_context(qemu.start_serial(board, elf, icount_shift=qemu.ICOUNT_SHIFT)).url
 
 
 def _lines(stack: ExitStack, url: str, timeout_s: float) -> Iterator[str]:

@@ -87,7 +87,7 @@ def _env_settings(board: Board) -> dict[str, str]:
             # Link the HAL (startup, vector table) even when src/ does not include tg_hal.h.
             "lib_deps": HAL_LIB,
             "upload_protocol": "custom",
-            "upload_command": shlex.join(qemu.qemu_argv(board, "$SOURCE")),
+            "upload_command": shlex.join(qemu.qemu_argv(board, "$SOURCE", icount_shift=qemu.ICOUNT_SHIFT)),
         }
     else:
         settings = {
@@ -134,7 +134,16 @@ def board_header(board: Board) -> str:
         uart_base=board.emulator.uart_base if board.bare_metal else 0,
         version=__version__,
         counter_kind=CYCLE_COUNTERS.index(board.cycle_counter),
+        counter_hz=counter_hz(board),
     )
+
+
+def counter_hz(board: Board) -> int:
+    """Elapsed-time counter ticks per second at the board's clock: DWT counts cycles; SysTick under
+    QEMU's -icount ticks at its own rate per instruction (qemu.ticks_per_cycle_second)."""
+    if board.cycle_counter == "systick" and board.emulator and board.emulator.systick_clock_hz:
+        return qemu.ticks_per_cycle_second(board)
+    return board.clock_hz
 
 
 def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes], src_files: dict[str, str]) -> Path:
