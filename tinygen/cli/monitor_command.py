@@ -88,7 +88,8 @@ def monitor_command(
         latency = summary["latency_us"]
         click.echo(
             f"{summary['results']} results; latency {latency['min']:,}-{latency['max']:,} us "
-            f"(mean {latency['mean']:,.0f}); inputs at the int8 limits: {summary['input']['saturated_fraction']:.1%}"
+            f"(mean {latency['mean']:,.0f}); inputs clipped at the int8 limits: "
+            f"{summary['input']['saturated_fraction']:.1%}"
         )
 
 
