@@ -163,6 +163,11 @@ def _print_quantization_report(report) -> None:
             f"top-1 on the calibration labels: float {report.float_accuracy:.2%}, "
             f"int8 (simulated) {report.int8_accuracy:.2%}"
         )
+    if report.float_mae is not None:
+        console.print(
+            f"mean absolute error on the calibration labels: float {report.float_mae:.4g}, "
+            f"int8 (simulated) {report.int8_mae:.4g}"
+        )
 
 
 @main.command()
