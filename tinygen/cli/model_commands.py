@@ -47,7 +47,8 @@ def _board_summary(b: Board) -> dict:
 
 
 def _kib(n: int) -> str:
-    return f"{n / 1024:g}"
+    """Whole KiB with thousands separators (portenta's 523,624 bytes: 511)."""
+    return f"{round(n / 1024):,}"
 
 
 @main.command()
