@@ -43,13 +43,14 @@ ARDUINO = "arduino-library"
     help="Class names for the first output, one per line (UTF-8): Model::label() and the examples print them.",
 )
 @click.option(
-    "--input",
+    "--demo-input",
     "input_path",
     type=click.Path(dir_okay=False),
     default=None,
     help="The RunModel example's input: .npy, or .npz with one array per model input (the first sample) "
-    "[default: zeros].",
+    "[default: zeros]; as `tinygen build --demo-input`.",
 )
+@click.option("--input", "old_input_path", type=click.Path(dir_okay=False), default=None, hidden=True)
 @click.option(
     "--normalization",
     type=click.Path(dir_okay=False),
@@ -68,6 +69,7 @@ def export_command(
     prefix: str,
     labels: str | None,
     input_path: str | None,
+    old_input_path: str | None,
     normalization: str | None,
     force: bool,
     as_json: bool,
@@ -75,9 +77,12 @@ def export_command(
 ) -> None:
     """Write MODEL, checked to fit BOARD, as sources for another build system: an Arduino library
     (installs with the Arduino IDE's Add .ZIP Library), a CMake library target, or plain C."""
+    if input_path and old_input_path:
+        raise click.UsageError("--input is the old name of --demo-input: give one")
+    input_path = input_path or old_input_path
     if fmt != ARDUINO and (labels or input_path or normalization):
         raise click.UsageError(
-            f"--labels, --input and --normalization shape the Arduino library's examples; --format {fmt} has none"
+            f"--labels, --demo-input and --normalization shape the Arduino library's examples; --format {fmt} has none"
         )
     board = load_board(board_name)
     loaded = quantizer.load(model)
