@@ -163,6 +163,8 @@ def test_bad_models_give_one_error_line(case, expected, model, tmp_path):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tinygen: error: ") and expected in lines[0], err
     assert "Traceback" not in out + err
+    if case == "unsupported":  # the list is the ops a model file may hold: no compiler-made ones
+        assert "CONV_2D" in err and "TG_" not in err
 
 
 def _make_batch_dynamic(m):
@@ -251,3 +253,10 @@ def test_exit_codes_tell_verdicts_usage_and_tool_failures_apart(model, tmp_path,
     monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
     code, _, err = run_cli("build", model, "--board", "host", "-o", tmp_path / "out")
     assert code == 3 and err.startswith("tinygen: error: ") and err.count("\n") == 1
+
+
+def test_boards_lists_sizes_as_whole_kib():
+    code, out, err = run_cli("boards")
+    assert code == 0, err
+    assert "1,048,576" in out and "4,096" in out and "e+" not in out  # the host's 1 GiB, the MPS2 boards' 4 MiB
+    assert " 511 " in out and "511.3" not in out  # portenta-h7-m7's 523,624 bytes of RAM

@@ -117,6 +117,23 @@ def test_the_arduino_library_zip(tmp_path):
     assert zipfile.ZipFile(theirs).namelist()[0] == "theirs/"
 
 
+def test_a_library_name_never_meets_the_model_files_without_case(tmp_path, monkeypatch):
+    """model.tflite exports by default to a library that is not named model (src/model.h is the
+    model's), and -o Model.zip is refused: macOS and Windows would keep one of Model.h and model.h."""
+    model = tmp_path / "model.tflite"
+    shutil.copyfile(DIGITS, model)
+    monkeypatch.chdir(tmp_path)
+    result = export(model)
+    with zipfile.ZipFile(result["output"]) as archive:
+        names = archive.namelist()
+    assert len({name.lower() for name in names}) == len(names)
+    assert f"{result['name']}/src/{result['header']}" in names and result["header"].lower() != "model.h"
+    for name in ("model", "Model", "TG_CONV"):
+        code, _, err = run_cli("export", model, "--board", "nano33", "-o", tmp_path / f"{name}.zip")
+        assert code == 1 and "case-insensitive" in err and "-o " in err, err
+        assert not (tmp_path / f"{name}.zip").exists()
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -143,7 +160,8 @@ def test_run_model_prints_the_label_and_score_tflite_micro_gives(tmp_path):
     np.save(tmp_path / "sample.npy", x)
     names = [f'{name} "{name}" \\ ??/ */ ü' for name in DIGIT_NAMES]  # escaped into the C++ literals
     (tmp_path / "labels.txt").write_text("\n".join(names), encoding="utf-8")
-    lib = library(DIGITS, tmp_path / "digits", "--labels", tmp_path / "labels.txt", "--input", tmp_path / "sample.npy")
+    sample = tmp_path / "sample.npy"
+    lib = library(DIGITS, tmp_path / "digits", "--labels", tmp_path / "labels.txt", "--demo-input", sample)
     printed = run_program(build_sketch(lib / "examples/RunModel", [lib], tmp_path / "build"))
 
     model = load_model(DIGITS)
@@ -347,3 +365,18 @@ def test_the_imu_example_standardizes_as_the_training_data_was(tmp_path):
     assert "is not JSON" in refused("{mean")
     code, _, err = run_cli("export", DIGITS, "--board", "nano33", "--normalization", GESTURE / "normalization.json")
     assert code == 1 and "needs a model whose one input is a window" in err
+
+
+def test_demo_input_is_named_as_in_build_and_input_still_works(tmp_path):
+    """export --demo-input, as build and monitor name it; the old --input, hidden, gives the same library."""
+    np.save(tmp_path / "sample.npy", np.load(ROOT / "examples/digits/test.npz")["x"][3])
+    new = export(DIGITS, "-o", tmp_path / "new.zip", "--demo-input", tmp_path / "sample.npy")
+    old = export(DIGITS, "-o", tmp_path / "old.zip", "--input", tmp_path / "sample.npy")
+    zeros = export(DIGITS, "-o", tmp_path / "zeros.zip")
+    bundled = [
+        zipfile.ZipFile(result["output"]).read(f"{name}/examples/RunModel/sample_input.h")
+        for result, name in ((new, "new"), (old, "old"), (zeros, "zeros"))
+    ]
+    assert bundled[0] == bundled[1] != bundled[2]
+    code, out, _ = run_cli("export", "--help")
+    assert code == 0 and "--demo-input" in out and "--input " not in out

@@ -12,7 +12,7 @@ from tinygen.device.link import ports
 from tinygen.device.link.client import DeviceError, LinkClient, LinkError
 from tinygen.device.link.frame import MAX_PAYLOAD, Decoder, Frame, Msg, encode
 from tinygen.device.link_target import LinkTarget
-from tinygen.errors import TinygenError
+from tinygen.errors import TinygenError, ToolError
 
 from .fakedevice import FakeDevice, Faults
 
@@ -218,5 +218,20 @@ def test_port_detection(monkeypatch):
     with pytest.raises(TinygenError, match="2 ports match board 'nano33'.*pass --port"):
         ports.detect_port(board)
     seen[1:] = []
-    with pytest.raises(TinygenError, match="no serial port has the USB id.*seen: /dev/ttyS0 \\(no USB id\\)"):
+    with pytest.raises(ToolError, match="no serial port has the USB id.*seen: /dev/ttyS0 \\(no USB id\\)"):
         ports.detect_port(board)
+
+
+def test_flash_without_a_board_says_what_to_do(monkeypatch, tmp_path):
+    """No board plugged in: a tool or environment failure (exit 3), with what a student does next."""
+    from serial.tools import list_ports
+
+    from .helpers import run_cli
+
+    monkeypatch.setattr(list_ports, "comports", lambda: [FakePort("/dev/ttyS0")])
+    (tmp_path / "platformio.ini").write_text("[env:nano33]\n")
+    code, _, err = run_cli("flash", "--board", "nano33", tmp_path)
+    assert code == 3 and err.count("\n") == 1, err
+    assert "USB id of an Arduino Nano 33 BLE" in err and "plug the board in" in err and "--port" in err
+    code, out, _ = run_cli("flash", "--help")
+    assert code == 0 and "emulator" not in out

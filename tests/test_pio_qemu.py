@@ -96,11 +96,13 @@ def test_serial_over_tcp(tmp_path_factory):
 
 
 def test_pio_upload_runs_in_qemu(tmp_path_factory):
-    _, project, _ = build("lm3s6965evb", "hello", tmp_path_factory)
+    """`pio run -t upload` runs the firmware under tinygen's -icount, so its clock counts instructions."""
+    board, project, _ = build("lm3s6965evb", "compute", tmp_path_factory)
     cmd = [sys.executable, "-m", "platformio", "run", "-d", str(project), "-t", "upload"]
     done = subprocess.run(cmd, env=pio_environ(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout[-2000:]
-    assert "hello from lm3s6965evb" in done.stdout
+    ticks = int(done.stdout.split("ticks=")[1].split()[0])
+    assert abs(qemu.instructions_from_ticks(board, ticks, qemu.ICOUNT_SHIFT) - COMPUTE_INSTRUCTIONS) < 100
 
 
 def test_firmware_that_does_not_fit_fails_clearly(tmp_path):
@@ -146,6 +148,7 @@ def _registry_reachable() -> bool:
 
 @pytest.mark.slow
 def test_real_board_offline_build_says_what_to_do(tmp_path):
+    """PlatformIO's own failure, after its minute of retries, when nothing probed the registry first."""
     if _registry_reachable():
         pytest.skip("online: PlatformIO would download the whole nRF52 platform")
     board = load_board("nano33")
@@ -153,6 +156,31 @@ def test_real_board_offline_build_says_what_to_do(tmp_path):
     with pytest.raises(TinygenError, match="ready to build with `pio run`") as info:
         run_pio(tmp_path, board.id, timeout_s=180)
     assert "\n" not in str(info.value)
+
+
+def test_real_board_offline_build_leaves_the_project(tmp_path):
+    """Offline, `tinygen build --board nano33` moves the complete project into place, names it, exits 3,
+    and knows at once (a probe of the registry) rather than after PlatformIO's retries."""
+    import time
+
+    from tinygen import zoo
+    from tinygen.frontends.tflite_writer import write_tflite
+
+    from .helpers import run_cli
+
+    if _registry_reachable():
+        pytest.skip("online: PlatformIO would download the whole nRF52 platform")
+    model = tmp_path / "model.tflite"
+    model.write_bytes(write_tflite(zoo.autoencoder(seed=3)))
+    project = tmp_path / "gesture-nano33"
+    started = time.monotonic()
+    code, _, err = run_cli("build", model, "--board", "nano33", "-o", project)
+    assert code == 3, err
+    assert time.monotonic() - started < 30, "waited for PlatformIO's retries"
+    assert f"the project in {project} is ready to build" in err
+    assert (project / "platformio.ini").is_file() and (project / "src" / "main.cpp").is_file()
+    assert (project / "lib" / "tinygen_model" / "model.c").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gesture-nano33", "model.tflite"]  # no staging left
 
 
 def test_renode_script(tmp_path_factory):

@@ -256,3 +256,21 @@ def test_keras_without_tensorflow(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["quantize", str(model), "--calibration", str(model)])
     # The environment lacks a tool: exit 3, and what to install.
     assert result.exit_code == 3 and "needs TensorFlow: pip install tensorflow-cpu" in result.output
+
+
+def test_a_regressor_is_scored_by_its_mean_absolute_error(tmp_path):
+    """examples/sine: one float output per sample and float labels. Top-1 of one value says nothing;
+    the report gives the mean absolute error, float and int8, as the example's README measures it."""
+    from pathlib import Path
+
+    from tinygen.frontends.tflite_reader import parse_tflite
+
+    sine = Path(__file__).resolve().parent.parent / "examples/sine"
+    graph = parse_tflite((sine / "sine_float.tflite").read_bytes())
+    data = load_calibration(sine / "calibration.npz", graph)
+    report = quantize(graph, data, report=True).report
+    assert report.float_accuracy is None and report.int8_accuracy is None
+    truth = np.load(sine / "calibration.npz")["y"].reshape(-1)
+    predicted = execute(graph, [data.inputs[0]])[graph.outputs[0]].reshape(-1)
+    assert report.float_mae == pytest.approx(float(np.mean(np.abs(predicted - truth))), rel=1e-6)
+    assert 0 < report.int8_mae < 0.1

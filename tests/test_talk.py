@@ -49,6 +49,29 @@ def test_the_monitor_warns_once_when_inputs_drift():
     assert watch.check_banner("tinygen: nano33 runs this (0123abcd): input ...") is None
 
 
+def _input_quantized(scale: float, zero_point: int):
+    """A stand-in graph whose input 0 has this quantization (all Baseline.of reads)."""
+    from types import SimpleNamespace
+
+    tensor = SimpleNamespace(scale=scale, zero_point=zero_point, quant=True)
+    return SimpleNamespace(inputs=[0], tensor=lambda index: tensor)
+
+
+def test_a_limit_counts_as_clipping_only_beyond_the_calibrated_range():
+    """Inputs calibrated on [0, 1] (0.0 is -128, 1.0 is 127): values at -128 are the calibrated minimum,
+    not clipping; the same limits for data calibrated on [0.2, 1] (the range holds 0) are beyond it."""
+    graph = _input_quantized(1 / 255, -128)
+    at_zero = Result(0, 0.9, 100, -128, 100, -60.0, 30, 60, None, in_low=30)  # half the values are 0.0
+    for calibration, warned in [([0.0, 0.5, 1.0], False), ([0.2, 0.5, 1.0], True), (None, False)]:
+        data = None if calibration is None else [np.array(calibration, np.float32).reshape(3, 1)]
+        watch = Watch(Baseline.of(graph, None, data))
+        assert any("int8 limits" in w for w in watch.add(at_zero)) == warned, calibration
+    # Without calibration data, the limit that is not real 0 clips; so do both where 0 is inside.
+    high = Result(0, 0.9, 100, 0, 127, 60.0, 30, 60, None, in_low=0)
+    assert "int8 limits" in Watch(Baseline.of(graph, None, None)).add(high)[0]
+    assert "int8 limits" in Watch(Baseline.of(_input_quantized(0.1, 0), None, None)).add(at_zero)[0]
+
+
 @pytest.fixture(scope="module")
 def talking_firmware(tmp_path_factory):
     """The gesture example on mps2-an386, its first test recording bundled, with labels."""
@@ -87,7 +110,7 @@ def test_the_firmware_prints_what_tflite_micro_computes(qemu_ready, talking_firm
     assert result.score == pytest.approx(float(scores[top]), abs=5e-5)
     assert (result.in_min, result.in_max, result.in_count) == (x.min(), x.max(), x.size)
     assert result.in_mean == pytest.approx(float(x.mean()), abs=0.005)
-    assert result.in_saturated == int(np.sum((x == -128) | (x == 127)))
+    assert result.in_saturated == int(np.sum((x == -128) | (x == 127))) and result.in_low == int(np.sum(x == -128))
 
 
 def test_a_tool_silences_it_and_talk_hands_the_port_back(qemu_ready, talking_firmware):
@@ -120,6 +143,13 @@ def test_monitor_in_the_emulator(qemu_ready, talking_firmware, tmp_path):
     report = json.loads(out)
     assert report["results"] == 2 and report["warnings"] == []
     assert report["top"] == {LABELS[report["lines"][0]["top"]]: 2}
+    # The latency is the invoke's instructions at the board's clock, as profile estimates it.
+    code, out, err = run_cli("profile", MODEL, "--board", "mps2-an386", "--json")
+    assert code == 0, err
+    profile = json.loads(out)
+    expected_us = profile["total"] / profile["clock_hz"] * 1e6
+    for line in report["lines"]:
+        assert line["us"] == pytest.approx(expected_us, rel=0.02)
     # Ten times the motion: the inputs leave the calibrated range, and the monitor says so.
     wild = tmp_path / "wild.npy"
     np.save(wild, np.load(sample) * 10)

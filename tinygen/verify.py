@@ -12,6 +12,8 @@ from .device.target import Sample, Target
 from .errors import TinygenError
 from .ir import NUMPY_DTYPES, Graph
 from .reference import open_reference
+from .scoring import Score, describe, score
+from .values import dequantize
 
 
 @dataclass
@@ -22,8 +24,8 @@ class VerifyResult:
     max_abs_diff: float
     first_bad_sample: int | None = None
     first_bad_layer: str | None = None  # "layer 3 (CONV_2D)" when traced
-    device_accuracy: float | None = None  # top-1 on the labels, when the data has them
-    reference_accuracy: float | None = None
+    device_score: Score | None = None  # against the labels, when the data has them (tinygen/scoring.py)
+    reference_score: Score | None = None
     sequences: list[int] | None = None  # a model with state: the steps of each sequence, each from a reset
     reference: str = "tflite-micro"  # which reference the outputs were compared with
 
@@ -54,8 +56,11 @@ class VerifyResult:
         )
         if self.first_bad_layer:
             line += f"; first differing layer: {self.first_bad_layer} ({self.where(self.first_bad_sample)})"
-        if self.device_accuracy is not None:
-            line += f"\naccuracy on device {self.device_accuracy:.2%}, {self.reference} {self.reference_accuracy:.2%}"
+        if self.device_score is not None:
+            line += (
+                f"\n{describe(self.device_score.metric)} on device {self.device_score.show()}, "
+                f"{self.reference} {self.reference_score.show()}"
+            )
         return line
 
     def as_json(self) -> dict:
@@ -71,8 +76,10 @@ class VerifyResult:
             data["sequences"] = self.sequences
             if self.first_bad_sample is not None:
                 data["first_bad"] = self.where(self.first_bad_sample)
-        if self.device_accuracy is not None:
-            data.update(device_accuracy=self.device_accuracy, reference_accuracy=self.reference_accuracy)
+        if self.device_score is not None:  # device_accuracy and reference_accuracy, or device_mae and ...
+            metric = self.device_score.metric
+            data[f"device_{metric}"] = self.device_score.value
+            data[f"reference_{metric}"] = self.reference_score.value
         return data
 
 
@@ -173,9 +180,9 @@ def verify_sequences(
             traced = [layer.op.index for layer in compiled.lowered.layers if layer.kernel and layer.op.outputs]
             result.first_bad_layer = first_differing_layer(graph, chosen, run, traced, traces)
     if labels is not None:
-        truth = labels.argmax(axis=-1) if labels.ndim > 1 else labels
-        result.device_accuracy = _accuracy([outputs[s][0] for s in scored], truth)
-        result.reference_accuracy = _accuracy([expected[s][0] for s in scored], truth)
+        first = graph.tensor(graph.outputs[0])
+        real = [dequantize(first, outputs[s][0]) for s in scored], [dequantize(first, expected[s][0]) for s in scored]
+        result.device_score, result.reference_score = (score(np.stack(values), labels) for values in real)
     return result
 
 
@@ -190,11 +197,6 @@ def _labelled_steps(labels: np.ndarray, lengths: list[int]) -> list[int]:
         f"{len(labels)} labels for {len(lengths)} sequences of {sum(lengths)} steps: give one label per step "
         "or one per sequence"
     )
-
-
-def _accuracy(outputs: list[np.ndarray], truth: np.ndarray) -> float:
-    predicted = np.array([int(np.argmax(o)) for o in outputs])
-    return float(np.mean(predicted == truth))
 
 
 def _prefix(sequences: list[list[Sample]], sample: int) -> list[Sample]:

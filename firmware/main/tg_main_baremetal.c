@@ -26,8 +26,9 @@ static uint64_t clock_ticks(void)
     return base + now;
 }
 
-uint32_t tg_clock_ms(void) { return (uint32_t)(clock_ticks() / (TG_CLOCK_HZ / 1000u)); }
-uint32_t tg_clock_us(void) { return (uint32_t)(clock_ticks() * 1000000u / TG_CLOCK_HZ); }
+/* TG_COUNTER_HZ, not TG_CLOCK_HZ: SysTick need not tick at the core's clock (lm3s6965evb: a quarter). */
+uint32_t tg_clock_ms(void) { return (uint32_t)(clock_ticks() / (TG_COUNTER_HZ / 1000u)); }
+uint32_t tg_clock_us(void) { return (uint32_t)(clock_ticks() * 1000000u / TG_COUNTER_HZ); }
 
 int main(void)
 {

@@ -165,17 +165,17 @@ static float raw(const tg_tensor_info *t, uint32_t i)
     return 0.0f;
 }
 
-/* Whether a raw value sits at its integer type's limit: where a real input beyond the range the model
- * was calibrated for ends up. */
+/* Whether a raw value sits at its integer type's lowest (-1) or highest (1) value (0: neither): where
+ * a real input beyond the range the model was calibrated for ends up, and also the ends of that range. */
 static int saturated(tg_dtype dtype, float v)
 {
     switch (dtype) {
     case TG_INT8:
-        return v <= -128.0f || v >= 127.0f;
+        return v <= -128.0f ? -1 : v >= 127.0f;
     case TG_UINT8:
-        return v <= 0.0f || v >= 255.0f;
+        return v <= 0.0f ? -1 : v >= 255.0f;
     case TG_INT16:
-        return v <= -32768.0f || v >= 32767.0f;
+        return v <= -32768.0f ? -1 : v >= 32767.0f;
     default:
         return 0;
     }
@@ -200,18 +200,20 @@ static void fill_zero(const tg_tensor_info *t)
 
 typedef struct {
     float min, max, sum;
-    uint32_t saturated, count;
+    uint32_t saturated, low, count; /* low: those of saturated at the type's lowest value */
 } stats_t;
 
 static stats_t input_stats(const tg_tensor_info *t)
 {
-    stats_t s = {0.0f, 0.0f, 0.0f, 0u, t->bytes / element_bytes(t->dtype)};
+    stats_t s = {0.0f, 0.0f, 0.0f, 0u, 0u, t->bytes / element_bytes(t->dtype)};
     for (uint32_t i = 0; i < s.count; ++i) {
         const float v = raw(t, i);
         s.min = (i == 0 || v < s.min) ? v : s.min;
         s.max = (i == 0 || v > s.max) ? v : s.max;
         s.sum += v;
-        s.saturated += (uint32_t)saturated(t->dtype, v);
+        const int limit = saturated(t->dtype, v);
+        s.saturated += (uint32_t)(limit != 0);
+        s.low += (uint32_t)(limit < 0);
     }
     return s;
 }
@@ -277,6 +279,8 @@ void tg_talk_invoke(int demo_input)
     put_u32(&talk_line, in.saturated);
     put(&talk_line, "/");
     put_u32(&talk_line, in.count);
+    put(&talk_line, " in_low=");
+    put_u32(&talk_line, in.low);
     if (top < tg_demo_num_labels) {
         put(&talk_line, " label=");
         put(&talk_line, tg_demo_labels[top]);

@@ -6,10 +6,11 @@
  * (tinygen build --demo-input, zeros by default). The first binary frame silences it.
  *
  *   tinygen: mps2-an386 runs digits_int8 (4f2a91c0): input int8 [1, 8, 8, 1], output int8 [1, 10], ...
- *   result top=7 score=0.9961 us=1234 in_min=-128 in_max=127 in_mean=-87.21 in_sat=12/64 label=seven
+ *   result top=7 score=0.9961 us=1234 in_min=-128 in_max=127 in_mean=-87.21 in_sat=12/64 in_low=5 label=seven
  *
  * in_* describe input 0 as the model received it (raw values; in_sat counts values at the type's
- * limits, where the real input was clipped); score is output 0's real value at its top index.
+ * limits, where a real input beyond the calibrated range is clipped, in_low those at its lowest);
+ * score is output 0's real value at its top index.
  * `tinygen monitor` reads these lines. A sketch that fills the inputs from a sensor calls
  * tg_talk_invoke(0) to run and report the same way.
  */

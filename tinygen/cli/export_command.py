@@ -10,7 +10,7 @@ from ..boards import load_board
 from ..compiler.fit import check_fit
 from ..compiler.pipeline import compile_model
 from ..export import FORMATS, BundledInput, export_files, read_labels, read_normalization, write_export
-from ..export.arduino import examples
+from ..export.arduino import default_library_name, examples
 from ..export.prefix import DEFAULT, file_name
 from .app import BOARD_OPTION, JSON_OPTION, OPTIMIZE_OPTION, QuantizerOptions, main, print_json, quantizer_options
 
@@ -25,8 +25,9 @@ ARDUINO = "arduino-library"
     "-o",
     "--output",
     default=None,
-    help="A .zip file (one folder inside), or a folder [default: <model name>.zip for an Arduino library, "
-    "<model name>-<format>/ otherwise]. An Arduino library is named after it.",
+    help="A .zip file (one folder inside), or a folder [default: <model name>.zip for an Arduino library "
+    "(<model name>_library.zip where <model name>.h would meet the model's own files), <model name>-<format>/ "
+    "otherwise]. An Arduino library is named after it.",
 )
 @click.option(
     "--prefix",
@@ -42,13 +43,14 @@ ARDUINO = "arduino-library"
     help="Class names for the first output, one per line (UTF-8): Model::label() and the examples print them.",
 )
 @click.option(
-    "--input",
+    "--demo-input",
     "input_path",
     type=click.Path(dir_okay=False),
     default=None,
     help="The RunModel example's input: .npy, or .npz with one array per model input (the first sample) "
-    "[default: zeros].",
+    "[default: zeros]; as `tinygen build --demo-input`.",
 )
+@click.option("--input", "old_input_path", type=click.Path(dir_okay=False), default=None, hidden=True)
 @click.option(
     "--normalization",
     type=click.Path(dir_okay=False),
@@ -68,6 +70,7 @@ def export_command(
     prefix: str,
     labels: str | None,
     input_path: str | None,
+    old_input_path: str | None,
     normalization: str | None,
     force: bool,
     as_json: bool,
@@ -76,16 +79,22 @@ def export_command(
 ) -> None:
     """Write MODEL, checked to fit BOARD, as sources for another build system: an Arduino library
     (installs with the Arduino IDE's Add .ZIP Library), a CMake library target, or plain C."""
+    if input_path and old_input_path:
+        raise click.UsageError("--input is the old name of --demo-input: give one")
+    input_path = input_path or old_input_path
     if fmt != ARDUINO and (labels or input_path or normalization):
         raise click.UsageError(
-            f"--labels, --input and --normalization shape the Arduino library's examples; --format {fmt} has none"
+            f"--labels, --demo-input and --normalization shape the Arduino library's examples; --format {fmt} has none"
         )
     board = load_board(board_name)
     loaded = quantizer.load(model)
     compiled = compile_model(loaded, board, optimize)
     fit = check_fit(compiled, board)
     stem = Path(model).stem
-    out = Path(output or (f"{stem}.zip" if fmt == ARDUINO else f"{stem}-{fmt}"))
+    if output is None and fmt == ARDUINO:
+        sources = {**compiled.generated.kernel_files, **compiled.generated.files}
+        output = f"{default_library_name(stem, [f'src/{path}' for path in sources])}.zip"
+    out = Path(output or f"{stem}-{fmt}")
     name = out.stem if out.suffix.lower() == ".zip" else out.name
     files = export_files(
         compiled,

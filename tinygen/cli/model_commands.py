@@ -56,7 +56,8 @@ def _board_summary(b: Board) -> dict:
 
 
 def _kib(n: int) -> str:
-    return f"{n / 1024:g}"
+    """Whole KiB with thousands separators (portenta's 523,624 bytes: 511)."""
+    return f"{round(n / 1024):,}"
 
 
 @main.command()
@@ -171,6 +172,11 @@ def _print_quantization_report(report) -> None:
         console.print(
             f"top-1 on the calibration labels: float {report.float_accuracy:.2%}, "
             f"int8 (simulated) {report.int8_accuracy:.2%}"
+        )
+    if report.float_mae is not None:
+        console.print(
+            f"mean absolute error on the calibration labels: float {report.float_mae:.4g}, "
+            f"int8 (simulated) {report.int8_mae:.4g}"
         )
 
 

@@ -88,7 +88,8 @@ def monitor_command(
         latency = summary["latency_us"]
         click.echo(
             f"{summary['results']} results; latency {latency['min']:,}-{latency['max']:,} us "
-            f"(mean {latency['mean']:,.0f}); inputs at the int8 limits: {summary['input']['saturated_fraction']:.1%}"
+            f"(mean {latency['mean']:,.0f}); inputs clipped at the int8 limits: "
+            f"{summary['input']['saturated_fraction']:.1%}"
         )
 
 
@@ -112,7 +113,7 @@ def _start_in_emulator(stack: ExitStack, compiled, board_name: str, demo_input: 
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tinygen-")))
     demo = load_demo(compiled.model.graph, demo_input, labels)
     elf = build_firmware(compiled, board, workdir, demo=demo).build.elf
-    return stack.enter_context(qemu.start_serial(board, elf)).url
+    return stack.enter_context(qemu.start_serial(board, elf, icount_shift=qemu.ICOUNT_SHIFT)).url
 
 
 def _lines(stack: ExitStack, url: str, timeout_s: float) -> Iterator[str]:

@@ -254,7 +254,9 @@ def profile_command(
 
 @main.command("flash")
 @BOARD_OPTION
-@PORT_OPTION
+@click.option(
+    "--port", default=None, help="The board's serial port [default: the one port with a USB id its profile lists]."
+)
 @click.argument("project", type=click.Path(file_okay=False, exists=True), default=".")
 def flash_command(board_name: str, port: str | None, project: str) -> None:
     """Upload the firmware project PROJECT (from `tinygen build`) to BOARD with PlatformIO."""

@@ -20,7 +20,7 @@ from ..resources import resource_dir
 from .demo import Demo, demo_source
 from .link.ports import detect_port
 from .outdir import ProjectDir
-from .pio.project import BuildResult, run_pio, write_project
+from .pio.project import BuildResult, RegistryUnreachable, run_pio, write_project
 from .renode import write_resc
 
 # The firmware main per PlatformIO framework ("" = bare metal with tinygen's HAL).
@@ -34,6 +34,12 @@ FIRST_DOWNLOAD_TIMEOUT_S = 3600
 
 def build_timeout_s(board: Board) -> float:
     return BUILD_TIMEOUT_S if board.bare_metal else FIRST_DOWNLOAD_TIMEOUT_S
+
+
+def _pio(project: Path, board: Board, timeout_s: float | None, upload_port: str | None = None) -> BuildResult:
+    registry = None if board.platformio.local else board.platformio.platform
+    timeout_s = timeout_s or build_timeout_s(board)
+    return run_pio(project, board.id, timeout_s=timeout_s, upload_port=upload_port, registry_platform=registry)
 
 
 @dataclass(frozen=True)
@@ -83,13 +89,10 @@ def build_firmware(
     fit = check_fit(compiled, board)
     lib = {**compiled.generated.kernel_files, **compiled.generated.files}
     project = write_project(board, Path(out_dir), lib, firmware_sources(board, compiled, demo))
-    build = run_pio(project, board.id, timeout_s=timeout_s or build_timeout_s(board)) if compile else None
     if board.emulator and board.emulator.renode_platform:  # boards Renode models and QEMU does not
-        write_resc(
-            board,
-            build.elf if build else project / ".pio" / "build" / board.id / "firmware.elf",
-            project / "renode.resc",
-        )
+        # Written before building: a project PlatformIO cannot build offline is complete too.
+        write_resc(board, project / ".pio" / "build" / board.id / "firmware.elf", project / "renode.resc")
+    build = _pio(project, board, timeout_s) if compile else None
     return Firmware(project, fit, build)
 
 
@@ -137,9 +140,11 @@ def build_project(
 ) -> Project:
     """The model's sources for the board (a host program, or a firmware project) in directory,
     compiled unless compile=False. The fit is checked before anything is written; the project is
-    written in a staging folder and moved into place when complete (tinygen/device/outdir.py)."""
+    written in a staging folder and moved into place when complete (tinygen/device/outdir.py), also
+    when only PlatformIO's registry is missing: then it is ready to build online."""
     fit = check_fit(compiled, board)
     place = ProjectDir(directory, force=force)
+    offline = None
     with place as staging:
         write_report(staging, compiled, board)
         if board.native:
@@ -151,7 +156,12 @@ def build_project(
                 compiled.generated.write(staging)
                 binary = None
         else:
-            firmware = build_firmware(compiled, board, staging, compile=compile, demo=demo)
+            try:
+                firmware = build_firmware(compiled, board, staging, compile=compile, demo=demo)
+            except RegistryUnreachable as error:
+                offline = error
+    if offline:
+        raise RegistryUnreachable(offline.env, place.target) from offline
     target = place.target
     if board.native:
         return Project(target, fit, host_binary=place.final(binary) if binary else None)
@@ -172,5 +182,5 @@ def flash(board: Board, project: Path, port: str | None = None, timeout_s: float
     if not (Path(project) / "platformio.ini").is_file():
         raise TinygenError(f"{project} is not a PlatformIO project (no platformio.ini): run tinygen build first")
     port = port or detect_port(board)
-    run_pio(Path(project), board.id, timeout_s=timeout_s or build_timeout_s(board), upload_port=port)
+    _pio(Path(project), board, timeout_s, upload_port=port)
     return port

@@ -21,7 +21,6 @@ from .link.client import DeviceInfo, LinkClient, LinkError
 from .target import Counts, Sample, Target
 
 BAUD = 115200
-ICOUNT_SHIFT = 6  # 64 ns per instruction: counts repeatable and within one instruction
 
 
 class LinkTarget(Target):
@@ -55,7 +54,7 @@ class LinkTarget(Target):
         if port is None:
             if not board.qemu_machine:
                 raise TinygenError(f"board '{board.id}' has no emulator: connect it and pass --port")
-            emulator = qemu.start_serial(board, elf, icount_shift=ICOUNT_SHIFT)
+            emulator = qemu.start_serial(board, elf, icount_shift=qemu.ICOUNT_SHIFT)
             url, name = emulator.url, f"QEMU ({board.qemu_machine})"
         else:
             url, name = port, port
@@ -148,5 +147,5 @@ class LinkTarget(Target):
         if counter == "none":
             raise TinygenError(f"board '{self.board.id}' has no cycle counter to profile with")
         if self.emulator and counter == "systick":
-            return Counts("instructions", [qemu.instructions_from_ticks(self.board, r, ICOUNT_SHIFT) for r in raw])
+            return Counts("instructions", [qemu.instructions_from_ticks(self.board, r, qemu.ICOUNT_SHIFT) for r in raw])
         return Counts("cycles", raw)  # DWT, or SysTick on the CPU clock of a real chip

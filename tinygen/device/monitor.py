@@ -1,10 +1,12 @@
 """`tinygen monitor`: the readable lines a firmware prints (firmware/talk/tg_talk.h), gathered into live
 results, latency, and input statistics held against what the model was calibrated on.
 
-A quantized input's int8 range is the range its calibration data covered: values at the int8 limits
-are inputs the model never saw, clipped. Many of them, or an input mean outside the calibration set's,
-means the inputs have drifted from what the model was built for, and its answers can no longer be
-trusted; the monitor says so.
+A quantized input's int8 range is the range its calibration data covered. A value at an int8 limit is
+either that range's end (a calibrated minimum of 0.0 is -128) or a real input beyond it, clipped; a
+limit counts as clipping where it lies beyond what the calibration data reached (without the data:
+unless it is the real value 0, the floor of non-negative inputs). Many clipped values, or an input
+mean outside the calibration set's, means the inputs have drifted from what the model was built for,
+and its answers can no longer be trusted; the monitor says so.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from ..ir import Graph
 RESULT = re.compile(
     r"result top=(?P<top>\d+) score=(?P<score>-?\d+(?:\.\d+)?|nan) us=(?P<us>\d+) "
     r"in_min=(?P<in_min>-?\d+(?:\.\d+)?) in_max=(?P<in_max>-?\d+(?:\.\d+)?) in_mean=(?P<in_mean>-?\d+(?:\.\d+)?) "
-    r"in_sat=(?P<in_sat>\d+)/(?P<in_count>\d+)(?: label=(?P<label>.*))?$"
+    r"in_sat=(?P<in_sat>\d+)/(?P<in_count>\d+)(?: in_low=(?P<in_low>\d+))?(?: label=(?P<label>.*))?$"
 )
 BANNER = re.compile(r"tinygen: (?P<board>\S+) runs .* \((?P<hash>[0-9a-f]{8})\)")
+INT8_LIMITS = (-128, 127)
 SATURATION_LIMIT = 0.01  # more inputs than this at the int8 limits: out of the calibrated range
 MEAN_MARGIN = 0.1  # of the calibration means' spread, either side, before a mean counts as drifted
 
@@ -38,6 +41,7 @@ class Result:
     in_saturated: int
     in_count: int
     label: str | None
+    in_low: int | None = None  # of in_saturated, those at the type's lowest value (None: not reported)
 
     def as_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
@@ -58,6 +62,7 @@ def parse_result(line: str) -> Result | None:
         int(g["in_sat"]),
         int(g["in_count"]),
         g["label"],
+        int(g["in_low"]) if g["in_low"] is not None else None,
     )
 
 
@@ -70,19 +75,32 @@ class Baseline:
     zero_point: int
     hash: str | None = None  # the model's, to tell a board running another model
     calibration_means: tuple[float, float] | None = None
+    clips: tuple[bool, bool] = (True, True)  # whether values at the lowest, highest int8 value are clipped
 
     @classmethod
     def of(cls, graph: Graph, model_hash: str | None, calibration: list[np.ndarray] | None) -> Baseline:
         t = graph.tensor(graph.inputs[0])
         scale, zero_point = (t.scale, t.zero_point) if t.quant is not None else (1.0, 0)
         means = None
+        # Without calibration data, real 0 at a limit is the floor (or ceiling) of the inputs, not clipping.
+        clips = (zero_point != INT8_LIMITS[0], zero_point != INT8_LIMITS[1])
         if calibration is not None:
-            per_sample = np.asarray(calibration[0], np.float64).reshape(len(calibration[0]), -1).mean(axis=1)
+            values = np.asarray(calibration[0], np.float64).reshape(len(calibration[0]), -1)
+            per_sample = values.mean(axis=1)
             means = (float(per_sample.min()), float(per_sample.max()))
-        return cls(scale, zero_point, model_hash, means)
+            # A limit clips where its real value lies beyond the data's end by more than half a step.
+            low, high = (scale * (q - zero_point) for q in INT8_LIMITS)
+            clips = (low < values.min() - scale / 2, high > values.max() + scale / 2)
+        return cls(scale, zero_point, model_hash, means, clips)
 
     def real(self, raw: float) -> float:
         return self.scale * (raw - self.zero_point)
+
+    def clipped(self, result: Result) -> int:
+        """How many of a result's input values sit at a limit that clips."""
+        if result.in_low is None:  # firmware that does not tell the limits apart
+            return result.in_saturated if any(self.clips) else 0
+        return self.clips[0] * result.in_low + self.clips[1] * (result.in_saturated - result.in_low)
 
 
 @dataclass
@@ -107,8 +125,10 @@ class Watch:
         return None
 
     def saturation(self) -> float:
+        """The fraction of input values clipped at the int8 limits (all values at a limit, without a model)."""
         count = sum(r.in_count for r in self.results)
-        return sum(r.in_saturated for r in self.results) / count if count else 0.0
+        clipped = sum(self.baseline.clipped(r) if self.baseline else r.in_saturated for r in self.results)
+        return clipped / count if count else 0.0
 
     def input_mean(self) -> float:
         """Input 0's mean over every result, in real units when the model is known, else raw."""
@@ -127,8 +147,8 @@ class Watch:
                 low, high = self.baseline.real(-128), self.baseline.real(127)
                 where = f" [{low:.4g}, {high:.4g}]"
             text = (
-                f"inputs drift: {self.saturation():.1%} of input values sit at the int8 limits, beyond the "
-                f"range{where} the model was calibrated for"
+                f"inputs drift: {self.saturation():.1%} of input values sit at the int8 limits, clipped: beyond "
+                f"the range{where} the model was calibrated for"
             )
             found.append(("saturation", text))
         means = self.baseline.calibration_means if self.baseline else None

@@ -20,6 +20,9 @@ from ..errors import ToolError
 from . import processes
 
 QEMU = "qemu-system-arm"
+# tinygen runs its firmware at 2**6 = 64 ns per instruction: counts repeatable and within one
+# instruction, and the firmware's clock (TG_COUNTER_HZ) assumes it.
+ICOUNT_SHIFT = 6
 EXIT_MARK = b"\ntinygen-exit: "  # what firmware/hal/tg_exit.c prints before it resets
 
 
@@ -71,6 +74,12 @@ def run(board: Board, elf: Path, timeout_s: float = 30, icount_shift: int | None
     if not _ or not tail.strip().lstrip(b"-").isdigit():
         raise ToolError(f"{elf} stopped in QEMU without reporting an exit code (firmware/hal/tg_exit.c)")
     return QemuResult(int(tail.strip()), output)
+
+
+def ticks_per_cycle_second(board: Board, icount_shift: int = ICOUNT_SHIFT) -> int:
+    """SysTick ticks under -icount shift=N in the time a core at the board's clock takes for as many
+    instructions, at one a cycle: the firmware's clock then reads as profile's estimate does."""
+    return round(board.emulator.systick_clock_hz * 2**icount_shift * board.clock_hz / 1e9)
 
 
 def instructions_from_ticks(board: Board, ticks: int, icount_shift: int) -> int:

@@ -50,6 +50,24 @@ def check_library_name(name: str) -> str:
     return name
 
 
+def header_clash(name: str, paths) -> str | None:
+    """The file among paths that the library's own NAME.h or NAME.cpp would meet in src/, compared
+    without case: a case-insensitive file system (macOS, Windows) keeps only one of Model.h and model.h."""
+    taken = {path.lower(): path for path in paths}
+    for suffix in (".h", ".cpp"):
+        clash = taken.get(f"src/{name}{suffix}".lower())
+        if clash:
+            return clash
+    return None
+
+
+def default_library_name(stem: str, paths) -> str:
+    """A library name from the model file's stem that clashes with none of paths: the stem itself,
+    else the stem with "_library" (model.tflite -> model_library, beside the model's model.h)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip("_.-") or "model"
+    return name if header_clash(name, paths) is None else f"{name}_library"
+
+
 @dataclass(frozen=True)
 class ImuNormalization:
     """How the IMUGesture sketch turns IMU readings into the model's input: every interval_ms a reading,
@@ -128,8 +146,13 @@ def arduino_library(
         "labels": labels or [],
     }
     files = {f"src/{n}": text for n, text in {**compiled.generated.kernel_files, **compiled.generated.files}.items()}
-    if f"src/{name}.h" in files:
-        raise TinygenError(f"an Arduino library named {name} would have two {name}.h; name it otherwise with -o")
+    clash = header_clash(name, files)
+    if clash:
+        raise TinygenError(
+            f"an Arduino library named {name} would have src/{name}.h beside the model's {clash}, and a "
+            "case-insensitive file system (macOS, Windows) keeps only one; name it otherwise with -o, e.g. "
+            f"-o {default_library_name(name, files)}.zip"
+        )
     files[f"src/{name}.h"] = render("arduino/library.h.j2", **context)
     files[f"src/{name}.cpp"] = render("arduino/library.cpp.j2", **context)
     files["examples/RunModel/RunModel.ino"] = render("arduino/RunModel.ino.j2", **context, inputs=graph.inputs)

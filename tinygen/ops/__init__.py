@@ -29,7 +29,8 @@ def _load_registry() -> dict[str, OpDef]:
 
 
 REGISTRY: dict[str, OpDef] = _load_registry()
-SUPPORTED_OPS: tuple[str, ...] = tuple(sorted(REGISTRY))
+# What a model file may hold: not the ops compiler passes make (TG_LOOKUP, a float island's table).
+SUPPORTED_OPS: tuple[str, ...] = tuple(sorted(name for name, record in REGISTRY.items() if not record.internal))
 
 
 def op_def(kind: str) -> OpDef | None:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..ir import Graph
+from ..scoring import ACCURACY, score
 from .calibrate import CalibrationData, batches
 from .float_exec import dequantize, execute
 from .quantizer import QuantizedGraph
@@ -36,8 +37,10 @@ class QuantizationReport:
     method: str
     samples: int
     tensors: list[TensorReport]
-    float_accuracy: float | None = None  # top-1, when the calibration data has labels
+    float_accuracy: float | None = None  # top-1, when the calibration data has class labels
     int8_accuracy: float | None = None
+    float_mae: float | None = None  # mean absolute error, for a regressor's labels (tinygen/scoring.py)
+    int8_mae: float | None = None
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -59,7 +62,7 @@ def build_report(
     noise = dict.fromkeys(mapped, 0.0)
     low = dict.fromkeys(mapped, np.inf)
     high = dict.fromkeys(mapped, -np.inf)
-    float_hits = int8_hits = 0
+    float_out, int8_out, labels = [], [], []  # the first output's values where a label scores them
     out = float_graph.outputs[0]
     start = 0
     for batch in batches(data, progress, "measuring SQNR"):
@@ -73,9 +76,9 @@ def build_report(
             size = len(batch[0])
             # A sequence is scored at its last step, against its one label.
             picked, count = (slice(size - 1, size), 1) if data.sequences else (slice(None), size)
-            labels = data.y[start : start + count].reshape(-1)
-            float_hits += int(np.sum(f[out].reshape(size, -1)[picked].argmax(-1) == labels))
-            int8_hits += int(np.sum(q[mapped[out]].reshape(size, -1)[picked].argmax(-1) == labels))
+            labels.append(data.y[start : start + count])
+            float_out.append(f[out].reshape(size, -1)[picked])
+            int8_out.append(q[mapped[out]].reshape(size, -1)[picked])
             start += count
 
     producers = float_graph.producers()
@@ -85,10 +88,15 @@ def build_report(
         kind = producers[i].kind if i in producers else "input"
         rows.append(TensorReport(t.name, kind, low[i], high[i], t.scale, t.zero_point, sqnr_db(signal[i], noise[i])))
     rows += _constant_rows(float_graph, int8_graph)
-    labelled = len(data.y) if data.y is not None else 0  # samples, or sequences
-    if not labelled:
-        return QuantizationReport(method, data.count, rows)
-    return QuantizationReport(method, data.count, rows, float_hits / labelled, int8_hits / labelled)
+    report = QuantizationReport(method, data.count, rows)
+    if labels:
+        truth = np.concatenate(labels)
+        scores = score(np.concatenate(float_out), truth), score(np.concatenate(int8_out), truth)
+        if scores[0] is not None:
+            metric = "accuracy" if scores[0].metric == ACCURACY else "mae"
+            setattr(report, f"float_{metric}", scores[0].value)
+            setattr(report, f"int8_{metric}", scores[1].value)
+    return report
 
 
 def _constant_rows(float_graph: Graph, int8_graph: Graph) -> list[TensorReport]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...boards import Board
-from ...errors import TinygenError
+from ...errors import TinygenError, ToolError
 
 
 def detect_port(board: Board) -> str:
@@ -21,9 +21,15 @@ def detect_port(board: Board) -> str:
         or "none"
     )
     if not wanted:
-        reason = f"board '{board.id}' lists no USB ids to find its port by"
-    elif matches:
-        reason = f"{len(matches)} ports match board '{board.id}' ({', '.join(matches)})"
+        raise TinygenError(
+            f"board '{board.id}' lists no USB ids to find its port by; pass --port. Serial ports seen: {described}"
+        )
+    if matches:
+        reason = f"{len(matches)} ports match board '{board.id}' ({', '.join(matches)}); pass --port"
     else:
-        reason = f"no serial port has the USB id of a {board.name} ({', '.join(sorted(wanted))})"
-    raise TinygenError(f"{reason}; pass --port. Serial ports seen: {described}")
+        article = "an" if board.name[:1].lower() in "aeiou" else "a"
+        reason = (
+            f"no serial port has the USB id of {article} {board.name} ({', '.join(sorted(wanted))}): plug the board "
+            "in, or double-tap its reset button for the bootloader, then retry; or pass --port"
+        )
+    raise ToolError(f"{reason}. Serial ports seen: {described}")

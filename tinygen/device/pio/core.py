@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 PLATFORM_DIR = Path(__file__).resolve().parent / "platform"
@@ -65,3 +66,28 @@ def platform_files() -> dict[str, bytes]:
         for path in sorted(PLATFORM_DIR.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts
     }
+
+
+def platform_installed(spec: str) -> bool:
+    """Whether tinygen's PlatformIO core directory holds the registry platform `spec`
+    (`nordicnrf52@10.11.0`): if not, the next `pio run` downloads it."""
+    name = spec.split("@")[0].rsplit("/", 1)[-1]
+    platforms = core_dir() / "platforms"
+    return platforms.is_dir() and any(p.name == name or p.name.startswith(f"{name}@") for p in platforms.iterdir())
+
+
+def registry_reachable(timeout_s: float = 5) -> bool:
+    """A quick look for PlatformIO's registry: offline, `pio run` only gives up after a minute of
+    retries. Behind a proxy only PlatformIO can tell, so the answer is yes."""
+    from platformio import __registry_mirror_hosts__
+    from platformio.compat import is_proxy_set
+
+    if is_proxy_set():
+        return True
+    for host in __registry_mirror_hosts__:
+        try:
+            socket.create_connection((f"api.{host}", 443), timeout=timeout_s).close()
+            return True
+        except OSError:
+            continue
+    return False

@@ -37,6 +37,18 @@ HAL_LIB = "tinygen_hal"
 ERROR_LINE = re.compile(r"error|overflowed|will not fit|undefined reference", re.IGNORECASE)
 
 
+class RegistryUnreachable(ToolError):
+    """PlatformIO needs its registry (a real board's first build) and cannot reach it: the project
+    is complete, only the download is missing."""
+
+    def __init__(self, env: str, project_dir: Path) -> None:
+        self.env = env
+        super().__init__(
+            f"PlatformIO could not reach its registry to download the platform for '{env}'; the project in "
+            f"{project_dir} is ready to build with `pio run` (or `tinygen flash`) on a machine that is online"
+        )
+
+
 @dataclass(frozen=True)
 class BuildResult:
     elf: Path
@@ -75,7 +87,7 @@ def _env_settings(board: Board) -> dict[str, str]:
             # Link the HAL (startup, vector table) even when src/ does not include tg_hal.h.
             "lib_deps": HAL_LIB,
             "upload_protocol": "custom",
-            "upload_command": shlex.join(qemu.qemu_argv(board, "$SOURCE")),
+            "upload_command": shlex.join(qemu.qemu_argv(board, "$SOURCE", icount_shift=qemu.ICOUNT_SHIFT)),
         }
     else:
         settings = {
@@ -122,7 +134,16 @@ def board_header(board: Board) -> str:
         uart_base=board.emulator.uart_base if board.bare_metal else 0,
         version=__version__,
         counter_kind=CYCLE_COUNTERS.index(board.cycle_counter),
+        counter_hz=counter_hz(board),
     )
+
+
+def counter_hz(board: Board) -> int:
+    """Elapsed-time counter ticks per second at the board's clock: DWT counts cycles; SysTick under
+    QEMU's -icount ticks at its own rate per instruction (qemu.ticks_per_cycle_second)."""
+    if board.cycle_counter == "systick" and board.emulator and board.emulator.systick_clock_hz:
+        return qemu.ticks_per_cycle_second(board)
+    return board.clock_hz
 
 
 def write_project(board: Board, out_dir: Path, lib_files: dict[str, str | bytes], src_files: dict[str, str]) -> Path:
@@ -186,10 +207,20 @@ def _first_error(log: str) -> str:
     return (causes or lines or ["no output"])[0]
 
 
-def run_pio(project_dir: Path, env: str, timeout_s: float = 300, upload_port: str | None = None) -> BuildResult:
+def run_pio(
+    project_dir: Path,
+    env: str,
+    timeout_s: float = 300,
+    upload_port: str | None = None,
+    registry_platform: str | None = None,
+) -> BuildResult:
     """`pio run -e env` in project_dir (with upload_port: and `-t upload` there); the ELF's sizes on
-    success, a TinygenError otherwise."""
+    success, a TinygenError otherwise. registry_platform: the platform the env takes from PlatformIO's
+    registry; when it is not installed yet and the registry cannot be reached, RegistryUnreachable
+    at once."""
     project_dir = Path(project_dir).resolve()
+    if registry_platform and not core.platform_installed(registry_platform) and not core.registry_reachable():
+        raise RegistryUnreachable(env, project_dir)
     log_path = project_dir / "build.log"
     # `python -m platformio` so that PlatformIO runs SCons with this interpreter, which has it.
     cmd = [sys.executable, "-m", "platformio", "run", "-d", str(project_dir), "-e", env]
@@ -204,11 +235,7 @@ def run_pio(project_dir: Path, env: str, timeout_s: float = 300, upload_port: st
     proc = done
     if proc.returncode != 0:
         if "HTTPClientError" in log or "InternetConnectionError" in log:
-            raise ToolError(
-                f"PlatformIO could not reach its registry to download the platform for "
-                f"'{env}'; the project in {project_dir} is ready to build with `pio run` "
-                f"on a machine that is online"
-            )
+            raise RegistryUnreachable(env, project_dir)
         raise ToolError(f"`pio run -e {env}` failed: {_first_error(log)} (full log: {log_path})")
     elf = project_dir / ".pio" / "build" / env / "firmware.elf"
     sections, text, data, bss = read_sizes(elf)
