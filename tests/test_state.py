@@ -19,6 +19,7 @@ from tinygen.compiler.codegen import generate
 from tinygen.compiler.fit import estimate_fit
 from tinygen.compiler.layer import Arg, Layer, LoweredModel, StateBuffer
 from tinygen.compiler.memory import plan_memory
+from tinygen.compiler.optimize import choose_variants
 from tinygen.compiler.pipeline import CompiledModel, LoadedModel
 from tinygen.compiler.validate import validate
 from tinygen.device.firmware import build_firmware
@@ -68,7 +69,8 @@ def compiled_state_model() -> CompiledModel:
     generated = generate(lowered, plan, model.source, model.model_hash)
     fixture = {p.name: p.read_text() for p in FIXTURE.iterdir()}
     kernel_files = {**generated.kernel_files, **fixture}
-    return CompiledModel(model, lowered, plan, dataclasses.replace(generated, kernel_files=kernel_files))
+    _, choice = choose_variants(lowered)
+    return CompiledModel(model, lowered, plan, dataclasses.replace(generated, kernel_files=kernel_files), choice)
 
 
 def expected(sequence: list[np.ndarray]) -> list[np.ndarray]:

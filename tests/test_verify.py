@@ -6,7 +6,7 @@ import pytest
 
 from tinygen import zoo
 from tinygen.compiler.codegen import generate
-from tinygen.compiler.pipeline import CompiledModel, LoadedModel, compile_model
+from tinygen.compiler.pipeline import LoadedModel, compile_model
 from tinygen.device.host import HostTarget
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.frontends.tflite_writer import write_tflite
@@ -26,8 +26,8 @@ def test_a_wrong_layer_is_caught_and_named(tmp_path, reference):
         bad, params=dataclasses.replace(bad.params, output_offset=bad.params.output_offset + 1)
     )
     lowered = dataclasses.replace(compiled.lowered, layers=layers)
-    broken = CompiledModel(
-        model, lowered, compiled.plan, generate(lowered, compiled.plan, model.source, model.model_hash)
+    broken = dataclasses.replace(
+        compiled, lowered=lowered, generated=generate(lowered, compiled.plan, model.source, model.model_hash)
     )
     with HostTarget.build(broken, tmp_path) as target:
         result = verify(target, broken, random_samples(model.graph, 4, seed=0), reference=reference)

@@ -30,12 +30,16 @@ def layer_features(layer: Layer, graph: Graph) -> tuple[int, ...]:
     """The layer's FEATURES: 1, output pixels (elements over the last axis), the first input's and the
     first output's elements, the op's MACs, and the kernel's scratch bytes (what an in-place variant
     saves of its input: a 1x1 in-place convolution keeps no rows and costs what the plain one does)."""
-    output = graph.tensor(layer.op.outputs[0])
     first = layer.op.inputs[0] if layer.op.inputs else -1
     inputs = graph.tensor(first).size if first >= 0 else 0
-    channels = output.shape[-1] if output.shape else 1
-    macs = op_def(layer.op.kind).macs(layer.op, graph)
-    return (1, output.size // max(channels, 1), inputs, output.size, macs, layer.scratch_bytes)
+    if layer.op.outputs:
+        output = graph.tensor(layer.op.outputs[0])
+        outputs, pixels = output.size, output.size // max(output.shape[-1] if output.shape else 1, 1)
+    else:  # an op that only updates state (ASSIGN_VARIABLE)
+        outputs, pixels = 0, 0
+    record = op_def(layer.op.kind)  # None for a layer lowered by hand (a test's own kernel)
+    macs = record.macs(layer.op, graph) if record else 0
+    return (1, pixels, inputs, outputs, macs, layer.scratch_bytes)
 
 
 def core_kind(board: Board | None) -> str:

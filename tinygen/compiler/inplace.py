@@ -65,8 +65,8 @@ def smallest_arena(model: LoweredModel) -> LoweredModel:
 
 def layer_variants(layer: Layer) -> tuple[Layer, ...]:
     """The other kernels the layer's record offers for it."""
-    variants = op_def(layer.op.kind).variants
-    return variants(layer) if variants and layer.kernel else ()
+    record = op_def(layer.op.kind)  # None for a layer lowered by hand (a test's own kernel)
+    return record.variants(layer) if record and record.variants and layer.kernel else ()
 
 
 def legal(model: LoweredModel, position: int, layer: Layer) -> bool:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import os
 import shlex
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +22,7 @@ from ..ir import NUMPY_DTYPES, Graph
 from ..resources import render, resource_dir
 from . import processes
 from .cflags import WARNINGS
+from .pio.core import cache_dir
 from .target import Sample, Target
 
 SANITIZERS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
@@ -42,25 +48,58 @@ def build_host(generated: GeneratedModel, directory: Path, sanitize: bool = Fals
     warnings = [flag for flag in WARNINGS if flag != "-Werror"]
     (directory / "Makefile").write_text(render("Makefile.j2", sources=sources, warnings=warnings), encoding="utf-8")
     binary = directory / ("model_host.exe" if os.name == "nt" else "model_host")
-    command = [
-        *shlex.split(host_compiler()),
-        "-std=c99",
-        "-O2",
-        *WARNINGS,
-        *(SANITIZERS if sanitize else []),
-        "-I.",
-        *sources,
-        "-o",
-        binary.name,
-        "-lm",
-    ]
+    flags = ["-std=c99", "-O2", *WARNINGS, *(SANITIZERS if sanitize else []), "-I."]
     with activity.step("compiling the model for the host") as step:
-        result = processes.run(command, COMPILE_TIMEOUT_S, "the host compiler", cwd=directory, on_line=step.note)
+        objects = _kernel_objects(generated.kernel_files, flags, directory, step.note)
+        own = [name for name in sources if name not in generated.kernel_files]  # the model and the harness
+        command = [*shlex.split(host_compiler()), *flags, *own, *map(str, objects), "-o", binary.name, "-lm"]
+        _compile(command, directory, step.note)
+    return binary
+
+
+def _compile(command: list[str], directory: Path, on_line) -> None:
+    result = processes.run(command, COMPILE_TIMEOUT_S, "the host compiler", cwd=directory, on_line=on_line)
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace")
         first = next((line for line in stderr.splitlines() if "error" in line), stderr.strip())
         raise ToolError(f"host compile failed in {directory}: {first}")
-    return binary
+
+
+def _kernel_objects(kernel_files: dict[str, str], flags: list[str], directory: Path, on_line) -> list[Path]:
+    """The runtime's .c files compiled once per compiler, flags and source text, and kept in the cache:
+    they are the same for every model (the model's own files are not among them), and compiling them
+    is most of a host build."""
+    compiler = shlex.split(host_compiler())
+    headers = sorted((name, text) for name, text in kernel_files.items() if name.endswith(".h"))
+    cache = cache_dir() / "host-objects"
+    cache.mkdir(parents=True, exist_ok=True)
+    objects = []
+    for name, text in sorted(kernel_files.items()):
+        if not name.endswith(".c"):
+            continue
+        identity = json.dumps([compiler, _compiler_version(tuple(compiler)), flags, name, text, headers])
+        obj = cache / f"{Path(name).stem}-{hashlib.sha256(identity.encode()).hexdigest()[:20]}.o"
+        if not obj.exists():
+            # compiled beside the sources, then moved into the cache whole (two builds may race)
+            fd, partial = tempfile.mkstemp(suffix=".o", dir=cache)
+            os.close(fd)
+            try:
+                _compile([*compiler, *flags, "-c", name, "-o", partial], directory, on_line)
+                os.replace(partial, obj)
+            finally:
+                if os.path.exists(partial):
+                    os.unlink(partial)
+        objects.append(obj)
+    return objects
+
+
+@functools.cache
+def _compiler_version(compiler: tuple[str, ...]) -> str:
+    """What the compiler says it is: a new compiler at the same path does not reuse old objects."""
+    try:
+        return subprocess.run([*compiler, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
 
 
 class HostTarget(Target):
