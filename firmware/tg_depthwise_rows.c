@@ -51,9 +51,9 @@ TG_INLINE uint32_t dw_pair(const int16_t *p)
 #endif
 }
 
-/* The channel at in (lane 0 of input pixel (0, 0)), + the input offset, into the plane's interior:
- * plane row i + 1, column j + 1. The border, zeroed once, is the padding. */
-static void dw_fill_plane(const dw_layer *l, const int8_t *in, int32_t offset, int16_t *plane)
+/* The channel at in (lane 0 of input pixel (0, 0)) as it is into the plane's interior:
+ * plane row i + 1, column j + 1. The border, set once to the input zero point, is the padding. */
+static void dw_fill_plane(const dw_layer *l, const int8_t *in, int16_t *plane)
 {
     const int32_t step = l->in_col;
     int16_t *row = plane + l->pitch + 1;
@@ -61,13 +61,13 @@ static void dw_fill_plane(const dw_layer *l, const int8_t *in, int32_t offset, i
         const int8_t *src = in + (size_t)i * l->in_row;
         int16_t *dst = row, *const end = row + l->in_cols;
         for (; dst + 4 <= end; dst += 4, src += 4 * step) {
-            dst[0] = (int16_t)(src[0] + offset);
-            dst[1] = (int16_t)(src[step] + offset);
-            dst[2] = (int16_t)(src[2 * step] + offset);
-            dst[3] = (int16_t)(src[3 * step] + offset);
+            dst[0] = src[0];
+            dst[1] = src[step];
+            dst[2] = src[2 * step];
+            dst[3] = src[3 * step];
         }
         for (; dst < end; ++dst, src += step) {
-            *dst = (int16_t)(src[0] + offset);
+            *dst = src[0];
         }
     }
 }
@@ -152,44 +152,69 @@ TG_INLINE int32_t dw_one(const int16_t *x, int32_t pitch, const int32_t *w, int3
  */
 #if TG_USE_ASM
 /* As assembly: compiled from C, the weights are reloaded tap by tap and the sums spill. */
-#define TG_DW_ROW4(at)                                                                                                 \
+#define TG_DW_ROW4(at, s0, s1, s2, s3)                                                                                 \
     "ldrd %[w01], %[w2], [%[w], #" at "]\n\t"                                                                          \
     "ldr %[v], [%[x]]\n\t"                                                                                             \
-    "smlad %[a0], %[v], %[w01], %[a0]\n\t"                                                                             \
+    "smlad %[a0], %[v], %[w01], %[" s0 "]\n\t"                                                                         \
     "ldr %[v], [%[x], #2]\n\t"                                                                                         \
-    "smlad %[a1], %[v], %[w01], %[a1]\n\t"                                                                             \
+    "smlad %[a1], %[v], %[w01], %[" s1 "]\n\t"                                                                         \
     "ldr %[v], [%[x], #4]\n\t"                                                                                         \
     "smlabb %[a0], %[v], %[w2], %[a0]\n\t"                                                                             \
     "smlatb %[a1], %[v], %[w2], %[a1]\n\t"                                                                             \
-    "smlad %[a2], %[v], %[w01], %[a2]\n\t"                                                                             \
+    "smlad %[a2], %[v], %[w01], %[" s2 "]\n\t"                                                                         \
     "ldr %[v], [%[x], #6]\n\t"                                                                                         \
-    "smlad %[a3], %[v], %[w01], %[a3]\n\t"                                                                             \
+    "smlad %[a3], %[v], %[w01], %[" s3 "]\n\t"                                                                         \
     "ldr %[v], [%[x], #8]\n\t"                                                                                         \
     "smlabb %[a2], %[v], %[w2], %[a2]\n\t"                                                                             \
     "smlatb %[a3], %[v], %[w2], %[a3]\n\t"
 #define TG_DW_NEXT_ROW "add %[x], %[x], %[pitch], lsl #1\n\t"
 
-TG_INLINE void dw_four(const int16_t *x, int32_t pitch, const int32_t *w, int32_t *a0, int32_t *a1, int32_t *a2,
-                       int32_t *a3)
+/* The first row starts each sum from the bias. */
+TG_INLINE void dw_four(const int16_t *x, int32_t pitch, const int32_t *w, int32_t bias, int32_t *a0, int32_t *a1,
+                       int32_t *a2, int32_t *a3)
 {
     uint32_t w01, w2, v;
-    __asm__(TG_DW_ROW4("0") TG_DW_NEXT_ROW TG_DW_ROW4("8") TG_DW_NEXT_ROW TG_DW_ROW4("16")
-            : [a0] "+r"(*a0), [a1] "+r"(*a1), [a2] "+r"(*a2), [a3] "+r"(*a3), [x] "+r"(x), [w01] "=&r"(w01),
+    __asm__(TG_DW_ROW4("0", "bias", "bias", "bias", "bias") TG_DW_NEXT_ROW TG_DW_ROW4("8", "a0", "a1", "a2", "a3")
+                TG_DW_NEXT_ROW TG_DW_ROW4("16", "a0", "a1", "a2", "a3")
+            : [a0] "=&r"(*a0), [a1] "=&r"(*a1), [a2] "=&r"(*a2), [a3] "=&r"(*a3), [x] "+r"(x), [w01] "=&r"(w01),
               [w2] "=&r"(w2), [v] "=&r"(v)
-            : [w] "r"(w), [pitch] "r"(pitch)
+            : [w] "r"(w), [pitch] "r"(pitch), [bias] "r"(bias)
             : "memory");
 }
 
+/* Four outputs, out_col bytes apart from *o on, which moves past them. */
+TG_INLINE void dw_store4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, int8_t **o, int32_t out_col)
+{
+    __asm__("strb %[a0], [%[o]]\n\t"
+            "strb %[a1], [%[o], %[col]]\n\t"
+            "add %[o], %[o], %[col], lsl #1\n\t"
+            "strb %[a2], [%[o]]\n\t"
+            "strb %[a3], [%[o], %[col]]\n\t"
+            "add %[o], %[o], %[col], lsl #1"
+            : [o] "+r"(*o)
+            : [a0] "r"(a0), [a1] "r"(a1), [a2] "r"(a2), [a3] "r"(a3), [col] "r"(out_col)
+            : "memory");
+}
 #undef TG_DW_ROW4
 #undef TG_DW_NEXT_ROW
 #else
-TG_INLINE void dw_four(const int16_t *x, int32_t pitch, const int32_t *w, int32_t *a0, int32_t *a1, int32_t *a2,
-                       int32_t *a3)
+TG_INLINE void dw_four(const int16_t *x, int32_t pitch, const int32_t *w, int32_t bias, int32_t *a0, int32_t *a1,
+                       int32_t *a2, int32_t *a3)
 {
-    *a0 = dw_one(x, pitch, w, *a0);
-    *a1 = dw_one(x + 1, pitch, w, *a1);
-    *a2 = dw_one(x + 2, pitch, w, *a2);
-    *a3 = dw_one(x + 3, pitch, w, *a3);
+    *a0 = dw_one(x, pitch, w, bias);
+    *a1 = dw_one(x + 1, pitch, w, bias);
+    *a2 = dw_one(x + 2, pitch, w, bias);
+    *a3 = dw_one(x + 3, pitch, w, bias);
+}
+
+TG_INLINE void dw_store4(int32_t a0, int32_t a1, int32_t a2, int32_t a3, int8_t **o, int32_t out_col)
+{
+    int8_t *out = *o;
+    out[0] = (int8_t)a0;
+    out[out_col] = (int8_t)a1;
+    out[2 * out_col] = (int8_t)a2;
+    out[3 * out_col] = (int8_t)a3;
+    *o = out + 4 * out_col;
 }
 #endif
 
@@ -202,14 +227,15 @@ TG_INLINE void dw_channel(const dw_layer *l, const int16_t *plane, const int32_t
         const int16_t *x = plane + (i - l->pad_row + 1) * pitch + (1 - l->pad_col);
         int8_t *o = out + (size_t)i * l->out_row;
         int32_t j = 0;
-        for (; j + 4 <= cols; j += 4, x += 4, o += 4 * out_col) {
-            int32_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-            dw_four(x, pitch, rec, &a0, &a1, &a2, &a3);
+        for (; j + 4 <= cols; j += 4, x += 4) {
+            int32_t a0, a1, a2, a3;
+            dw_four(x, pitch, rec, bias, &a0, &a1, &a2, &a3);
             dw_requantize4(&a0, &a1, &a2, &a3, q, unit);
-            dw_put(a0, l, o, clamp);
-            dw_put(a1, l, o + out_col, clamp);
-            dw_put(a2, l, o + 2 * out_col, clamp);
-            dw_put(a3, l, o + 3 * out_col, clamp);
+            if (clamp) {
+                a0 = tg_clamp_i32(a0, l->act_min, l->act_max), a1 = tg_clamp_i32(a1, l->act_min, l->act_max);
+                a2 = tg_clamp_i32(a2, l->act_min, l->act_max), a3 = tg_clamp_i32(a3, l->act_min, l->act_max);
+            }
+            dw_store4(a0, a1, a2, a3, &o, out_col);
         }
         for (; j < cols; ++j, ++x, o += out_col) {
             dw_put(dw_requantize(dw_one(x, pitch, rec, bias), q, unit), l, o, clamp);
@@ -229,12 +255,15 @@ static void dw_3x3(const tg_depthwise_params *p, const int8_t *input, const int3
     const int32_t channels = p->input.c, clamp = p->act_min > INT8_MIN || p->act_max < INT8_MAX;
     const size_t in_image = (size_t)p->input.h * p->input.w * channels;
     const size_t out_image = (size_t)p->output.h * p->output.w * channels;
-    memset(plane, 0, (size_t)(l.in_rows + 2) * l.pitch * sizeof *plane);
+    const int16_t zero_point = (int16_t)-p->input_offset; /* the padding: its taps then add nothing */
+    for (size_t i = 0; i < (size_t)(l.in_rows + 2) * l.pitch; ++i) {
+        plane[i] = zero_point;
+    }
     for (int32_t b = 0; b < p->output.n; ++b) {
         for (int32_t c = 0; c < channels; ++c) {
             const int32_t *rec = table + 1 + TG_DEPTHWISE_ROWS_CHANNEL_WORDS * c;
             int8_t *out = output + b * out_image + c;
-            dw_fill_plane(&l, input + b * in_image + c, p->input_offset, plane);
+            dw_fill_plane(&l, input + b * in_image + c, plane);
             clamp ? dw_channel(&l, plane, rec, out, 1) : dw_channel(&l, plane, rec, out, 0);
         }
     }

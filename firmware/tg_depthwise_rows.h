@@ -14,8 +14,9 @@ extern "C" {
  * tg_matmul.h); tinygen chooses them where output rows are long (tinygen/ops/depthwise_rows.py),
  * the four-channel kernels elsewhere: these pay per channel for the plane and per row for its ends.
  *
- * Channel by channel, the input channel goes into scratch as an int16 plane (the input offset
- * added) with a border of zeros (the padding): input h + 2 rows of input w + 2 values rounded up to
+ * Channel by channel, the input channel goes into scratch as an int16 plane with a border of the
+ * input zero point (the padding, whose taps then add nothing; the bias holds the input offset times
+ * the channel's weights): input h + 2 rows of input w + 2 values rounded up to
  * even, or, transposed where the table's first word is 1, input w + 2 rows of input h + 2. Each
  * window row is one word of two taps (SMLAD) and one more tap (SMLABB or SMLATB), four neighbouring
  * windows sharing their loads. The compile-time table holds that flag, then per channel

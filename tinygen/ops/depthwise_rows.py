@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .conv import folded_bias
 from .matmul import FAST_SHIFTS
 
 BLOCK = 4  # windows computed at once along a plane row
@@ -26,7 +27,7 @@ def takes_rows(p, multiplier: np.ndarray, shift: np.ndarray) -> bool:
 
 
 def plane_bytes(p) -> int:
-    """The scratch: one channel as an int16 plane with a border of zeros, rows of (input w, or h where
+    """The scratch: one channel as an int16 plane with a border (the padding), rows of (input w, or h where
     transposed) + 2 values rounded up to even."""
     rows, cols = (p.input.w, p.input.h) if transposed(p) else (p.input.h, p.input.w)
     return 2 * ((cols + 3) & ~1) * (rows + 2)
@@ -36,7 +37,8 @@ def rows_table(
     weights: np.ndarray, bias: np.ndarray | None, multiplier: np.ndarray, shift: np.ndarray, zero_point: int, p
 ) -> np.ndarray:
     """Whether the plane is transposed, then 10 words per channel: per filter row (of the plane's
-    orientation) the first two taps as an int16 pair and the third in a word's bottom half; the bias;
+    orientation) the first two taps as an int16 pair and the third in a word's bottom half; the bias
+    with the input offset folded in (the plane holds the input as it is);
     the multiplier, the shift field r - 1 and the rounding constant (2 * zero_point + 1) * 2^(r - 2)
     of tg_mm_requantize_fast."""
     channels = weights.shape[3]
@@ -45,7 +47,7 @@ def rows_table(
         taps = taps.transpose(1, 0, 2)
     pairs = (taps[:, 0] & 0xFFFF) | ((taps[:, 1] & 0xFFFF) << 16)  # rows x channels
     rows = np.stack([pairs, taps[:, 2] & 0xFFFF], axis=1).transpose(2, 0, 1).reshape(channels, 6)
-    biases = np.zeros(channels, np.int64) if bias is None else bias.astype(np.int64)
+    biases = folded_bias(weights, bias, p.input_offset, axis=3).astype(np.int64)
     r = -np.asarray(shift, dtype=np.int64)
     rounding = (2 * zero_point + 1) * np.left_shift(1, r - 2)
     requant = np.stack([biases, np.asarray(multiplier, dtype=np.int64), r - 1, rounding], axis=1)
