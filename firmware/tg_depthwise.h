@@ -77,4 +77,6 @@ void tg_depthwise_s16(const tg_depthwise_params *p, const int16_t *input, const 
 }
 #endif
 
+#include "tg_depthwise_rows.h" /* the kernels for long rows, which take the same params */
+
 #endif /* TG_DEPTHWISE_H */

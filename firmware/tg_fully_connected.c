@@ -116,7 +116,7 @@ static const int8_t *four_rows(const fc_row *in, const int8_t *w, const int32_t 
         x = in->tail;
         TG_FC_FOUR_ROWS(x, w, a0, a1, a2, a3);
     }
-    if (in->o->quant[0] == TG_MM_FAST_SATURATE) {
+    if (TG_MM_MODE(in->o) == TG_MM_FAST_SATURATE) {
         const int32_t unit = in->o->offset_unit;
         out[0] = tg_mm_saturate_s8(tg_mm_requantize_fast(a0, q[1], q[2], unit));
         out[1] = tg_mm_saturate_s8(tg_mm_requantize_fast(a1, q[F + 1], q[F + 2], unit));

@@ -49,6 +49,33 @@ static inline int32_t load_word(const void *p)
             :                                                                                                          \
             : "memory");                                                                                               \
     } while (0)
+
+/*
+ * The same for a mixed pair: its weight words serve as they are (the halfwords 256 b + a + 128,
+ * tg_matmul.h) and, through SXTB16 ROR 8, as the second channel's: two SXTB16 a group instead of
+ * four. m<column>: the mixed sums, b<column>: the second channel's.
+ */
+#define TG_MM_TWO_BY_TWO_MIXED(cols, wts, m0, b0, m1, b1)                                                              \
+    do {                                                                                                               \
+        int32_t we_, wo_, be_, bo_, xe_, xo_;                                                                          \
+        __asm__("ldrd %[we], %[wo], [%[wp]], #8\n\t"                                                                   \
+                "ldrd %[xe], %[xo], [%[cp]], #8\n\t"                                                                   \
+                "sxtb16 %[be], %[we], ror #8\n\t"                                                                      \
+                "sxtb16 %[bo], %[wo], ror #8\n\t"                                                                      \
+                "smlad %[s0], %[xe], %[we], %[s0]\n\t"                                                                 \
+                "smlad %[s0], %[xo], %[wo], %[s0]\n\t"                                                                 \
+                "smlad %[t0], %[xe], %[be], %[t0]\n\t"                                                                 \
+                "smlad %[t0], %[xo], %[bo], %[t0]\n\t"                                                                 \
+                "ldrd %[xe], %[xo], [%[cp]], #8\n\t"                                                                   \
+                "smlad %[s1], %[xe], %[we], %[s1]\n\t"                                                                 \
+                "smlad %[s1], %[xo], %[wo], %[s1]\n\t"                                                                 \
+                "smlad %[t1], %[xe], %[be], %[t1]\n\t"                                                                 \
+                "smlad %[t1], %[xo], %[bo], %[t1]"                                                                     \
+                : [s0] "+r"(m0), [t0] "+r"(b0), [s1] "+r"(m1), [t1] "+r"(b1), [cp] "+r"(cols), [wp] "+r"(wts),         \
+                  [we] "=&r"(we_), [wo] "=&r"(wo_), [be] "=&r"(be_), [bo] "=&r"(bo_), [xe] "=&r"(xe_), [xo] "=&r"(xo_) \
+                :                                                                                                      \
+                : "memory");                                                                                           \
+    } while (0)
 #endif
 
 /* sum over one group of a column (SXTB16 order) times one weight word (byte order). */
@@ -56,6 +83,44 @@ static inline int32_t group_dot(const int16_t *x, const int8_t *w, int32_t acc)
 {
     acc = tg_add_wrap(acc, x[0] * w[0] + x[1] * w[2]);
     return tg_add_wrap(acc, x[2] * w[1] + x[3] * w[3]);
+}
+
+/* The mixed halfword of a pair's weights at byte b (tg_matmul.h): 256 * second + first + 128. */
+static inline int32_t mixed(const int8_t *w, int b)
+{
+    return (int32_t)(int16_t)(uint16_t)((uint8_t)w[b] | (uint8_t)w[b + 1] << 8);
+}
+
+/* A pair's group at one column: m += the mixed products, b += the second channel's. */
+static inline void pair_group_dot(const int16_t *x, const int8_t *w, int32_t *m, int32_t *b)
+{
+    *m = tg_add_wrap(*m, x[0] * mixed(w, 0) + x[1] * mixed(w, 2));
+    *m = tg_add_wrap(*m, x[2] * mixed(w, 4) + x[3] * mixed(w, 6));
+    *b = tg_add_wrap(*b, x[0] * w[1] + x[1] * w[3]);
+    *b = tg_add_wrap(*b, x[2] * w[5] + x[3] * w[7]);
+}
+
+/* 128 times the sum of each column's values (groups slots of each, interleaved group by group). */
+static void column_sums128(const int16_t *x, int32_t groups, int32_t *sum0, int32_t *sum1)
+{
+    int32_t s0 = 0, s1 = 0;
+    for (const int16_t *const end = x + (size_t)groups * 2 * TG_MM_GROUP; x < end; x += 2 * TG_MM_GROUP) {
+#if TG_USE_DSP
+        s0 = tg_smlad(load_word(x), 0x00010001, tg_smlad(load_word(x + 2), 0x00010001, s0));
+        s1 = tg_smlad(load_word(x + 4), 0x00010001, tg_smlad(load_word(x + 6), 0x00010001, s1));
+#else
+        s0 += x[0] + x[1] + x[2] + x[3];
+        s1 += x[4] + x[5] + x[6] + x[7];
+#endif
+    }
+    *sum0 = (int32_t)((uint32_t)s0 << 7);
+    *sum1 = (int32_t)((uint32_t)s1 << 7);
+}
+
+/* The first channel's sum from the mixed one: m - 256 b - 128 * the column's sum. */
+static inline int32_t first_of(int32_t m, int32_t b, int32_t sum128)
+{
+    return (int32_t)((uint32_t)m - ((uint32_t)b << 8) - (uint32_t)sum128);
 }
 
 /*
@@ -132,34 +197,56 @@ static inline void store_clamped(int32_t v00, int32_t v10, int32_t v01, int32_t 
  * per output) and the reference mode calls tg_mm_finish_one.
  */
 static TG_MM_ALWAYS_INLINE void channel_pairs(const int16_t *columns, int32_t groups, const int8_t *w, const int32_t *q,
-                                              int32_t pairs, const tg_mm_output *o, int8_t *out, size_t step, int mode)
+                                              int32_t pairs, const tg_mm_output *o, int8_t *out, size_t step, int mode,
+                                              int mixed, int32_t sum0, int32_t sum1)
 {
     const int32_t unit = o->offset_unit;
     const uint32_t lo = tg_v_dup8(o->act_min), hi = tg_v_dup8(o->act_max);
     for (int8_t *const end = out + 2 * pairs; out < end; out += 2, q += 2 * TG_MM_QUANT_FIELDS) {
-        int32_t a00 = q[0], a10 = q[TG_MM_QUANT_FIELDS]; /* a<channel><column>, from the biases */
+        int32_t a00 = q[0], a10 = q[TG_MM_QUANT_FIELDS]; /* a<channel><column>, from the biases; a0x mixed */
         int32_t a01 = a00, a11 = a10;
         const int16_t *x = columns;
 #if TG_USE_DSP
         /* Four groups per pass (the remainder first, one by one): the loop's own instructions count little. */
         const int16_t *x_end = x + (size_t)groups * 2 * TG_MM_GROUP;
-        for (int32_t g = groups & 3; g > 0; --g) {
-            TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
-        }
-        while (x < x_end) {
-            TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
-            TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
-            TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
-            TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
+        if (mixed) {
+            for (int32_t g = groups & 3; g > 0; --g) {
+                TG_MM_TWO_BY_TWO_MIXED(x, w, a00, a10, a01, a11);
+            }
+            while (x < x_end) {
+                TG_MM_TWO_BY_TWO_MIXED(x, w, a00, a10, a01, a11);
+                TG_MM_TWO_BY_TWO_MIXED(x, w, a00, a10, a01, a11);
+                TG_MM_TWO_BY_TWO_MIXED(x, w, a00, a10, a01, a11);
+                TG_MM_TWO_BY_TWO_MIXED(x, w, a00, a10, a01, a11);
+            }
+        } else {
+            for (int32_t g = groups & 3; g > 0; --g) {
+                TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
+            }
+            while (x < x_end) {
+                TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
+                TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
+                TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
+                TG_MM_TWO_BY_TWO(x, w, a00, a10, a01, a11);
+            }
         }
 #else
         for (int32_t g = 0; g < groups; ++g, x += 2 * TG_MM_GROUP, w += 2 * TG_MM_GROUP) {
-            a00 = group_dot(x, w, a00);
-            a10 = group_dot(x, w + TG_MM_GROUP, a10);
-            a01 = group_dot(x + TG_MM_GROUP, w, a01);
-            a11 = group_dot(x + TG_MM_GROUP, w + TG_MM_GROUP, a11);
+            if (mixed) {
+                pair_group_dot(x, w, &a00, &a10);
+                pair_group_dot(x + TG_MM_GROUP, w, &a01, &a11);
+            } else {
+                a00 = group_dot(x, w, a00);
+                a10 = group_dot(x, w + TG_MM_GROUP, a10);
+                a01 = group_dot(x + TG_MM_GROUP, w, a01);
+                a11 = group_dot(x + TG_MM_GROUP, w + TG_MM_GROUP, a11);
+            }
         }
 #endif
+        if (mixed) {
+            a00 = first_of(a00, a10, sum0);
+            a01 = first_of(a01, a11, sum1);
+        }
         const int32_t *q0 = q + 1, *q1 = q + 1 + TG_MM_QUANT_FIELDS;
         if (mode != TG_MM_REFERENCE) {
             int32_t v00, v01, v10, v11;
@@ -184,12 +271,23 @@ void tg_mm_two_columns_s8(const int16_t *columns, int32_t groups, const int8_t *
 {
     const int32_t pairs = out_c / 2, *q = o->quant + 1;
     const size_t step = (size_t)(out1 - out0);
-    if (o->quant[0] == TG_MM_FAST_SATURATE) {
-        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_SATURATE);
-    } else if (o->quant[0] == TG_MM_FAST_CLAMP) {
-        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_CLAMP);
+    const int mode = TG_MM_MODE(o);
+    if (o->quant[0] & TG_MM_MIXED) {
+        int32_t sum0, sum1;
+        column_sums128(columns, groups, &sum0, &sum1);
+        if (mode == TG_MM_FAST_SATURATE) {
+            channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_SATURATE, 1, sum0, sum1);
+        } else if (mode == TG_MM_FAST_CLAMP) {
+            channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_CLAMP, 1, sum0, sum1);
+        } else {
+            channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_REFERENCE, 1, sum0, sum1);
+        }
+    } else if (mode == TG_MM_FAST_SATURATE) {
+        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_SATURATE, 0, 0, 0);
+    } else if (mode == TG_MM_FAST_CLAMP) {
+        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_CLAMP, 0, 0, 0);
     } else {
-        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_REFERENCE);
+        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_REFERENCE, 0, 0, 0);
     }
     if (out_c & 1) { /* an odd last channel, its weights plain after the pairs' */
         const int8_t *w = weights + (size_t)pairs * groups * 2 * TG_MM_GROUP;

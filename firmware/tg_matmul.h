@@ -11,8 +11,17 @@
  *
  * Weights are re-laid at compile time (tinygen/ops/matmul.py) in the order the kernel reads
  * them: K rounded up to whole groups with zero weights, output channels in pairs whose groups
- * interleave, [channel 2i group g][channel 2i+1 group g], and an odd last channel plain. Within
- * a group the bytes stay in their order: SXTB16 pairs w0 with x0 and w2 with x2, ROR 8 w1 and w3.
+ * interleave, [channel 2i group g][channel 2i+1 group g], an odd last channel plain after them.
+ * Within a group the bytes stay in their order: SXTB16 pairs w0 with x0 and w2 with x2, ROR 8 w1
+ * and w3. Where the layer is large enough to pay for the columns' sums (TG_MM_MIXED in the mode,
+ * tinygen/ops/matmul.py decides), the pairs are mixed instead: a pair (a, b) takes two words a
+ * group, the even values k = 0, 2 and the odd
+ * ones k = 1, 3, each [a_k + 128, b_k, a_k+2 + 128, b_k+2] as bytes: read as halfwords they are
+ * 256 b_k + a_k + 128 (the low byte unsigned), which SMLAD multiplies with the column as it is,
+ * and SXTB16 ROR 8 gives b's weights. Per column that sums m = sum (256 b + a + 128) x and
+ * b = sum b x, so a = m - 256 b - 128 * sum x: one SXTB16 per word instead of two, and the column's
+ * sum once for all channels. The pair's bias record holds bias_a + 256 bias_b, so that the same
+ * identity yields a's bias.
  *
  * Sums wrap like the reference's int32 sums, so the order of the additions does not matter.
  */
@@ -47,6 +56,11 @@ extern "C" {
 #endif
 
 enum { TG_MM_REFERENCE = 0, TG_MM_FAST_CLAMP = 1, TG_MM_FAST_SATURATE = 2 };
+
+/* quant[0] is the mode, with TG_MM_MIXED added where the weights are laid out in mixed pairs (above). */
+#define TG_MM_MODE_MASK 3
+#define TG_MM_MIXED     4
+#define TG_MM_MODE(o)   ((o)->quant[0] & TG_MM_MODE_MASK)
 
 typedef struct {
     const int32_t *quant; /* the mode, then TG_MM_QUANT_FIELDS per output channel */
@@ -95,7 +109,7 @@ static inline int8_t tg_mm_saturate_s8(int32_t x)
 /* One output from its sum and its channel's record q (from its multiplier on), in any mode. */
 static inline int8_t tg_mm_finish(int32_t acc, const int32_t *q, const tg_mm_output *o)
 {
-    const int32_t mode = o->quant[0];
+    const int32_t mode = TG_MM_MODE(o);
     if (mode == TG_MM_REFERENCE) {
         const int32_t value = tg_requantize(acc, q[0], q[1]) + o->output_offset;
         return (int8_t)tg_clamp_i32(value, o->act_min, o->act_max);

@@ -106,6 +106,8 @@ TG_INLINE uint32_t tg_v_sxtab16_odd(uint32_t a, uint32_t x)
     }
 TG_V_SMLA(tg_v_smlabb, "smlabb")
 TG_V_SMLA(tg_v_smlatt, "smlatt")
+TG_V_SMLA(tg_v_smlatb, "smlatb")
+TG_V_SMLA(tg_v_smlad, "smlad")
 #else
 TG_INLINE int32_t tg_v_smlabb(uint32_t a, uint32_t b, int32_t acc)
 {
@@ -114,6 +116,15 @@ TG_INLINE int32_t tg_v_smlabb(uint32_t a, uint32_t b, int32_t acc)
 TG_INLINE int32_t tg_v_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return tg_add_wrap(acc, tg_v_half(a, 1) * tg_v_half(b, 1));
+}
+TG_INLINE int32_t tg_v_smlatb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return tg_add_wrap(acc, tg_v_half(a, 1) * tg_v_half(b, 0));
+}
+/* SMLAD: acc + both halfword products, wrapping. */
+TG_INLINE int32_t tg_v_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    return tg_add_wrap(tg_v_smlabb(a, b, acc), tg_v_half(a, 1) * tg_v_half(b, 1));
 }
 #endif
 

@@ -7,7 +7,10 @@ below sits on one edge: an odd last channel, an odd last pixel, an odd number of
 last group, window rows that straddle groups (gathered in a staging row first), rows cut by the
 padding with few channels, dilation, whole-group taps cut by the padding, pointwise, each of the
 three requantization modes, fully connected remainders of three, two and one rows, a partial input
-group and several batches. The in-place convolution keeps a ring of pad_h + 1 rows (none for 1x1).
+group and several batches. Larger layers take mixed pairs (tinygen/ops/matmul.py: one SXTB16 per
+weight word, the columns' sums correcting the first channel): the mixed chain covers them in each
+mode, with an odd last channel, a partial last group and an odd last pixel. The in-place
+convolution keeps a ring of pad_h + 1 rows (none for 1x1).
 The host runs the portable C under sanitizers; the QEMU boards run the DSP path (Cortex-M4, M7, M33)
 and the portable one (Cortex-M3) from the same firmware sources.
 """
@@ -20,7 +23,7 @@ from tinygen.compiler.inplace import apply_in_place
 from tinygen.compiler.lower import lower
 from tinygen.compiler.schedule import schedule
 from tinygen.ops.geometry import output_size
-from tinygen.ops.matmul import FAST_CLAMP, FAST_SATURATE, REFERENCE
+from tinygen.ops.matmul import FAST_CLAMP, FAST_SATURATE, MIXED, REFERENCE
 
 from ..bitexact import assert_bit_exact
 from ..helpers import QEMU_BOARDS, verify_on_board
@@ -112,6 +115,25 @@ def test_the_chain_takes_every_path():
     assert [layer.params.input_depth for layer in layers if layer.kernel == "tg_fully_connected_s8"] == [63, 7]
 
 
+def mixed_chain():
+    """Layers large enough for mixed pairs, one per requantization mode."""
+    c = _Chain((1, 5, 7, 5), zero_point=-128, seed=11)  # 35 pixels: an odd last one
+    c.conv(17, (3, 3), activation="RELU6")  # K 45: 12 groups, the last partial; 8 pairs and an odd channel
+    c.conv(16, (3, 3))  # K 153
+    c.conv(12, (3, 3), scale=0.0005, zero_point=3)  # K 144; a left shift: the reference path
+    return c
+
+
+def _modes(chain) -> list[int]:
+    return [int(layer.consts["quant"][0]) for layer in lower(chain.build()).layers if "quant" in layer.consts]
+
+
+def test_the_mixed_chain_takes_mixed_pairs():
+    """Mixed pairs in each mode there; none in the small layers of the other chain."""
+    assert _modes(mixed_chain()) == [FAST_CLAMP + MIXED, FAST_SATURATE + MIXED, REFERENCE + MIXED]
+    assert not any(mode & MIXED for mode in _modes(blocked_chain()))
+
+
 def fc_batches():
     """Fully connected over three rows of input (three batches), each row against every weight row."""
     c = _Chain((1, 39), zero_point=127, seed=8)
@@ -120,12 +142,12 @@ def fc_batches():
     return c
 
 
-@pytest.mark.parametrize("build", [blocked_chain, fc_batches], ids=["chain", "fc batches"])
+@pytest.mark.parametrize("build", [blocked_chain, mixed_chain, fc_batches], ids=["chain", "mixed chain", "fc batches"])
 def test_blocked_kernels_on_the_host(build):
     assert_bit_exact(build().build())
 
 
-def in_place_conv(kernel, width, channels=8):
+def in_place_conv(kernel, width, channels=8):  # 16 channels at 3x3: mixed pairs
     """A convolution over a tensor that dies there and is the peak: the planner takes the in-place kernel."""
     c = _Chain((1, 9, width, 1), zero_point=3, seed=width)
     c.conv(channels, (1, 1))
@@ -134,12 +156,12 @@ def in_place_conv(kernel, width, channels=8):
 
 
 @pytest.mark.parametrize(
-    "kernel, width",
-    [((3, 3), 7), ((5, 5), 6), ((1, 3), 5), ((1, 1), 5)],
-    ids=["3x3, a ring of 2 rows, odd width", "5x5, a ring of 3 rows", "1x3, a ring of 1 row", "1x1, no ring"],
+    "kernel, width, channels",
+    [((3, 3), 7, 8), ((5, 5), 6, 8), ((1, 3), 5, 8), ((1, 1), 5, 8), ((3, 3), 5, 16)],
+    ids=["3x3, a ring of 2 rows, odd width", "5x5, a ring of 3 rows", "1x3, a ring of 1 row", "1x1, no ring", "mixed"],
 )
-def test_in_place_convolution(kernel, width):
-    graph = in_place_conv(kernel, width)
+def test_in_place_convolution(kernel, width, channels):
+    graph = in_place_conv(kernel, width, channels)
     assert apply_in_place(schedule(lower(graph))).layers[-1].kernel == "tg_conv_inplace_s8"
     assert_bit_exact(graph)
 
@@ -147,8 +169,14 @@ def test_in_place_convolution(kernel, width):
 @pytest.mark.parametrize("board_id", QEMU_BOARDS)
 @pytest.mark.parametrize(
     "build",
-    [lambda: blocked_chain().build(), lambda: fc_batches().build(), lambda: in_place_conv((3, 3), 7)],
-    ids=["chain", "fc batches", "in-place 3x3"],
+    [
+        lambda: blocked_chain().build(),
+        lambda: mixed_chain().build(),
+        lambda: fc_batches().build(),
+        lambda: in_place_conv((3, 3), 7),
+        lambda: in_place_conv((3, 3), 5, 16),
+    ],
+    ids=["chain", "mixed chain", "fc batches", "in-place 3x3", "in-place mixed"],
 )
 def test_blocked_kernels_on_qemu(build, board_id, qemu_ready, tmp_path):
     outcome = verify_on_board(build(), board_id, tmp_path, samples=4)

@@ -3,7 +3,10 @@
 The 3x3 kernels (tg_depthwise_3x3_s8 and its in-place twin) take channels in groups of four, with
 an overlapping last group for counts that are not a multiple of four, pixels whose windows reach
 into the padding on any side, and a requantization with the rounding and the zero point folded
-into one constant (shifts -22 .. -1); everything else takes tg_depthwise_s8. Each case below
+into one constant (shifts -22 .. -1). At stride 1 with output rows of ten or more (along the input's
+rows or, transposed, its columns) tg_depthwise_3x3_rows_s8 and its twin take one channel at a time
+as an int16 plane, four windows per step and the rest one by one, with tg_matmul.h's one-multiply
+requantization (shifts -23 .. -2). Everything else takes tg_depthwise_s8. Each case below
 sits on one of those edges, and names the kernel it must take. The host runs the portable C
 (sanitizers on); the same models run on every QEMU board: the DSP code on the Cortex-M4, M7 and
 M33, the portable code on the Cortex-M3.
@@ -28,6 +31,7 @@ from ..helpers import QEMU_BOARDS, verify_on_board
 
 FAST, GENERIC = "tg_depthwise_3x3_s8", "tg_depthwise_s8"
 FAST_IN_PLACE, GENERIC_IN_PLACE = "tg_depthwise_3x3_inplace_s8", "tg_depthwise_inplace_s8"
+ROWS, ROWS_IN_PLACE = "tg_depthwise_3x3_rows_s8", "tg_depthwise_3x3_rows_inplace_s8"
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,16 @@ CASES = {
     "dilation 2": Case(GENERIC, (7, 7), 4, dilation=2),
     "5x5 filter": Case(GENERIC, (6, 6), 4, filter_hw=(5, 5)),
     "stride 3": Case(GENERIC, (7, 7), 4, stride=3),
+    "long rows: blocks of four and two windows alone": Case(ROWS, (3, 14), 5),
+    "long columns: the plane transposed, narrow clamp": Case(ROWS, (13, 5), 6, activation="RELU6"),
+    "long rows VALID": Case(ROWS, (4, 13), 4, padding="VALID"),
+    "long rows, extreme zero points and weights": Case(
+        ROWS, (3, 12), 4, input_zero_point=-128, output_zero_point=127, extreme_weights=True, activation="NONE"
+    ),
+    "long rows, a shift of -23": Case(ROWS, (2, 10), 4, rescale=2**-24 * 1.5, per_channel=False),
+    "long rows, a shift of -2": Case(ROWS, (2, 11), 4, rescale=0.2),
+    "long rows, shift -1: the four-channel kernel": Case(FAST, (2, 10), 4, rescale=0.3),
+    "long rows, stride 2: the four-channel kernel": Case(FAST, (3, 21), 4, stride=2),
 }
 
 
@@ -131,15 +145,15 @@ def branches(cases: list[Case], seed: int = 0):
     return g.build(inputs, outputs)
 
 
-def in_place_chain(channels: int, seed: int = 1):
+def in_place_chain(channels: int, seed: int = 1, hw: tuple[int, int] = (6, 5)):
     """1x1 convolution -> two 3x3 depthwise layers of one size -> one of stride 2: the inputs die at
     their layers and the first two are as large as their outputs, so the planner writes those in
     place; the last one too where its output is larger than the four channels it saves (channels > 16)."""
     rng = np.random.default_rng(seed)
     g = GraphBuilder()
-    first = Case(FAST_IN_PLACE, (6, 5), channels, input_zero_point=-128)
+    first = Case(FAST_IN_PLACE, hw, channels, input_zero_point=-128)
     x, h, scale = _source(g, rng, first)
-    layers = (first, Case(FAST_IN_PLACE, (6, 5), channels, activation="RELU6"), Case(FAST, (6, 5), channels, stride=2))
+    layers = (first, Case(FAST_IN_PLACE, hw, channels, activation="RELU6"), Case(FAST, hw, channels, stride=2))
     for case in layers:
         y = _depthwise(g, rng, case, h, scale)
         h, scale = y, g.tensors[y].quant.scale[0]
@@ -157,6 +171,10 @@ def test_each_case_takes_its_kernel():
 
 def test_the_fast_cases_on_the_host():
     assert_bit_exact(branches([c for c in CASES.values() if c.kernel == FAST]), samples=6)
+
+
+def test_the_long_row_cases_on_the_host():
+    assert_bit_exact(branches([c for c in CASES.values() if c.kernel == ROWS]), samples=6)
 
 
 def test_the_generic_cases_on_the_host():
@@ -185,6 +203,14 @@ def test_in_place_chain_on_the_host(channels):
     assert_bit_exact(graph, samples=4)
 
 
+def test_in_place_long_rows_on_the_host():
+    """Both layers at stride 1 go in place over their planes (the one of stride 2, whose output is
+    smaller than the four channels it would save, stays out of place)."""
+    graph = in_place_chain(6, hw=(4, 12))
+    assert kernels(graph) == [ROWS_IN_PLACE] * 2 + [FAST]
+    assert_bit_exact(graph, samples=4)
+
+
 def test_the_narrow_clamp_case_has_narrow_bounds():
     """The clamp runs only for bounds narrower than int8: the RELU6 case must have them."""
     layers = lower(branches([CASES["an overlapping last group (13 channels), narrow clamp"]])).layers
@@ -194,7 +220,8 @@ def test_the_narrow_clamp_case_has_narrow_bounds():
 
 @pytest.mark.parametrize("board_id", QEMU_BOARDS)
 def test_every_3x3_path_on_qemu(board_id, qemu_ready, tmp_path):
-    fast = [c for c in CASES.values() if c.kernel == FAST]
-    for name, graph in (("branches", branches(fast)), ("in place", in_place_chain(21))):
+    fast = [c for c in CASES.values() if c.kernel in (FAST, ROWS)]
+    chains = (("in place", in_place_chain(21)), ("in place rows", in_place_chain(6, hw=(4, 12))))
+    for name, graph in (("branches", branches(fast)), *chains):
         result = verify_on_board(graph, board_id, tmp_path / name.replace(" ", "-"), samples=3)
         assert result.bit_exact, (name, result.summary())

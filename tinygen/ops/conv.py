@@ -22,7 +22,7 @@ from .int16 import (
     require_wide_shifts,
     require_zero_points,
 )
-from .matmul import GROUP, groups_of, interleave_rows, quant_records
+from .matmul import GROUP, groups_of, interleave_rows, mixed_biases, mixed_pairs, mixed_pays, quant_records
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
 MAX_FILTER_H = 16  # TG_CONV_MAX_FILTER_H in firmware/tg_conv.h
@@ -137,9 +137,13 @@ def lower_conv(op: Op, graph: Graph) -> Layer:
     params = ConvParams(**common)
     multiplier, shift = channel_multipliers(x.scale, weights, y.scale, out_c)
     biases = np.zeros(out_c, np.int32) if bias is None else bias.data
+    rows = weights.data.reshape(out_c, -1)
+    mixed = mixed_pays(*rows.shape)
     consts = {
-        "weights": interleave_rows(weights.data.reshape(out_c, -1), block=2),
-        "quant": quant_records(biases, multiplier, shift, params.act_min, params.act_max),
+        "weights": mixed_pairs(rows) if mixed else interleave_rows(rows, block=2),
+        "quant": quant_records(
+            mixed_biases(biases) if mixed else biases, multiplier, shift, params.act_min, params.act_max, mixed
+        ),
     }
     args = (
         *tensor_args(op.inputs[0]),

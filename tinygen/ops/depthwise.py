@@ -1,18 +1,21 @@
 """DEPTHWISE_CONV_2D -> tg_depthwise_3x3_s8 where the shape allows (3x3, stride 1 or 2, depth
-multiplier 1: MobileNet's and DS-CNN's layers), tg_depthwise_s8 otherwise, each with an in-place
-variant; with int16 activations (16x8) tg_depthwise_s16."""
+multiplier 1: MobileNet's and DS-CNN's layers), tg_depthwise_3x3_rows_s8 among those at stride 1
+with long output rows (tinygen/ops/depthwise_rows.py), tg_depthwise_s8 otherwise, each with an
+in-place variant; with int16 activations (16x8) tg_depthwise_s16."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..compiler.layer import Arg, Layer, tensor_args
+from ..compiler.layer import Arg, Layer, View, tensor_args
 from ..ir import Graph, Op, Tensor
 from .checks import channel_multipliers, check_bias, check_weights, require
 from .conv import _check_s16, _in_place, _layer, _window
 from .cstruct import Dims
+from .depthwise_rows import plane_bytes, rows_table, takes_rows
 from .geometry import float_windows
 from .int16 import check_bias_s16, require_wide_shifts
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
@@ -74,6 +77,12 @@ def lower_depthwise(op: Op, graph: Graph) -> Layer:
         return layer
     check_bias(op, bias, out_c)
     multiplier, shift = channel_multipliers(x.scale, weights, y.scale, out_c)
+    if takes_3x3(params) and takes_rows(params, multiplier, shift):
+        table = rows_table(weights.data, None if bias is None else bias.data, multiplier, shift, y.zero_point, params)
+        args = (*tensor_args(op.inputs[0]), Arg("const", "table"), *tensor_args(op.outputs[0]), Arg("scratch"))
+        return Layer(
+            op, "tg_depthwise_3x3_rows_s8", params, args, consts={"table": table}, scratch_bytes=plane_bytes(params)
+        )
     if takes_3x3(params) and foldable(multiplier, shift):
         weight_table, quant_table = depthwise_3x3_tables(
             weights.data, None if bias is None else bias.data, multiplier, shift, y.zero_point
@@ -132,7 +141,18 @@ def depthwise_3x3_tables(
 def depthwise_variants(layer: Layer) -> tuple[Layer, ...]:
     """The in-place kernel (MIT TinyEngine's trick) for batch 1 and depth multiplier 1 (int8 only)."""
     p = layer.params
-    if layer.kernel not in IN_PLACE or not (p.depth_multiplier == 1 and p.output.n == 1):
+    if not (p.depth_multiplier == 1 and p.output.n == 1):
+        return ()
+    if layer.kernel == "tg_depthwise_3x3_rows_s8":  # the same plane as scratch, the output dropped
+        *inputs, _output, scratch = layer.args
+        in_place = dataclasses.replace(
+            layer,
+            kernel="tg_depthwise_3x3_rows_inplace_s8",
+            args=(*inputs, scratch),
+            views=(View(layer.op.outputs[0], layer.op.inputs[0]),),
+        )
+        return (in_place,)
+    if layer.kernel not in IN_PLACE:
         return ()
     return (_in_place(layer, IN_PLACE[layer.kernel], depthwise_inplace_scratch_bytes(p)),)
 

@@ -8,6 +8,7 @@ import numpy as np
 GROUP = 4  # TG_MM_GROUP: K values per group (one word of int8 weights)
 QUANT_FIELDS = 3  # TG_MM_QUANT_FIELDS
 REFERENCE, FAST_CLAMP, FAST_SATURATE = 0, 1, 2  # TG_MM_REFERENCE, ...
+MIXED = 4  # TG_MM_MIXED: added to the mode where the weights are mixed pairs
 FAST_SHIFTS = range(-23, -1)  # the shifts the one-multiply path takes (tg_mm_requantize_fast)
 
 
@@ -35,12 +36,45 @@ def interleave_rows(rows: np.ndarray, block: int) -> np.ndarray:
     return np.concatenate(parts) if parts else padded.reshape(-1)
 
 
+def mixed_pays(out: int, k: int) -> bool:
+    """Whether mixed pairs save instructions in tg_mm_two_columns_s8: two SXTB16 per group and pair
+    against about 7 per group for the columns' sums and 4 per pair for the corrections."""
+    groups, pairs = groups_of(k), out // 2
+    return 2 * groups * pairs > 7 * groups + 4 * pairs
+
+
+def mixed_pairs(rows: np.ndarray) -> np.ndarray:
+    """Weights [out, K] as tg_mm_two_columns_s8 reads them (firmware/tg_matmul.h): K padded with zeros
+    to whole groups; per pair of rows (a, b) and group, the even values then the odd ones, each as
+    [a_k + 128, b_k, a_k+2 + 128, b_k+2] (a's bytes unsigned: a + 128 in [0, 255]); an odd last row
+    plain. The same bytes as the model's, the padding aside."""
+    out, k = rows.shape
+    groups, pairs = groups_of(k), out // 2
+    padded = np.zeros((out, groups, GROUP), dtype=np.int64)
+    padded.reshape(out, -1)[:, :k] = rows
+    a, b = padded[0 : 2 * pairs : 2] + 128, padded[1 : 2 * pairs : 2]
+    order = [0, 2, 1, 3]  # the even values, then the odd ones
+    laid = np.stack([a[..., order], b[..., order]], axis=-1)  # pairs x groups x value x (a, b)
+    parts = [laid.reshape(-1).astype(np.uint8).view(np.int8), padded[2 * pairs :].reshape(-1).astype(np.int8)]
+    return np.concatenate(parts)
+
+
+def mixed_biases(bias: np.ndarray) -> np.ndarray:
+    """Each pair's first bias as bias_a + 256 * bias_b (wrapped to int32): the bias of the mixed sum
+    (tg_matmul.h); the rest as they are."""
+    out = np.asarray(bias, dtype=np.int64).copy()
+    pairs = len(out) // 2
+    out[0 : 2 * pairs : 2] += 256 * out[1 : 2 * pairs : 2]
+    return ((out + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
 def quant_records(
-    bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, act_min: int, act_max: int
+    bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, act_min: int, act_max: int, mixed: bool = False
 ) -> np.ndarray:
     """[mode, then (bias, multiplier, shift field) per channel] (tg_matmul.h): the fast modes, with
     the shift field r - 1 (r = -shift), where every channel allows them; otherwise the reference
-    mode with the shift as it is. Three words a channel, as the bias, multiplier and shift took."""
+    mode with the shift as it is; + MIXED for mixed pairs. Three words a channel, as the bias,
+    multiplier and shift took."""
     multiplier = np.asarray(multiplier, dtype=np.int64)
     shift = np.asarray(shift, dtype=np.int64)
     fast = bool(np.all(multiplier > 0) and np.all(np.isin(shift, FAST_SHIFTS)))
@@ -49,4 +83,4 @@ def quant_records(
     else:
         mode = REFERENCE
     records = np.stack([np.asarray(bias, dtype=np.int64), multiplier, -shift - 1 if fast else shift], axis=1)
-    return np.concatenate([[mode], records.reshape(-1)]).astype(np.int32)
+    return np.concatenate([[mode + (MIXED if mixed else 0)], records.reshape(-1)]).astype(np.int32)
