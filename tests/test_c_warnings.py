@@ -24,12 +24,13 @@ import pytest
 from tinygen import zoo
 from tinygen.boards import Board, list_boards
 from tinygen.builder import GraphBuilder
+from tinygen.compiler.fit import kernel_code_bytes
 from tinygen.compiler.pipeline import compile_model
 from tinygen.device.cflags import WARNINGS, arm_flags
 from tinygen.device.demo import Demo
 from tinygen.device.firmware import firmware_sources
 from tinygen.device.host import HARNESS, host_compiler
-from tinygen.device.pio.project import board_header, hal_sources
+from tinygen.device.pio.project import board_header, hal_sources, read_sizes
 from tinygen.frontends.tflite_reader import parse_tflite
 from tinygen.resources import resource_dir
 
@@ -213,6 +214,12 @@ def test_the_models_call_every_kernel(generated):
 @pytest.mark.parametrize("target", TARGETS)
 def test_the_kernels_compile_clean(target, tmp_path):
     _compile(TARGETS[target], list(FIRMWARE.glob("tg_*.c")), [FIRMWARE], tmp_path)
+    if TARGETS[target].native:
+        return
+    # The fit check's code estimate (tinygen/compiler/fit.py) bounds each file's code on this core.
+    for obj in tmp_path.glob("tg_*.o"):
+        _, text, data, _ = read_sizes(obj)
+        assert text + data <= kernel_code_bytes(f"{obj.stem}.c"), f"{obj.name}: {text + data} bytes on {target}"
 
 
 @pytest.mark.parametrize("board_id", BOARDS)
