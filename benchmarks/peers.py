@@ -44,8 +44,8 @@ from tinygen.boards import CYCLE_COUNTERS, Board, load_board  # noqa: E402
 from tinygen.compiler.pipeline import read_model  # noqa: E402
 from tinygen.device import qemu  # noqa: E402
 from tinygen.device.cflags import arm_flags  # noqa: E402
-from tinygen.device.link_target import ICOUNT_SHIFT  # noqa: E402
 from tinygen.device.pio.project import hal_sources, read_sizes  # noqa: E402
+from tinygen.device.qemu import ICOUNT_SHIFT  # noqa: E402
 from tinygen.resources import render, resource_dir  # noqa: E402
 from tinygen.verify import random_samples  # noqa: E402
 

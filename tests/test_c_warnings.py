@@ -39,6 +39,7 @@ from .ops.test_batch_matmul import matmul_model
 from .ops.test_binary import _family_model
 from .ops.test_cast import every_cast
 from .ops.test_conv_variants import in_place_depthwise, variants_chain
+from .ops.test_depthwise import CASES, FAST, ROWS, branches, in_place_chain
 from .ops.test_filter_bank import PREPROCESSOR
 from .ops.test_int16 import _all_ops_model, _conv_graph
 from .ops.test_lstm import stacked_lstm_model
@@ -129,6 +130,9 @@ def _plain_numbers():
 MODELS = {
     "ds_cnn": zoo.ds_cnn,  # conv, 3x3 depthwise, in place too, average pool, fully connected, softmax
     "depthwise_in_place": lambda: in_place_depthwise(7),  # a 2x3 filter: the generic in-place kernel
+    "depthwise_3x3_in_place": lambda: in_place_chain(21),  # the four-channel 3x3 kernel in place
+    # every 3x3 path out of place (the depthwise inputs are model outputs): four channels, long rows
+    "depthwise_3x3": lambda: branches([c for c in CASES.values() if c.kernel in (FAST, ROWS)]),
     "resnet8": zoo.resnet8,  # residual ADD
     "casts": lambda: every_cast(0, (1, 4))[0],
     "conversions": lambda: every_conversion(0, (1, 256))[0],
@@ -174,7 +178,7 @@ def generated(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("models")
     folders = {}
     for name, graph in MODELS.items():
-        compiled = compile_model(loaded(graph(), name))
+        compiled = compile_model(loaded(graph(), name), optimize="memory")  # in place wherever it saves bytes
         compiled.generated.write(root / name)
         folders[name] = root / name
     return folders
