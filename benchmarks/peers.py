@@ -39,12 +39,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import write_section  # noqa: E402
-from tinygen import __version__  # noqa: E402
-from tinygen.boards import CYCLE_COUNTERS, Board, load_board  # noqa: E402
+from tinygen.boards import Board, load_board  # noqa: E402
 from tinygen.compiler.pipeline import read_model  # noqa: E402
 from tinygen.device import qemu  # noqa: E402
 from tinygen.device.cflags import arm_flags  # noqa: E402
-from tinygen.device.pio.project import hal_sources, read_sizes  # noqa: E402
+from tinygen.device.pio.project import board_header, hal_sources, read_sizes  # noqa: E402
 from tinygen.device.qemu import ICOUNT_SHIFT  # noqa: E402
 from tinygen.resources import render, resource_dir  # noqa: E402
 from tinygen.verify import random_samples  # noqa: E402
@@ -212,15 +211,7 @@ def write_model_sources(out: Path, tflite: bytes, kinds: list[str], sample: byte
 
 def write_board_files(out: Path, board: Board) -> list[Path]:
     """tg_board.h and linker.ld as tinygen renders them for its own firmware; the HAL sources."""
-    (out / "tg_board.h").write_text(
-        render(
-            "tg_board.h.j2",
-            board=board,
-            uart_base=board.emulator.uart_base,
-            version=__version__,
-            counter_kind=CYCLE_COUNTERS.index(board.cycle_counter),
-        )
-    )
+    (out / "tg_board.h").write_text(board_header(board))
     (out / "linker.ld").write_text(render("linker.ld.j2", board=board))
     hal = resource_dir("firmware") / "hal"
     return [hal / name for name in hal_sources(board) if name.endswith(".c")]
