@@ -16,8 +16,11 @@ from tinygen.device.host import host_compiler
 from tinygen.errors import TinygenError
 from tinygen.ops.requant_table import MAX_SHIFT, MIN_SHIFT, foldable, folded_table
 
+from .c_random import splitmix64
+
 FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
 
+SEED = 0x9E3779B97F4A7C15  # of the harness's random numbers
 HARNESS = r"""
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,14 +30,7 @@ static const int32_t cases[][7] = { /* multiplier, shift, zero point, then the t
 %(cases)s
 };
 
-static uint64_t state = 0x9E3779B97F4A7C15u;
-static uint32_t next(void) /* splitmix64 */
-{
-    uint64_t z = (state += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return (uint32_t)((z ^ (z >> 31)) >> 32);
-}
+%(random)s
 
 static long mismatches, checked;
 static void check(int32_t x, const int32_t *c)
@@ -100,7 +96,7 @@ def test_folded_tables_equal_the_reference_requantization(tmp_path):
     for m, shift, zero_point in _cases():
         table = folded_table(np.array([m]), np.array([shift]), zero_point)[0]
         rows.append("    {" + ", ".join(str(int(v)) for v in (m, shift, zero_point, *table)) + "},")
-    (tmp_path / "folded.c").write_text(HARNESS % {"cases": "\n".join(rows)})
+    (tmp_path / "folded.c").write_text(HARNESS % {"cases": "\n".join(rows), "random": splitmix64(SEED)})
     exe = tmp_path / "folded"
     subprocess.run(
         [

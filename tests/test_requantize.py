@@ -13,21 +13,17 @@ import pytest
 from tinygen.device.host import host_compiler
 from tinygen.errors import TinygenError
 
+from .c_random import splitmix64
+
 FIRMWARE = Path(__file__).resolve().parent.parent / "firmware"
 
+SEED = 0x9E3779B97F4A7C15  # of the harness's random numbers
 HARNESS = r"""
 #include <inttypes.h>
 #include <stdio.h>
 #include "tg_common.h"
 
-static uint64_t state = 0x9E3779B97F4A7C15u;
-static uint32_t next(void) /* splitmix64 */
-{
-    uint64_t z = (state += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return (uint32_t)((z ^ (z >> 31)) >> 32);
-}
+@NEXT@
 
 static long mismatches, checked;
 static void check(int32_t x, int32_t m, int32_t s)
@@ -74,7 +70,7 @@ def test_fast_requantize_equals_the_reference(tmp_path):
         cc = host_compiler()
     except TinygenError:
         pytest.skip("no host C compiler")
-    (tmp_path / "requantize.c").write_text(HARNESS)
+    (tmp_path / "requantize.c").write_text(HARNESS.replace("@NEXT@", splitmix64(SEED)))
     exe = tmp_path / "requantize"
     subprocess.run(
         [
