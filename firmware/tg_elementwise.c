@@ -127,6 +127,34 @@ TG_INLINE void add_fast_run(const add_fast *f, const int8_t *x, int32_t sx, cons
     }
 }
 
+/*
+ * The same with the other input's whole contribution from a table (tinygen/ops/elementwise.py,
+ * add_table): mid[y] = what add_fast_run adds to x 2^20 for y, offsets included, mid = table + 128.
+ * That leaves two byte loads, a word load, an add and the output's requantization per element.
+ */
+TG_INLINE void add_table_run(const add_fast *f, const int32_t *mid, const int8_t *x, int32_t sx, const int8_t *y,
+                             int32_t sy, int8_t *out, int32_t n)
+{
+    const int32_t out_multiplier = f->out_multiplier, out_half = f->out_half, out_shift = f->out_shift;
+#if defined(__GNUC__) || defined(__clang__)
+    __asm__("" : "+r"(mid)); /* an opaque pointer: indexed as it is, not as table + (y + 128) * 4 */
+#endif
+#define TG_ADD_TABLE_ONE()                                                                                             \
+    do {                                                                                                               \
+        const int32_t v = tg_v_smmulr(*x * (1 << 20) + mid[*y], out_multiplier);                                       \
+        *out++ = (int8_t)tg_v_ssat8((v + (v >> 31) + out_half) >> out_shift);                                          \
+        x += sx, y += sy;                                                                                              \
+    } while (0)
+    if (n & 1) {
+        TG_ADD_TABLE_ONE();
+    }
+    for (int8_t *const end = out + (n & ~1); out < end;) { /* two a pass: half the loop's branches */
+        TG_ADD_TABLE_ONE();
+        TG_ADD_TABLE_ONE();
+    }
+#undef TG_ADD_TABLE_ONE
+}
+
 /* The fused activation's bounds over n outputs, four at a time where it can. */
 static void add_fast_clamp(const add_fast *f, int8_t *out, int32_t n)
 {
@@ -142,13 +170,17 @@ static void add_fast_clamp(const add_fast *f, int8_t *out, int32_t n)
 
 /* The broadcast walk, one run of the innermost dimension at a time. */
 static void add_fast_walk(const add_fast *f, const tg_add_params *p, const int32_t *shape, const int32_t *strides_x,
-                          const int32_t *strides_y, const int8_t *x, const int8_t *y, int8_t *out)
+                          const int32_t *strides_y, const int8_t *x, const int8_t *y, const int32_t *table, int8_t *out)
 {
     const int32_t inner = p->rank - 1, n = shape[inner], sx = strides_x[inner], sy = strides_y[inner];
     cursor c;
     cursor_start(&c, inner);
     for (int32_t i = 0; i < p->size; i += n, out += n) {
-        if (f->shift && sx == 1 && sy == 1) {
+        if (table && sx == 1 && sy == 1) {
+            add_table_run(f, table + 128, x + c.offset1, 1, y + c.offset2, 1, out, n);
+        } else if (table) {
+            add_table_run(f, table + 128, x + c.offset1, sx, y + c.offset2, sy, out, n);
+        } else if (f->shift && sx == 1 && sy == 1) {
             add_fast_run(f, x + c.offset1, 1, y + c.offset2, 1, out, n, 0);
         } else if (f->shift) {
             add_fast_run(f, x + c.offset1, sx, y + c.offset2, sy, out, n, 0);
@@ -165,15 +197,15 @@ static void add_fast_walk(const add_fast *f, const tg_add_params *p, const int32
 }
 
 void tg_add_s8(const tg_add_params *p, const int32_t *shape, const int32_t *strides1, const int32_t *strides2,
-               const int8_t *input1, const int8_t *input2, int8_t *output)
+               const int32_t *table, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
     add_fast f;
     int swap;
     if (add_fast_of(p, &f, &swap)) {
         if (swap) {
-            add_fast_walk(&f, p, shape, strides2, strides1, input2, input1, output);
+            add_fast_walk(&f, p, shape, strides2, strides1, input2, input1, table, output);
         } else {
-            add_fast_walk(&f, p, shape, strides1, strides2, input1, input2, output);
+            add_fast_walk(&f, p, shape, strides1, strides2, input1, input2, table, output);
         }
         return;
     }

@@ -33,8 +33,13 @@ typedef struct {
     int32_t act_min, act_max;
 } tg_mul_params;
 
+/*
+ * table: NULL, or where the fast path holds (tg_elementwise.c), 256 words indexed by the value of
+ * the input that is not lifted exactly, + 128: its contribution to the doubled sum, both offsets
+ * included (tinygen/ops/elementwise.py computes it at compile time, add_table).
+ */
 void tg_add_s8(const tg_add_params *p, const int32_t *shape, const int32_t *strides1, const int32_t *strides2,
-               const int8_t *input1, const int8_t *input2, int8_t *output);
+               const int32_t *table, const int8_t *input1, const int8_t *input2, int8_t *output);
 void tg_mul_s8(const tg_mul_params *p, const int32_t *shape, const int32_t *strides1, const int32_t *strides2,
                const int8_t *input1, const int8_t *input2, int8_t *output);
 

@@ -5,7 +5,8 @@ and a rounding shift, and requantizes the sum with SMMULR, a rounding shift and 
 folded in; it takes that path where the output's shift is in [-23, -1] and runs the innermost
 dimension of a broadcast as one loop. The cases put the larger scale on either side, make both
 equal, broadcast along the inner and the outer dimensions, clamp narrower than int8, push zero
-points to their ends, and leave the fast path (an output shift below -23). The host runs the
+points to their ends, stay below the size that pays for a table of the second input's part, and
+leave the fast path (an output shift below -23). The host runs the
 portable C (sanitizers on); the same model runs on every QEMU board.
 """
 
@@ -16,20 +17,23 @@ import pytest
 
 from tinygen.builder import GraphBuilder
 from tinygen.compiler.lower import lower
+from tinygen.ops.elementwise import ADD_TABLE_MIN_SIZE
 
 from ..bitexact import assert_bit_exact
 from ..helpers import QEMU_BOARDS, verify_on_board
 from .test_elementwise import drain, feed
 
 # (name, shape1, shape2, (scale1, zero point 1), (scale2, zero point 2), (output scale, zero point), activation)
+# From ADD_TABLE_MIN_SIZE elements on, the fast path takes the other input's part from a table.
 CASES = [
-    ("first input of the larger scale", (1, 4, 5, 6), (1, 4, 5, 6), (0.05, 3), (0.03, -7), (0.07, -128), "RELU"),
-    ("second input of the larger scale", (1, 3, 4, 5), (1, 3, 4, 5), (0.02, -128), (0.05, 127), (0.06, 5), "NONE"),
-    ("equal scales", (1, 6, 7), (1, 6, 7), (0.04, 0), (0.04, 9), (0.09, -3), "RELU"),
-    ("inner broadcast", (1, 3, 4, 5), (1, 3, 4, 1), (0.05, -2), (0.02, 4), (0.05, 0), "NONE"),
-    ("outer broadcast", (1, 3, 4, 6), (1, 1, 1, 6), (0.01, 11), (0.05, -5), (0.05, 2), "NONE"),
-    ("narrow clamp", (1, 5, 9), (1, 5, 9), (0.05, -10), (0.04, 20), (0.01, -60), "RELU6"),
-    ("extreme zero points", (1, 4, 8), (1, 4, 8), (0.05, 127), (0.003, -128), (0.05, 127), "NONE"),
+    ("first input of the larger scale", (1, 8, 8, 6), (1, 8, 8, 6), (0.05, 3), (0.03, -7), (0.07, -128), "RELU"),
+    ("second input of the larger scale", (1, 6, 8, 7), (1, 6, 8, 7), (0.02, -128), (0.05, 127), (0.06, 5), "NONE"),
+    ("equal scales", (1, 16, 17), (1, 16, 17), (0.04, 0), (0.04, 9), (0.09, -3), "RELU"),
+    ("inner broadcast", (1, 6, 8, 6), (1, 6, 8, 1), (0.05, -2), (0.02, 4), (0.05, 0), "NONE"),
+    ("outer broadcast", (1, 6, 8, 6), (1, 1, 1, 6), (0.01, 11), (0.05, -5), (0.05, 2), "NONE"),
+    ("narrow clamp", (1, 15, 19), (1, 15, 19), (0.05, -10), (0.04, 20), (0.01, -60), "RELU6"),
+    ("extreme zero points", (1, 16, 17), (1, 16, 17), (0.05, 127), (0.003, -128), (0.05, 127), "NONE"),
+    ("small: no table", (1, 3, 4, 5), (1, 3, 4, 5), (0.03, -4), (0.05, 6), (0.07, 1), "NONE"),
     ("output shift below -23: the generic path", (1, 2, 9), (1, 2, 9), (0.001, 1), (0.002, 2), (0.15, 0), "NONE"),
 ]
 
@@ -60,6 +64,9 @@ def test_each_case_takes_the_path_it_names():
     layers = [layer for layer in lower(add_model()).layers if layer.op.kind == "ADD"]
     taken = [fast_path(layer) for layer in layers]
     assert taken == ["generic" not in name for name, *_ in CASES]
+    tabled = ["table" in layer.consts for layer in layers]
+    assert tabled == [fast and layer.params.size >= ADD_TABLE_MIN_SIZE for fast, layer in zip(taken, layers)]
+    assert tabled.count(True) == len(CASES) - 2
     narrow = next(layer.params for layer, case in zip(layers, CASES) if case[0] == "narrow clamp")
     assert (narrow.act_min, narrow.act_max) != (-128, 127)
 

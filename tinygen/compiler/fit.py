@@ -30,7 +30,7 @@ CODE_BYTES_OF_KERNEL_FILE = {
     "tg_conv.c": 4096,
     "tg_depthwise.c": 18432,
     "tg_depthwise_rows.c": 3328,
-    "tg_elementwise.c": 4096,
+    "tg_elementwise.c": 5120,
     "tg_lstm.c": 3840,
     "tg_matmul.c": 5376,
     "tg_pool.c": 2560,
