@@ -19,13 +19,19 @@ typedef struct {
     int32_t act_min, act_max;
 } tg_fully_connected_params;
 
+/* Groups of four input values widened at a time (tinygen/ops/fully_connected.py: FC_CHUNK_GROUPS). */
+#define TG_FC_CHUNK_GROUPS 32
+
 /*
- * int8: weights re-laid at compile time in blocks of four rows (tinygen/ops/matmul.py); quant is
- * tg_matmul.h's mode and per-row records, whose bias is folded: bias[oc] (0 without one) +
- * input_offset * (sum of weight row oc), wrapped to int32.
+ * int8: weights re-laid at compile time in mixed pairs, three pairs a block (tg_fully_connected.c,
+ * tinygen/ops/matmul.py's mixed_pair_blocks); quant is tg_matmul.h's mode (with TG_MM_MIXED) and
+ * per-row records, whose bias is folded: bias[oc] (0 without one) + input_offset * (sum of weight
+ * row oc), wrapped to int32, and a pair's first bias_a + 256 bias_b. scratch (word-aligned): the
+ * input widened, TG_FC_CHUNK_GROUPS groups of 8 bytes at most, then for a longer input a word per
+ * output row.
  */
 void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *input, const int8_t *weights,
-                           const int32_t *quant, int8_t *output);
+                           const int32_t *quant, int8_t *output, void *scratch);
 
 /*
  * 16x8: int16 input and output, int8 weights, an int64 bias (may be NULL). Each product is

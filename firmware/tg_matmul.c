@@ -85,17 +85,11 @@ static inline int32_t group_dot(const int16_t *x, const int8_t *w, int32_t acc)
     return tg_add_wrap(acc, x[2] * w[1] + x[3] * w[3]);
 }
 
-/* The mixed halfword of a pair's weights at byte b (tg_matmul.h): 256 * second + first + 128. */
-static inline int32_t mixed(const int8_t *w, int b)
-{
-    return (int32_t)(int16_t)(uint16_t)((uint8_t)w[b] | (uint8_t)w[b + 1] << 8);
-}
-
 /* A pair's group at one column: m += the mixed products, b += the second channel's. */
 static inline void pair_group_dot(const int16_t *x, const int8_t *w, int32_t *m, int32_t *b)
 {
-    *m = tg_add_wrap(*m, x[0] * mixed(w, 0) + x[1] * mixed(w, 2));
-    *m = tg_add_wrap(*m, x[2] * mixed(w, 4) + x[3] * mixed(w, 6));
+    *m = tg_add_wrap(*m, x[0] * tg_mm_mixed_half(w, 0) + x[1] * tg_mm_mixed_half(w, 2));
+    *m = tg_add_wrap(*m, x[2] * tg_mm_mixed_half(w, 4) + x[3] * tg_mm_mixed_half(w, 6));
     *b = tg_add_wrap(*b, x[0] * w[1] + x[1] * w[3]);
     *b = tg_add_wrap(*b, x[2] * w[5] + x[3] * w[7]);
 }
@@ -115,12 +109,6 @@ static void column_sums128(const int16_t *x, int32_t groups, int32_t *sum0, int3
     }
     *sum0 = (int32_t)((uint32_t)s0 << 7);
     *sum1 = (int32_t)((uint32_t)s1 << 7);
-}
-
-/* The first channel's sum from the mixed one: m - 256 b - 128 * the column's sum. */
-static inline int32_t first_of(int32_t m, int32_t b, int32_t sum128)
-{
-    return (int32_t)((uint32_t)m - ((uint32_t)b << 8) - (uint32_t)sum128);
 }
 
 /*
@@ -244,8 +232,8 @@ static TG_MM_ALWAYS_INLINE void channel_pairs(const int16_t *columns, int32_t gr
         }
 #endif
         if (mixed) {
-            a00 = first_of(a00, a10, sum0);
-            a01 = first_of(a01, a11, sum1);
+            a00 = tg_mm_first_of(a00, a10, sum0);
+            a01 = tg_mm_first_of(a01, a11, sum1);
         }
         const int32_t *q0 = q + 1, *q1 = q + 1 + TG_MM_QUANT_FIELDS;
         if (mode != TG_MM_REFERENCE) {

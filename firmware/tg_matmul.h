@@ -122,6 +122,18 @@ static inline int8_t tg_mm_finish(int32_t acc, const int32_t *q, const tg_mm_out
  * and the remainders of blocked loops. q points at the record's multiplier. */
 TG_MM_NOINLINE void tg_mm_finish_one(int32_t acc, const int32_t *q, const tg_mm_output *o, int8_t *out);
 
+/* The mixed halfword of a pair's weights at byte b (above): 256 * second + first + 128. */
+static inline int32_t tg_mm_mixed_half(const int8_t *w, int b)
+{
+    return (int32_t)(int16_t)(uint16_t)((uint8_t)w[b] | (uint8_t)w[b + 1] << 8);
+}
+
+/* A mixed pair's first channel from its sums: m - 256 b - 128 * the sum of the values (sum128). */
+static inline int32_t tg_mm_first_of(int32_t m, int32_t b, int32_t sum128)
+{
+    return (int32_t)((uint32_t)m - ((uint32_t)b << 8) - (uint32_t)sum128);
+}
+
 /*
  * Two columns (groups of K, interleaved as above) against every output channel's weights:
  * out0[oc] and out1[oc] for each oc < out_c. out1 may be out0 (an odd last pixel).

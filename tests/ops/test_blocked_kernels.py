@@ -2,15 +2,17 @@
 makes, against tflite-micro.
 
 Convolution computes two output channels for two pixels per pass over int16 im2col columns, K in
-groups of four (two groups a loop pass); fully connected four rows per pass. Each layer of the chain
-below sits on one edge: an odd last channel, an odd last pixel, an odd number of groups, a partial
-last group, window rows that straddle groups (gathered in a staging row first), rows cut by the
-padding with few channels, dilation, whole-group taps cut by the padding, pointwise, each of the
-three requantization modes, fully connected remainders of three, two and one rows, a partial input
-group and several batches. Larger layers take mixed pairs (tinygen/ops/matmul.py: one SXTB16 per
-weight word, the columns' sums correcting the first channel): the mixed chain covers them in each
-mode, with an odd last channel, a partial last group and an odd last pixel. The in-place
-convolution keeps a ring of pad_h + 1 rows (none for 1x1).
+groups of four (four groups a loop pass); fully connected six rows (three mixed pairs) per pass over
+the input widened to int16 in chunks of 32 groups. Each layer of the chain below sits on one edge:
+an odd last channel, an odd last pixel, an odd number of groups, a partial last group, window rows
+that straddle groups (gathered in a staging row first), rows cut by the padding with few channels,
+dilation, whole-group taps cut by the padding, pointwise, each of the three requantization modes,
+fully connected blocks of three, two and one pairs and an odd last row (alone too), a weight zero
+point, a partial input group and several batches; an input of three chunks, the last partial. Larger
+convolutions take mixed pairs (tinygen/ops/matmul.py: one SXTB16 per weight word, the columns' sums
+correcting the first channel): the mixed chain covers them in each mode, with an odd last channel, a
+partial last group and an odd last pixel. The in-place convolution keeps a ring of pad_h + 1 rows
+(none for 1x1).
 The host runs the portable C under sanitizers; the QEMU boards run the DSP path (Cortex-M4, M7, M33)
 and the portable one (Cortex-M3) from the same firmware sources.
 """
@@ -22,8 +24,9 @@ from tinygen.builder import GraphBuilder
 from tinygen.compiler.inplace import apply_in_place
 from tinygen.compiler.lower import lower
 from tinygen.compiler.schedule import schedule
+from tinygen.ops.fully_connected import FC_CHUNK_GROUPS, fc_scratch_bytes
 from tinygen.ops.geometry import output_size
-from tinygen.ops.matmul import FAST_CLAMP, FAST_SATURATE, MIXED, REFERENCE
+from tinygen.ops.matmul import FAST_CLAMP, FAST_SATURATE, MIXED, REFERENCE, groups_of
 
 from ..bitexact import assert_bit_exact
 from ..helpers import QEMU_BOARDS, verify_on_board
@@ -66,7 +69,7 @@ class _Chain:
         self.g.op("RESHAPE", [self.y], [y])
         self.y = y
 
-    def fully_connected(self, units, weight_zero_point=0):
+    def fully_connected(self, units, weight_zero_point=0, activation="NONE", scale=0.05):
         rows, depth = self.g.tensors[self.y].shape
         low, high = -128 + max(weight_zero_point, 0), 128 + min(weight_zero_point, 0)
         w = self.g.const(
@@ -74,8 +77,8 @@ class _Chain:
         )
         x_scale = self.g.tensors[self.y].quant.scale[0]
         b = self.g.const(self.rng.integers(-3000, 3000, units), "int32", scale=x_scale * 0.004, zero_point=0)
-        y = self.g.tensor((rows, units), scale=0.05, zero_point=int(self.rng.integers(-20, 20)))
-        self.g.op("FULLY_CONNECTED", [self.y, w, b], [y], fused_activation_function="NONE", keep_num_dims=False)
+        y = self.g.tensor((rows, units), scale=scale, zero_point=int(self.rng.integers(-20, 20)))
+        self.g.op("FULLY_CONNECTED", [self.y, w, b], [y], fused_activation_function=activation, keep_num_dims=False)
         self.y = y
 
     def build(self):
@@ -97,8 +100,11 @@ def blocked_chain():
     c.conv(7, (1, 1), scale=0.0005, zero_point=3)  # pointwise, odd channel; a left shift: the reference path
     _, h, w, ch = c.g.tensors[c.y].shape
     c.reshape((1, h * w * ch))
-    c.fully_connected(7, weight_zero_point=-3)  # rows 4 + 2 + 1; depth 63: a partial group; a weight zero point
-    c.fully_connected(11)  # 4 + 4 + 2 + 1 rows; depth 7: one whole group and a partial one
+    c.fully_connected(7, weight_zero_point=-3)  # rows 6 + 1; depth 63: a partial group; a weight zero point
+    c.fully_connected(11)  # 6 + 4 + 1 rows; depth 7: one whole group and a partial one
+    c.fully_connected(8, activation="RELU")  # 6 + 2 rows; depth 11; clamped
+    c.fully_connected(2, scale=0.00005)  # one pair alone, depth 8 (two groups); a left shift: the reference path
+    c.fully_connected(1)  # one row alone
     return c
 
 
@@ -112,7 +118,16 @@ def test_the_chain_takes_every_path():
     assert ks == [27, 15, 54, 48, 36, 4]  # 7, 4, 14, 12, 9 and 1 groups; the first three end in a partial one
     pixels = [p.output.h * p.output.w for p in (layer.params for layer in convs)]
     assert pixels[0] % 2 and pixels[3] % 2
-    assert [layer.params.input_depth for layer in layers if layer.kernel == "tg_fully_connected_s8"] == [63, 7]
+    fcs = [layer for layer in layers if layer.kernel == "tg_fully_connected_s8"]
+    assert [(layer.params.input_depth, layer.params.output_depth) for layer in fcs] == [
+        (63, 7),
+        (7, 11),
+        (11, 8),
+        (8, 2),
+        (2, 1),
+    ]
+    fc_modes = [int(layer.consts["quant"][0]) - MIXED for layer in fcs]
+    assert fc_modes == [FAST_SATURATE, FAST_SATURATE, FAST_CLAMP, REFERENCE, FAST_SATURATE]
 
 
 def mixed_chain():
@@ -129,9 +144,10 @@ def _modes(chain) -> list[int]:
 
 
 def test_the_mixed_chain_takes_mixed_pairs():
-    """Mixed pairs in each mode there; none in the small layers of the other chain."""
+    """Mixed pairs in each mode there; none in the small convolutions of the other chain (its fully
+    connected layers always take them)."""
     assert _modes(mixed_chain()) == [FAST_CLAMP + MIXED, FAST_SATURATE + MIXED, REFERENCE + MIXED]
-    assert not any(mode & MIXED for mode in _modes(blocked_chain()))
+    assert not any(mode & MIXED for mode in _modes(blocked_chain())[:6])
 
 
 def fc_batches():
@@ -142,7 +158,24 @@ def fc_batches():
     return c
 
 
-@pytest.mark.parametrize("build", [blocked_chain, mixed_chain, fc_batches], ids=["chain", "mixed chain", "fc batches"])
+def fc_long():
+    """An input row of three chunks (76 groups: 32, 32, 12, the last partial), the sums kept between them."""
+    c = _Chain((1, 301), zero_point=-5, seed=9)
+    c.fully_connected(13)  # 6 + 6 + 1 rows, each through the three chunks
+    c.fully_connected(5)  # 4 + 1 rows, one chunk
+    return c
+
+
+def test_the_long_input_takes_chunks():
+    fcs = [layer for layer in lower(fc_long().build()).layers if layer.kernel == "tg_fully_connected_s8"]
+    assert [groups_of(layer.params.input_depth) for layer in fcs] == [76, 4]
+    assert [fc_scratch_bytes(layer.params) for layer in fcs] == [8 * FC_CHUNK_GROUPS + 4 * 13, 8 * 4]
+    assert FC_CHUNK_GROUPS == 32
+
+
+@pytest.mark.parametrize(
+    "build", [blocked_chain, mixed_chain, fc_batches, fc_long], ids=["chain", "mixed chain", "fc batches", "fc long"]
+)
 def test_blocked_kernels_on_the_host(build):
     assert_bit_exact(build().build())
 
@@ -173,10 +206,11 @@ def test_in_place_convolution(kernel, width, channels):
         lambda: blocked_chain().build(),
         lambda: mixed_chain().build(),
         lambda: fc_batches().build(),
+        lambda: fc_long().build(),
         lambda: in_place_conv((3, 3), 7),
         lambda: in_place_conv((3, 3), 5, 16),
     ],
-    ids=["chain", "mixed chain", "fc batches", "in-place 3x3", "in-place mixed"],
+    ids=["chain", "mixed chain", "fc batches", "fc long", "in-place 3x3", "in-place mixed"],
 )
 def test_blocked_kernels_on_qemu(build, board_id, qemu_ready, tmp_path):
     outcome = verify_on_board(build(), board_id, tmp_path, samples=4)

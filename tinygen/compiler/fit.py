@@ -31,6 +31,7 @@ CODE_BYTES_OF_KERNEL_FILE = {
     "tg_depthwise.c": 18432,
     "tg_depthwise_rows.c": 3328,
     "tg_elementwise.c": 5120,
+    "tg_fully_connected.c": 3840,
     "tg_lstm.c": 3840,
     "tg_matmul.c": 5376,
     "tg_pool.c": 2560,

@@ -19,8 +19,11 @@ from .int16 import (
     require_wide_shifts,
     runs_int16,
 )
-from .matmul import interleave_rows, quant_records
+from .matmul import GROUP, groups_of, mixed_biases, mixed_pair_blocks, quant_records
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
+
+PAIRS_PER_BLOCK = 3  # firmware/tg_fully_connected.c: six rows a pass
+FC_CHUNK_GROUPS = 32  # TG_FC_CHUNK_GROUPS: groups of four input values widened at a time
 
 
 @dataclass(frozen=True)
@@ -78,11 +81,25 @@ def lower_fully_connected(op: Op, graph: Graph) -> Layer:
     # the records take the bias with the input offset's share folded in
     folded = folded_bias(weights.data, None if bias is None else bias.data, params.input_offset, axis=0)
     consts = {
-        "weights": interleave_rows(weights.data.reshape(out_depth, -1), block=4),
-        "quant": quant_records(folded, multiplier, shift, params.act_min, params.act_max),
+        "weights": mixed_pair_blocks(weights.data.reshape(out_depth, -1), PAIRS_PER_BLOCK),
+        "quant": quant_records(mixed_biases(folded), multiplier, shift, params.act_min, params.act_max, mixed=True),
     }
-    args = (*tensor_args(op.inputs[0]), Arg("const", "weights"), Arg("const", "quant"), *tensor_args(op.outputs[0]))
-    return Layer(op, "tg_fully_connected_s8", params, args, consts)
+    args = (
+        *tensor_args(op.inputs[0]),
+        Arg("const", "weights"),
+        Arg("const", "quant"),
+        *tensor_args(op.outputs[0]),
+        Arg("scratch"),
+    )
+    return Layer(op, "tg_fully_connected_s8", params, args, consts, scratch_bytes=fc_scratch_bytes(params))
+
+
+def fc_scratch_bytes(p: FullyConnectedParams) -> int:
+    """tg_fully_connected_s8's scratch: the input row widened to int16, FC_CHUNK_GROUPS groups of
+    four at most, then for a longer row one int32 sum per output row, kept between its chunks."""
+    groups = groups_of(p.input_depth)
+    widened = 2 * GROUP * min(groups, FC_CHUNK_GROUPS)
+    return widened + (4 * p.output_depth if groups > FC_CHUNK_GROUPS else 0)
 
 
 def _check_bias_scale(op: Op, x: Tensor, weights: Tensor, y: Tensor, bias: Tensor | None) -> None:

@@ -59,6 +59,22 @@ def mixed_pairs(rows: np.ndarray) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def mixed_pair_blocks(rows: np.ndarray, pairs_per_block: int) -> np.ndarray:
+    """Weights [out, K] as tg_fully_connected_s8 reads them: mixed_pairs' pairs in blocks of
+    `pairs_per_block` whose groups interleave ([pair 0 group g][pair 1 group g]...), a last partial
+    block as one block of what is left, an odd last row plain."""
+    out, k = rows.shape
+    groups, pairs = groups_of(k), out // 2
+    laid = mixed_pairs(rows)
+    pair_bytes = 2 * GROUP * groups
+    by_pair = laid[: pairs * pair_bytes].reshape(pairs, groups, 2 * GROUP)
+    blocks = [
+        by_pair[start : start + pairs_per_block].transpose(1, 0, 2).reshape(-1)
+        for start in range(0, pairs, pairs_per_block)
+    ]
+    return np.concatenate([*blocks, laid[pairs * pair_bytes :]])
+
+
 def mixed_biases(bias: np.ndarray) -> np.ndarray:
     """Each pair's first bias as bias_a + 256 * bias_b (wrapped to int32): the bias of the mixed sum
     (tg_matmul.h); the rest as they are."""
