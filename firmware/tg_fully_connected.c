@@ -156,7 +156,7 @@ static TG_MM_ALWAYS_INLINE void block_done(const fc_chunk *c, int32_t pairs, int
         if (pairs > 2) {
             partial[4] = m2, partial[5] = b2;
         }
-    } else if (TG_MM_MODE(c->o) == TG_MM_FAST_SATURATE) {
+    } else if (c->o->quant[0] == TG_MM_FAST_SATURATE + TG_MM_MIXED) { /* the offset folded in */
         const int32_t unit = c->o->offset_unit;
         TG_FC_FAST_PAIR(m0, b0, q, unit, out);
         if (pairs > 1) {

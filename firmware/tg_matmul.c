@@ -111,40 +111,50 @@ static void column_sums128(const int16_t *x, int32_t groups, int32_t *sum0, int3
     *sum1 = (int32_t)((uint32_t)s1 << 7);
 }
 
+#if TG_USE_DSP
+/* One sum (operand a) requantized into operand r (tg_mm_requantize_fast), then `post` (text: an
+ * instruction adding the offset, or nothing) and saturation. */
+#define TG_MM_REQUANTIZE_ASM(a, r, post)                                                                               \
+    "and %[lo], %[" a "], #0x80000000\n\t"                                                                             \
+    "orr %[lo], %[lo], #0x40000000\n\t"                                                                                \
+    "add %[" r "], %[rounding], %[" a "], asr #31\n\t"                                                                 \
+    "smlal %[lo], %[" r "], %[" a "], %[m]\n\t"                                                                        \
+    "asr %[" r "], %[" r "], %[shift]\n\t" post "ssat %[" r "], #8, %[" r "]\n\t"
+
+/* Both sums of a channel; extra: more input operands (the offset for post0 and post1). */
+#define TG_MM_REQUANTIZE_TWO_ASM(post0, post1, ...)                                                                    \
+    __asm__("ldrd %[m], %[shift], [%[q]]\n\t"                                                                          \
+            "lsl %[rounding], %[unit], %[shift]\n\t"                                                                   \
+            "asr %[rounding], %[rounding], #1\n\t" TG_MM_REQUANTIZE_ASM("a0", "r0", post0)                             \
+                TG_MM_REQUANTIZE_ASM("a1", "r1", post1)                                                                \
+            : [m] "=&r"(m), [shift] "=&r"(shift), [rounding] "=&r"(rounding), [lo] "=&r"(lo), [r0] "=&r"(r0),          \
+              [r1] "=&r"(r1)                                                                                           \
+            : [a0] "r"(acc0), [a1] "r"(acc1), [q] "r"(q), [unit] "r"(offset_unit)__VA_ARGS__                           \
+            : "memory")
+#endif
+
 /*
- * One channel's sums for two pixels in a fast mode: tg_mm_requantize_fast and tg_mm_saturate_s8,
- * q at the record's multiplier. On the DSP path one block of assembly: compiled from C, the
- * scheduler hoists the records' loads of both channels of a pair and spills.
+ * One channel's sums for two pixels in a fast mode: tg_mm_requantize_fast, + post where `after`
+ * (a constant where inlined: TG_MM_OFFSET_AFTER), and tg_mm_saturate_s8, q at the record's
+ * multiplier. On the DSP path one block of assembly: compiled from C, the scheduler hoists the
+ * records' loads of both channels of a pair and spills.
  */
-static inline void requantize_two(int32_t acc0, int32_t acc1, const int32_t *q, int32_t offset_unit, int32_t *v0,
-                                  int32_t *v1)
+static TG_MM_ALWAYS_INLINE void requantize_two(int32_t acc0, int32_t acc1, const int32_t *q, int32_t offset_unit,
+                                               int32_t post, int after, int32_t *v0, int32_t *v1)
 {
 #if TG_USE_DSP
     int32_t m, shift, rounding, lo, r0, r1;
-    __asm__(
-        "ldrd %[m], %[shift], [%[q]]\n\t"
-        "lsl %[rounding], %[unit], %[shift]\n\t"
-        "asr %[rounding], %[rounding], #1\n\t"
-        "and %[lo], %[a0], #0x80000000\n\t"
-        "orr %[lo], %[lo], #0x40000000\n\t"
-        "add %[r0], %[rounding], %[a0], asr #31\n\t"
-        "smlal %[lo], %[r0], %[a0], %[m]\n\t"
-        "asr %[r0], %[r0], %[shift]\n\t"
-        "ssat %[r0], #8, %[r0]\n\t"
-        "and %[lo], %[a1], #0x80000000\n\t"
-        "orr %[lo], %[lo], #0x40000000\n\t"
-        "add %[r1], %[rounding], %[a1], asr #31\n\t"
-        "smlal %[lo], %[r1], %[a1], %[m]\n\t"
-        "asr %[r1], %[r1], %[shift]\n\t"
-        "ssat %[r1], #8, %[r1]"
-        : [m] "=&r"(m), [shift] "=&r"(shift), [rounding] "=&r"(rounding), [lo] "=&r"(lo), [r0] "=&r"(r0), [r1] "=&r"(r1)
-        : [a0] "r"(acc0), [a1] "r"(acc1), [q] "r"(q), [unit] "r"(offset_unit)
-        : "memory");
+    if (after) {
+        TG_MM_REQUANTIZE_TWO_ASM("add %[r0], %[r0], %[post]\n\t", "add %[r1], %[r1], %[post]\n\t", , [post] "r"(post));
+    } else { /* no offset operand: one register fewer for the loop around */
+        TG_MM_REQUANTIZE_TWO_ASM("", "", );
+    }
     *v0 = r0;
     *v1 = r1;
 #else
-    *v0 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc0, q[0], q[1], offset_unit));
-    *v1 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc1, q[0], q[1], offset_unit));
+    (void)after; /* post is 0 without it */
+    *v0 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc0, q[0], q[1], offset_unit) + post);
+    *v1 = tg_mm_saturate_s8(tg_mm_requantize_fast(acc1, q[0], q[1], offset_unit) + post);
 #endif
 }
 
@@ -186,9 +196,9 @@ static inline void store_clamped(int32_t v00, int32_t v10, int32_t v01, int32_t 
  */
 static TG_MM_ALWAYS_INLINE void channel_pairs(const int16_t *columns, int32_t groups, const int8_t *w, const int32_t *q,
                                               int32_t pairs, const tg_mm_output *o, int8_t *out, size_t step, int mode,
-                                              int mixed, int32_t sum0, int32_t sum1)
+                                              int mixed, int after, int32_t sum0, int32_t sum1)
 {
-    const int32_t unit = o->offset_unit;
+    const int32_t unit = o->offset_unit, post = o->post_offset;
     const uint32_t lo = tg_v_dup8(o->act_min), hi = tg_v_dup8(o->act_max);
     for (int8_t *const end = out + 2 * pairs; out < end; out += 2, q += 2 * TG_MM_QUANT_FIELDS) {
         int32_t a00 = q[0], a10 = q[TG_MM_QUANT_FIELDS]; /* a<channel><column>, from the biases; a0x mixed */
@@ -238,8 +248,8 @@ static TG_MM_ALWAYS_INLINE void channel_pairs(const int16_t *columns, int32_t gr
         const int32_t *q0 = q + 1, *q1 = q + 1 + TG_MM_QUANT_FIELDS;
         if (mode != TG_MM_REFERENCE) {
             int32_t v00, v01, v10, v11;
-            requantize_two(a00, a01, q0, unit, &v00, &v01);
-            requantize_two(a10, a11, q1, unit, &v10, &v11);
+            requantize_two(a00, a01, q0, unit, post, after, &v00, &v01);
+            requantize_two(a10, a11, q1, unit, post, after, &v10, &v11);
             if (mode == TG_MM_FAST_CLAMP) {
                 store_clamped(v00, v10, v01, v11, lo, hi, out, out + step);
             } else {
@@ -259,24 +269,33 @@ void tg_mm_two_columns_s8(const int16_t *columns, int32_t groups, const int8_t *
 {
     const int32_t pairs = out_c / 2, *q = o->quant + 1;
     const size_t step = (size_t)(out1 - out0);
-    const int mode = TG_MM_MODE(o);
+#if TG_USE_DSP
+    const int mode = TG_MM_MODE(o), after = TG_MM_AFTER(o->quant[0]);
+#else
+    const int mode = TG_MM_MODE(o), after = 0; /* the portable path adds post_offset (0 or not) anyway */
+#endif
+    /* each mode written out (the compiler specializes channel_pairs for each constant set) */
+#define TG_MM_PAIRS(mode_, mixed_, after_, sum0_, sum1_)                                                               \
+    channel_pairs(columns, groups, weights, q, pairs, o, out0, step, mode_, mixed_, after_, sum0_, sum1_)
     if (o->quant[0] & TG_MM_MIXED) {
         int32_t sum0, sum1;
         column_sums128(columns, groups, &sum0, &sum1);
-        if (mode == TG_MM_FAST_SATURATE) {
-            channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_SATURATE, 1, sum0, sum1);
-        } else if (mode == TG_MM_FAST_CLAMP) {
-            channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_CLAMP, 1, sum0, sum1);
+        if (mode == TG_MM_REFERENCE) {
+            TG_MM_PAIRS(TG_MM_REFERENCE, 1, 0, sum0, sum1);
+        } else if (mode == TG_MM_FAST_SATURATE) {
+            after ? TG_MM_PAIRS(TG_MM_FAST_SATURATE, 1, 1, sum0, sum1)
+                  : TG_MM_PAIRS(TG_MM_FAST_SATURATE, 1, 0, sum0, sum1);
         } else {
-            channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_REFERENCE, 1, sum0, sum1);
+            after ? TG_MM_PAIRS(TG_MM_FAST_CLAMP, 1, 1, sum0, sum1) : TG_MM_PAIRS(TG_MM_FAST_CLAMP, 1, 0, sum0, sum1);
         }
+    } else if (mode == TG_MM_REFERENCE) {
+        TG_MM_PAIRS(TG_MM_REFERENCE, 0, 0, 0, 0);
     } else if (mode == TG_MM_FAST_SATURATE) {
-        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_SATURATE, 0, 0, 0);
-    } else if (mode == TG_MM_FAST_CLAMP) {
-        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_FAST_CLAMP, 0, 0, 0);
+        after ? TG_MM_PAIRS(TG_MM_FAST_SATURATE, 0, 1, 0, 0) : TG_MM_PAIRS(TG_MM_FAST_SATURATE, 0, 0, 0, 0);
     } else {
-        channel_pairs(columns, groups, weights, q, pairs, o, out0, step, TG_MM_REFERENCE, 0, 0, 0);
+        after ? TG_MM_PAIRS(TG_MM_FAST_CLAMP, 0, 1, 0, 0) : TG_MM_PAIRS(TG_MM_FAST_CLAMP, 0, 0, 0, 0);
     }
+#undef TG_MM_PAIRS
     if (out_c & 1) { /* an odd last channel, its weights plain after the pairs' */
         const int8_t *w = weights + (size_t)pairs * groups * 2 * TG_MM_GROUP;
         q += (size_t)pairs * 2 * TG_MM_QUANT_FIELDS;

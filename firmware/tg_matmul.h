@@ -57,24 +57,33 @@ extern "C" {
 
 enum { TG_MM_REFERENCE = 0, TG_MM_FAST_CLAMP = 1, TG_MM_FAST_SATURATE = 2 };
 
-/* quant[0] is the mode, with TG_MM_MIXED added where the weights are laid out in mixed pairs (above). */
-#define TG_MM_MODE_MASK 3
-#define TG_MM_MIXED     4
-#define TG_MM_MODE(o)   ((o)->quant[0] & TG_MM_MODE_MASK)
+/*
+ * quant[0] is the mode, with TG_MM_MIXED added where the weights are laid out in mixed pairs (above),
+ * and in a fast mode TG_MM_OFFSET_AFTER where some channel shifts by more than 23 (r up to 31): its
+ * output offset no longer fits the high word of tg_mm_requantize_fast's constant and is added after
+ * the shift instead (offset_unit 1, post_offset the output offset).
+ */
+#define TG_MM_MODE_MASK     3
+#define TG_MM_MIXED         4
+#define TG_MM_OFFSET_AFTER  8
+#define TG_MM_MODE(o)       ((o)->quant[0] & TG_MM_MODE_MASK)
+#define TG_MM_AFTER(quant0) (((quant0)&TG_MM_OFFSET_AFTER) != 0)
 
 typedef struct {
     const int32_t *quant; /* the mode, then TG_MM_QUANT_FIELDS per output channel */
     int32_t output_offset, act_min, act_max;
-    int32_t offset_unit; /* 2 * output_offset + 1: see tg_mm_requantize_fast */
+    int32_t offset_unit; /* 2 * output_offset + 1 (1 with TG_MM_OFFSET_AFTER): see tg_mm_requantize_fast */
+    int32_t post_offset; /* what the fast modes add after the shift: 0, or the output offset */
 } tg_mm_output;
 
 #define TG_MM_OUTPUT(quant, output_offset, act_min, act_max)                                                           \
     {                                                                                                                  \
-        (quant), (output_offset), (act_min), (act_max), 2 * (output_offset) + 1                                        \
+        (quant), (output_offset), (act_min), (act_max), TG_MM_AFTER((quant)[0]) ? 1 : 2 * (output_offset) + 1,         \
+            TG_MM_AFTER((quant)[0]) ? (output_offset) : 0                                                              \
     }
 
 /*
- * The fast modes hold where every multiplier is positive and every shift in [-23, -2]: rounding
+ * The fast modes hold where every multiplier is positive (or 0) and every shift in [-31, -2]: rounding
  * h = high-mul(x, m) to h / 2^r half away from zero (tg_common.h) is
  * floor((x m + 2^30 + 2^(30+r) - [x < 0] 2^31) / 2^(31+r)). For r >= 2 the constant splits into
  * a high word 2^(r-2) - [x < 0] and a low word 2^30 | [x < 0] 2^31, so one SMLAL into that
@@ -82,7 +91,8 @@ typedef struct {
  * * 2^(r-1) added to the high word adds output_offset to it. Both high-word terms are
  * offset_unit * 2^(r-2) = (offset_unit << (r-1)) >> 1, offset_unit = 2 * output_offset + 1.
  * The high word stays within int32: |x m| < 2^62 puts the product's share within 2^30, the
- * constants' within 2^20 + 2^29 for r <= 23. tests/test_matmul_requantize.py checks it against
+ * constants' within 2^20 + 2^29 for r <= 23; beyond, offset_unit is 1 (2^29 at r = 31) and the
+ * offset comes after (TG_MM_OFFSET_AFTER). tests/test_matmul_requantize.py checks both against
  * tg_requantize_reference.
  */
 static inline int32_t tg_mm_requantize_fast(int32_t x, int32_t multiplier, int32_t right_shift, int32_t offset_unit)
@@ -114,7 +124,7 @@ static inline int8_t tg_mm_finish(int32_t acc, const int32_t *q, const tg_mm_out
         const int32_t value = tg_requantize(acc, q[0], q[1]) + o->output_offset;
         return (int8_t)tg_clamp_i32(value, o->act_min, o->act_max);
     }
-    const int32_t value = tg_mm_requantize_fast(acc, q[0], q[1], o->offset_unit);
+    const int32_t value = tg_mm_requantize_fast(acc, q[0], q[1], o->offset_unit) + o->post_offset;
     return mode == TG_MM_FAST_SATURATE ? tg_mm_saturate_s8(value) : (int8_t)tg_clamp_i32(value, o->act_min, o->act_max);
 }
 

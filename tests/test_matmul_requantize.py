@@ -1,7 +1,8 @@
 """The blocked kernels' one-multiply requantization (firmware/tg_matmul.h) against the reference.
 
 tinygen/ops/matmul.py computes each channel's record (bias, multiplier, r - 1); the C harness applies
-tg_mm_requantize_fast to those records with the output offset and compares it with
+tg_mm_requantize_fast to those records with the output offset (folded in for shifts down to -23,
+added after the shift below: TG_MM_OFFSET_AFTER) and compares it with
 tg_requantize_reference + output offset (the step-by-step double rounding) on edge and random sums,
 under UBSan. The records come from the Python, so a slip on either side shows.
 """
@@ -14,7 +15,16 @@ import pytest
 
 from tinygen.device.host import host_compiler
 from tinygen.errors import TinygenError
-from tinygen.ops.matmul import FAST_SATURATE, FAST_SHIFTS, QUANT_FIELDS, REFERENCE, quant_records
+from tinygen.ops.matmul import (
+    FAST_CLAMP,
+    FAST_SATURATE,
+    FAST_SHIFTS,
+    OFFSET_AFTER,
+    QUANT_FIELDS,
+    REFERENCE,
+    WIDE_SHIFTS,
+    quant_records,
+)
 
 from .c_random import splitmix64
 
@@ -35,7 +45,8 @@ CASES
 static long mismatches, checked;
 static void check(int32_t x, const int32_t *c)
 {
-    const int32_t fast = tg_mm_requantize_fast(x, c[0], c[3], 2 * c[2] + 1);
+    const int after = c[1] < -23; /* TG_MM_OFFSET_AFTER: the offset added after the shift */
+    const int32_t fast = tg_mm_requantize_fast(x, c[0], c[3], after ? 1 : 2 * c[2] + 1) + (after ? c[2] : 0);
     const int32_t ref = tg_requantize_reference(x, c[0], c[1]) + c[2];
     ++checked;
     if (fast != ref && mismatches++ < 5) {
@@ -82,11 +93,11 @@ def _cases() -> list[list[int]]:
     multipliers = [1 << 30, (1 << 30) + 1, 1518500250, (1 << 31) - 2, (1 << 31) - 1]
     multipliers += [int(m) for m in rng.integers(1 << 30, 1 << 31, 6)]
     cases = []
-    for shift in FAST_SHIFTS:
+    for shift in WIDE_SHIFTS:
         for offset in (-128, -1, 0, 1, 127, int(rng.integers(-128, 128))):
             for m in multipliers:
                 record = quant_records(np.array([0]), np.array([m]), np.array([shift]), -128, 127)
-                assert record[0] == FAST_SATURATE and record[2] == m
+                assert record[0] == FAST_SATURATE + (0 if shift in FAST_SHIFTS else OFFSET_AFTER) and record[2] == m
                 cases.append([m, shift, offset, int(record[3])])  # the record: (bias, multiplier, r - 1)
     return cases
 
@@ -122,8 +133,8 @@ def test_fast_requantize_equals_the_reference(tmp_path):
 
 @pytest.mark.parametrize(
     "multiplier, shift",
-    [([1 << 30, 1 << 30], [-5, -1]), ([1 << 30], [-24]), ([1 << 30], [3]), ([0, 1 << 30], [0, -5])],
-    ids=["a shift of -1", "a shift below -23", "a left shift", "a zero multiplier"],
+    [([1 << 30, 1 << 30], [-5, -1]), ([1 << 30, 1 << 30], [-5, -32]), ([1 << 30], [3])],
+    ids=["a shift of -1", "a shift below -31", "a left shift"],
 )
 def test_records_fall_back_to_the_reference_where_one_channel_needs_it(multiplier, shift):
     bias = np.arange(len(multiplier))
@@ -131,3 +142,12 @@ def test_records_fall_back_to_the_reference_where_one_channel_needs_it(multiplie
     assert records[0] == REFERENCE
     expected = [[b, m, s] for b, m, s in zip(bias, multiplier, shift)]
     assert records[1:].reshape(-1, QUANT_FIELDS).tolist() == expected
+
+
+def test_wide_shifts_and_zero_multipliers_stay_fast():
+    """Shifts in [-31, -24] take the fast mode with the offset after; a zero multiplier (its outputs are
+    the zero point) any shift, recorded as one the fast path takes."""
+    wide = quant_records(np.array([0, 1]), np.array([1 << 30, 1 << 30]), np.array([-5, -24]), -128, 127)
+    assert wide[0] == FAST_SATURATE + OFFSET_AFTER and wide[1:].reshape(-1, QUANT_FIELDS)[:, 2].tolist() == [4, 23]
+    zero = quant_records(np.array([0, 1]), np.array([0, 1 << 30]), np.array([0, -5]), -6, 6)
+    assert zero[0] == FAST_CLAMP and zero[1:].reshape(-1, QUANT_FIELDS).tolist() == [[0, 0, 22], [1, 1 << 30, 4]]

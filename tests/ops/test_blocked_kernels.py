@@ -11,8 +11,8 @@ fully connected blocks of three, two and one pairs and an odd last row (alone to
 point, a partial input group and several batches; an input of three chunks, the last partial. Larger
 convolutions take mixed pairs (tinygen/ops/matmul.py: one SXTB16 per weight word, the columns' sums
 correcting the first channel): the mixed chain covers them in each mode, with an odd last channel, a
-partial last group and an odd last pixel. The in-place convolution keeps a ring of pad_h + 1 rows
-(none for 1x1).
+partial last group and an odd last pixel, and shifts past -23 (the output offset added after the
+shift). The in-place convolution keeps a ring of pad_h + 1 rows (none for 1x1).
 The host runs the portable C under sanitizers; the QEMU boards run the DSP path (Cortex-M4, M7, M33)
 and the portable one (Cortex-M3) from the same firmware sources.
 """
@@ -26,7 +26,7 @@ from tinygen.compiler.lower import lower
 from tinygen.compiler.schedule import schedule
 from tinygen.ops.fully_connected import FC_CHUNK_GROUPS, fc_scratch_bytes
 from tinygen.ops.geometry import output_size
-from tinygen.ops.matmul import FAST_CLAMP, FAST_SATURATE, MIXED, REFERENCE, groups_of
+from tinygen.ops.matmul import FAST_CLAMP, FAST_SATURATE, MIXED, OFFSET_AFTER, REFERENCE, groups_of
 
 from ..bitexact import assert_bit_exact
 from ..helpers import QEMU_BOARDS, verify_on_board
@@ -136,6 +136,8 @@ def mixed_chain():
     c.conv(17, (3, 3), activation="RELU6")  # K 45: 12 groups, the last partial; 8 pairs and an odd channel
     c.conv(16, (3, 3))  # K 153
     c.conv(12, (3, 3), scale=0.0005, zero_point=3)  # K 144; a left shift: the reference path
+    c.conv(10, (3, 3), scale=40.0, zero_point=-7)  # K 108; shifts past -23: the offset after the shift
+    c.conv(3, (1, 1), scale=1e6, zero_point=5)  # plain pairs, an odd channel; the offset after the shift
     return c
 
 
@@ -146,7 +148,13 @@ def _modes(chain) -> list[int]:
 def test_the_mixed_chain_takes_mixed_pairs():
     """Mixed pairs in each mode there; none in the small convolutions of the other chain (its fully
     connected layers always take them)."""
-    assert _modes(mixed_chain()) == [FAST_CLAMP + MIXED, FAST_SATURATE + MIXED, REFERENCE + MIXED]
+    assert _modes(mixed_chain()) == [
+        FAST_CLAMP + MIXED,
+        FAST_SATURATE + MIXED,
+        REFERENCE + MIXED,
+        FAST_SATURATE + MIXED + OFFSET_AFTER,
+        FAST_SATURATE + OFFSET_AFTER,
+    ]
     assert not any(mode & MIXED for mode in _modes(blocked_chain())[:6])
 
 

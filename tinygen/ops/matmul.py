@@ -9,7 +9,9 @@ GROUP = 4  # TG_MM_GROUP: K values per group (one word of int8 weights)
 QUANT_FIELDS = 3  # TG_MM_QUANT_FIELDS
 REFERENCE, FAST_CLAMP, FAST_SATURATE = 0, 1, 2  # TG_MM_REFERENCE, ...
 MIXED = 4  # TG_MM_MIXED: added to the mode where the weights are mixed pairs
-FAST_SHIFTS = range(-23, -1)  # the shifts the one-multiply path takes (tg_mm_requantize_fast)
+OFFSET_AFTER = 8  # TG_MM_OFFSET_AFTER: added where the output offset is added after the shift
+FAST_SHIFTS = range(-23, -1)  # the shifts the one-multiply path takes with the output offset folded in
+WIDE_SHIFTS = range(-31, -1)  # and with the offset added after (tg_mm_requantize_fast)
 
 
 def groups_of(k: int) -> int:
@@ -88,15 +90,19 @@ def quant_records(
     bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, act_min: int, act_max: int, mixed: bool = False
 ) -> np.ndarray:
     """[mode, then (bias, multiplier, shift field) per channel] (tg_matmul.h): the fast modes, with
-    the shift field r - 1 (r = -shift), where every channel allows them; otherwise the reference
-    mode with the shift as it is; + MIXED for mixed pairs. Three words a channel, as the bias,
-    multiplier and shift took."""
+    the shift field r - 1 (r = -shift), where every channel allows them (a zero multiplier with any
+    shift: its outputs are the zero point); + OFFSET_AFTER where some channel shifts by more than 23;
+    otherwise the reference mode with the shift as it is; + MIXED for mixed pairs. Three words a
+    channel, as the bias, multiplier and shift took."""
     multiplier = np.asarray(multiplier, dtype=np.int64)
     shift = np.asarray(shift, dtype=np.int64)
-    fast = bool(np.all(multiplier > 0) and np.all(np.isin(shift, FAST_SHIFTS)))
+    fast_shift = np.where(multiplier == 0, FAST_SHIFTS[0], shift)
+    positive = bool(np.all(multiplier >= 0))
+    fast = positive and bool(np.all(np.isin(fast_shift, WIDE_SHIFTS)))
     if fast:
         mode = FAST_SATURATE if (act_min, act_max) == (-128, 127) else FAST_CLAMP
+        mode += 0 if np.all(np.isin(fast_shift, FAST_SHIFTS)) else OFFSET_AFTER
     else:
         mode = REFERENCE
-    records = np.stack([np.asarray(bias, dtype=np.int64), multiplier, -shift - 1 if fast else shift], axis=1)
+    records = np.stack([np.asarray(bias, dtype=np.int64), multiplier, -fast_shift - 1 if fast else shift], axis=1)
     return np.concatenate([[mode + (MIXED if mixed else 0)], records.reshape(-1)]).astype(np.int32)
