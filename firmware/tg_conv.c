@@ -153,9 +153,7 @@ static void window_column(const tg_conv_params *p, const int8_t *const *rows, in
                           int8_t *stage)
 {
     const int32_t c = p->input.c, f_h = p->filter.h, f_w = p->filter.w, row_bytes = f_w * c;
-    int32_t lo, hi;
-    tg_valid_taps(x0, p->dilation_w, f_w, p->input.w, &lo, &hi);
-    if (rows_inside && lo == 0 && hi == f_w && p->dilation_w == 1) { /* the usual window: wholly inside */
+    if (rows_inside && p->dilation_w == 1 && x0 >= 0 && x0 + f_w <= p->input.w) { /* the usual window: inside */
         if (!rows_straddle_groups(p)) {
             extend_rows(rows, f_h, (size_t)x0 * c, row_bytes, p->input_offset, dst);
             return;
@@ -166,6 +164,8 @@ static void window_column(const tg_conv_params *p, const int8_t *const *rows, in
         extend(stage, window_groups(p) * TG_MM_GROUP, p->input_offset, dst);
         return;
     }
+    int32_t lo, hi;
+    tg_valid_taps(x0, p->dilation_w, f_w, p->input.w, &lo, &hi);
     lo = tg_min_i32(lo, f_w);
     hi = tg_max_i32(hi, lo);
     if (rows_straddle_groups(p)) {
@@ -195,22 +195,6 @@ static void window_column(const tg_conv_params *p, const int8_t *const *rows, in
     }
 }
 
-/* Where the next output pixel is, in raster order over batches, rows and columns. */
-typedef struct {
-    int32_t b, oy, ox;
-} pixel;
-
-static void advance(const tg_conv_params *p, pixel *at)
-{
-    if (++at->ox == p->output.w) {
-        at->ox = 0;
-        if (++at->oy == p->output.h) {
-            at->oy = 0;
-            ++at->b;
-        }
-    }
-}
-
 /* rows[fy]: the input row under filter row fy for output row oy (NULL in the padding); whether all are inside. */
 static int window_rows(const tg_conv_params *p, const int8_t *in_batch, int32_t oy, const int8_t **rows)
 {
@@ -222,32 +206,6 @@ static int window_rows(const tg_conv_params *p, const int8_t *in_batch, int32_t 
         inside &= rows[fy] != NULL;
     }
     return inside;
-}
-
-/* The window rows of one output row, kept across the pixels of that row. */
-typedef struct {
-    const int8_t *rows[TG_CONV_MAX_FILTER_H];
-    int inside; /* every row in the input */
-    pixel of;   /* the output row they are for (its b and oy) */
-} window_cache;
-
-/* The column of the pixel at into slot dst. */
-static void pixel_column(const tg_conv_params *p, const int8_t *input, pixel at, window_cache *cache, int16_t *dst,
-                         int8_t *stage)
-{
-    const int8_t *in_batch = input + (size_t)at.b * p->input.h * p->input.w * p->input.c;
-    const int32_t x0 = at.ox * p->stride_w - p->pad_w;
-    if (p->filter.h == 1 && p->filter.w == 1 && p->pad_h == 0 && p->pad_w == 0) {
-        /* pointwise: the pixel's channels are the column */
-        const size_t y = (size_t)at.oy * p->stride_h;
-        extend(in_batch + (y * p->input.w + x0) * p->input.c, p->input.c, p->input_offset, dst);
-        return;
-    }
-    if (at.b != cache->of.b || at.oy != cache->of.oy) {
-        cache->inside = window_rows(p, in_batch, at.oy, cache->rows);
-        cache->of = at;
-    }
-    window_column(p, cache->rows, cache->inside, x0, dst, stage);
 }
 
 /*
@@ -273,17 +231,43 @@ static void conv_pixels(const tg_conv_params *p, const int8_t *input, const int8
     int8_t *stage;
     int16_t *columns = columns_at(p, scratch, 0, &stage);
     const int32_t out_c = p->output.c, pixels = p->output.n * p->output.h * p->output.w;
-    window_cache cache = {{NULL}, 0, {-1, -1, 0}};
-    pixel at = {0, 0, 0};
-    for (int32_t i = 0; i < pixels; i += 2) {
-        const pixel first = at;
-        advance(p, &at);
-        const pixel second = i + 1 < pixels ? at : first;
-        advance(p, &at);
-        pixel_column(p, input, first, &cache, columns, stage);
-        pixel_column(p, input, second, &cache, columns + TG_MM_GROUP, stage);
-        int8_t *out0 = output + (size_t)i * out_c;
-        tg_mm_two_columns_s8(columns, window_groups(p), weights, out_c, o, out0, i + 1 < pixels ? out0 + out_c : out0);
+    if (p->filter.h == 1 && p->filter.w == 1 && p->pad_h == 0 && p->pad_w == 0 && p->stride_h == 1 &&
+        p->stride_w == 1) { /* pointwise at stride 1: pixel i's channels, input.c bytes at i * input.c */
+        const int32_t c = p->input.c;
+        for (int32_t i = 0; i < pixels; i += 2) {
+            const int32_t second = i + 1 < pixels ? i + 1 : i; /* an odd last pixel takes both columns */
+            extend_inline(input + (size_t)i * c, c, p->input_offset, columns);
+            extend_inline(input + (size_t)second * c, c, p->input_offset, columns + TG_MM_GROUP);
+            tg_mm_two_columns_s8(columns, window_groups(p), weights, out_c, o, output + (size_t)i * out_c,
+                                 output + (size_t)second * out_c);
+        }
+        return;
+    }
+    /* raster order over batches, rows and columns, the columns filled alternately, a pair at a time */
+    const int8_t *rows[TG_CONV_MAX_FILTER_H];
+    const size_t batch_bytes = (size_t)p->input.h * p->input.w * p->input.c;
+    int32_t i = 0, first = -1; /* first: the pixel in the pair's first column, -1 while there is none */
+    for (int32_t b = 0; b < p->output.n; ++b) {
+        for (int32_t oy = 0; oy < p->output.h; ++oy) {
+            const int inside = window_rows(p, input + (size_t)b * batch_bytes, oy, rows);
+            for (int32_t x0 = -p->pad_w, ox = 0; ox < p->output.w; ++ox, ++i, x0 += p->stride_w) {
+                window_column(p, rows, inside, x0, first < 0 ? columns : columns + TG_MM_GROUP, stage);
+                if (first < 0) {
+                    first = i;
+                    continue;
+                }
+                tg_mm_two_columns_s8(columns, window_groups(p), weights, out_c, o, output + (size_t)first * out_c,
+                                     output + (size_t)i * out_c);
+                first = -1;
+            }
+        }
+    }
+    if (first >= 0) { /* an odd last pixel: its column in both, its outputs written twice */
+        for (int32_t g = 0; g < window_groups(p); ++g) { /* the columns interleave group by group */
+            memcpy(columns + (2 * g + 1) * TG_MM_GROUP, columns + 2 * g * TG_MM_GROUP, TG_MM_GROUP * sizeof *columns);
+        }
+        tg_mm_two_columns_s8(columns, window_groups(p), weights, out_c, o, output + (size_t)first * out_c,
+                             output + (size_t)first * out_c);
     }
 }
 
