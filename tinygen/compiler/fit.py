@@ -27,7 +27,7 @@ CODE_BYTES_PER_KERNEL_FILE = 2048
 CODE_BYTES_OF_KERNEL_FILE = {
     "tg_activations.c": 2304,
     "tg_binary.c": 7680,
-    "tg_conv.c": 4096,
+    "tg_conv.c": 4608,
     "tg_depthwise.c": 18432,
     "tg_depthwise_rows.c": 3328,
     "tg_elementwise.c": 5120,
