@@ -6,21 +6,21 @@
  * int8: weight rows in mixed pairs (tg_matmul.h): a pair (a, b) takes two words per group of four
  * inputs, [a0 + 128, b0, a2 + 128, b2] and [a1 + 128, b1, a3 + 128, b3], whose halfwords are
  * 256 b + a + 128. SMLAD of the input's lanes with them sums m = sum (256 b + a + 128) x, with
- * SXTB16 ROR 8 of them b = sum b x, and a = m - 256 b - 128 sum x. Pairs come in blocks of three
- * whose groups interleave ([pair 0 group g][pair 1 group g][pair 2 group g]), the last pairs in a
- * block of two or one, an odd last row plain (tinygen/ops/matmul.py's mixed_pair_blocks).
+ * SXTB16 ROR 8 of them b = sum b x, and a = m - 256 b - 128 sum x. Pairs come in blocks of two
+ * whose groups interleave ([pair 0 group g][pair 1 group g]: four words a group, one LDM), a last
+ * pair alone, an odd last row plain (tinygen/ops/matmul.py's mixed_pair_blocks).
  *
  * The input row is widened once into scratch, int16 in SXTB16 order (x0 x2 x1 x3 per group, the last
  * partial group zero-filled, where the padded weights, 128 and 0, add nothing), TG_FC_CHUNK_GROUPS
  * groups at a time: a longer row runs chunk by chunk, each row's sums kept in scratch after the
- * chunk between them. A block of six rows then takes 22 instructions for 24 multiply-accumulates on
- * the DSP path. Scratch: tinygen/ops/fully_connected.py's fc_scratch_bytes.
+ * chunk between them. A block of four rows then takes 14 instructions for 16 multiply-accumulates
+ * on the DSP path. Scratch: tinygen/ops/fully_connected.py's fc_scratch_bytes.
  * sum (w + fo)(x + io) = sum w x + io * sum w + fo * sum (x + io): the second term is in the
  * records' bias (compile time; a pair's first bias holds bias_a + 256 bias_b), the third is summed
  * once per input row for a weight zero point.
  */
 
-enum { PAIRS_PER_BLOCK = 3, F = TG_MM_QUANT_FIELDS };
+enum { PAIRS_PER_BLOCK = 2, F = TG_MM_QUANT_FIELDS };
 
 /* One input row against the weights, one chunk of it at a time. */
 typedef struct {
@@ -36,42 +36,40 @@ typedef struct {
 } fc_chunk;
 
 #if TG_USE_DSP
-/* One pair's group as assembly text: operands m and b += its mixed and its second row's products. */
-#define TG_FC_PAIR(m, b)                                                                                               \
-    "ldrd %[we], %[wo], [%[wq]], #8\n\t"                                                                               \
-    "sxtb16 %[be], %[we], ror #8\n\t"                                                                                  \
-    "smlad %[" m "], %[xe], %[we], %[" m "]\n\t"                                                                       \
+/* One pair's group as assembly text: operands m and b += the mixed products of weight words we and
+ * wo and their second row's. */
+#define TG_FC_PAIR(m, b, we, wo)                                                                                       \
+    "sxtb16 %[be], %[" we "], ror #8\n\t"                                                                              \
+    "smlad %[" m "], %[xe], %[" we "], %[" m "]\n\t"                                                                   \
     "smlad %[" b "], %[xe], %[be], %[" b "]\n\t"                                                                       \
-    "sxtb16 %[be], %[wo], ror #8\n\t"                                                                                  \
-    "smlad %[" m "], %[xo], %[wo], %[" m "]\n\t"                                                                       \
+    "sxtb16 %[be], %[" wo "], ror #8\n\t"                                                                              \
+    "smlad %[" m "], %[xo], %[" wo "], %[" m "]\n\t"                                                                   \
     "smlad %[" b "], %[xo], %[be], %[" b "]\n\t"
 
-#define TG_FC_OPERANDS(xp, wp)                                                                                         \
-    [xq] "+r"(xp), [wq] "+r"(wp), [xe] "=&r"(xe_), [xo] "=&r"(xo_), [we] "=&r"(we_), [wo] "=&r"(wo_), [be] "=&r"(be_)
-
 /*
- * One group of a block of `pairs` pairs (a constant), as one block of assembly: up to thirteen
- * registers (six sums, two pointers, five values) that the compiler would otherwise spill.
- * xp and wp (lvalues) advance past the group.
+ * One group of a block of `pairs` pairs (a constant), as one block of assembly that keeps its
+ * registers (the compiler alone spills). Two pairs load their four weight words with one LDM, into
+ * registers pinned in ascending order as LDM fills them. xp and wp (lvalues) advance past the group.
  */
 #define TG_FC_GROUP(pairs, xp, wp)                                                                                     \
     do {                                                                                                               \
-        int32_t xe_, xo_, we_, wo_, be_;                                                                               \
-        if ((pairs) == 3) {                                                                                            \
-            __asm__("ldrd %[xe], %[xo], [%[xq]], #8\n\t" TG_FC_PAIR("m0", "b0") TG_FC_PAIR("m1", "b1")                 \
-                        TG_FC_PAIR("m2", "b2")                                                                         \
-                    : [m0] "+r"(m0), [b0] "+r"(b0), [m1] "+r"(m1), [b1] "+r"(b1), [m2] "+r"(m2), [b2] "+r"(b2),        \
-                      TG_FC_OPERANDS(xp, wp)                                                                           \
-                    :                                                                                                  \
-                    : "memory");                                                                                       \
-        } else if ((pairs) == 2) {                                                                                     \
-            __asm__("ldrd %[xe], %[xo], [%[xq]], #8\n\t" TG_FC_PAIR("m0", "b0") TG_FC_PAIR("m1", "b1")                 \
-                    : [m0] "+r"(m0), [b0] "+r"(b0), [m1] "+r"(m1), [b1] "+r"(b1), TG_FC_OPERANDS(xp, wp)               \
+        int32_t xe_, xo_, be_;                                                                                         \
+        if ((pairs) == 2) {                                                                                            \
+            register int32_t w0_ __asm__("r8"), w1_ __asm__("r9"), w2_ __asm__("r10"), w3_ __asm__("r11");             \
+            __asm__("ldrd %[xe], %[xo], [%[xq]], #8\n\t"                                                               \
+                    "ldmia %[wq]!, {%[w0], %[w1], %[w2], %[w3]}\n\t" TG_FC_PAIR("m0", "b0", "w0", "w1")                \
+                        TG_FC_PAIR("m1", "b1", "w2", "w3")                                                             \
+                    : [m0] "+r"(m0), [b0] "+r"(b0), [m1] "+r"(m1), [b1] "+r"(b1), [xq] "+r"(xp), [wq] "+r"(wp),        \
+                      [xe] "=&r"(xe_), [xo] "=&r"(xo_), [be] "=&r"(be_), [w0] "=&r"(w0_), [w1] "=&r"(w1_),             \
+                      [w2] "=&r"(w2_), [w3] "=&r"(w3_)                                                                 \
                     :                                                                                                  \
                     : "memory");                                                                                       \
         } else {                                                                                                       \
-            __asm__("ldrd %[xe], %[xo], [%[xq]], #8\n\t" TG_FC_PAIR("m0", "b0")                                        \
-                    : [m0] "+r"(m0), [b0] "+r"(b0), TG_FC_OPERANDS(xp, wp)                                             \
+            int32_t we_, wo_;                                                                                          \
+            __asm__("ldrd %[xe], %[xo], [%[xq]], #8\n\t"                                                               \
+                    "ldrd %[we], %[wo], [%[wq]], #8\n\t" TG_FC_PAIR("m0", "b0", "we", "wo")                            \
+                    : [m0] "+r"(m0), [b0] "+r"(b0), [xq] "+r"(xp), [wq] "+r"(wp), [xe] "=&r"(xe_), [xo] "=&r"(xo_),    \
+                      [be] "=&r"(be_), [we] "=&r"(we_), [wo] "=&r"(wo_)                                                \
                     :                                                                                                  \
                     : "memory");                                                                                       \
         }                                                                                                              \
@@ -91,9 +89,6 @@ static inline void pair_group(const int16_t *x, const int8_t *w, int32_t *m, int
         pair_group(xp, wp, &m0, &b0);                                                                                  \
         if ((pairs) > 1) {                                                                                             \
             pair_group(xp, (wp) + 2 * TG_MM_GROUP, &m1, &b1);                                                          \
-        }                                                                                                              \
-        if ((pairs) > 2) {                                                                                             \
-            pair_group(xp, (wp) + 4 * TG_MM_GROUP, &m2, &b2);                                                          \
         }                                                                                                              \
         (xp) += TG_MM_GROUP, (wp) += (pairs)*2 * TG_MM_GROUP;                                                          \
     } while (0)
@@ -145,16 +140,12 @@ static void pair_outputs(int32_t m, int32_t b, const int32_t *q, const tg_mm_out
  * chunk, or finished into out, the mode tested once. q: the block's first record.
  */
 static TG_MM_ALWAYS_INLINE void block_done(const fc_chunk *c, int32_t pairs, int32_t m0, int32_t b0, int32_t m1,
-                                           int32_t b1, int32_t m2, int32_t b2, const int32_t *q, int32_t *partial,
-                                           int8_t *out)
+                                           int32_t b1, const int32_t *q, int32_t *partial, int8_t *out)
 {
     if (!c->last) {
         partial[0] = m0, partial[1] = b0;
         if (pairs > 1) {
             partial[2] = m1, partial[3] = b1;
-        }
-        if (pairs > 2) {
-            partial[4] = m2, partial[5] = b2;
         }
     } else if (c->o->quant[0] == TG_MM_FAST_SATURATE + TG_MM_MIXED) { /* the offset folded in */
         const int32_t unit = c->o->offset_unit;
@@ -162,16 +153,10 @@ static TG_MM_ALWAYS_INLINE void block_done(const fc_chunk *c, int32_t pairs, int
         if (pairs > 1) {
             TG_FC_FAST_PAIR(m1, b1, q + 2 * F, unit, out + 2);
         }
-        if (pairs > 2) {
-            TG_FC_FAST_PAIR(m2, b2, q + 4 * F, unit, out + 4);
-        }
     } else {
         pair_outputs(m0, b0, q, c->o, out);
         if (pairs > 1) {
             pair_outputs(m1, b1, q + 2 * F, c->o, out + 2);
-        }
-        if (pairs > 2) {
-            pair_outputs(m2, b2, q + 4 * F, c->o, out + 4);
         }
     }
 }
@@ -189,7 +174,7 @@ static TG_MM_ALWAYS_INLINE void block_done(const fc_chunk *c, int32_t pairs, int
 static TG_FC_BLOCK_INLINE void pair_block(const fc_chunk *c, const int8_t *w, int32_t pairs, int32_t row,
                                           const int32_t *q, int8_t *out)
 {
-    int32_t m0 = 0, b0 = 0, m1 = 0, b1 = 0, m2 = 0, b2 = 0;
+    int32_t m0, b0, m1 = 0, b1 = 0;
     int32_t *partial = c->partial + row;
     if (c->first) { /* a pair's mixed sum starts from its mixed bias, 257 starts (256 for b's) and -128 sum x */
         const int32_t m_start = (int32_t)((uint32_t)c->start * 257u - (uint32_t)c->sum128);
@@ -197,16 +182,10 @@ static TG_FC_BLOCK_INLINE void pair_block(const fc_chunk *c, const int8_t *w, in
         if (pairs > 1) {
             m1 = tg_add_wrap(q[2 * F], m_start), b1 = tg_add_wrap(q[3 * F], c->start);
         }
-        if (pairs > 2) {
-            m2 = tg_add_wrap(q[4 * F], m_start), b2 = tg_add_wrap(q[5 * F], c->start);
-        }
     } else {
         m0 = partial[0], b0 = partial[1];
         if (pairs > 1) {
             m1 = partial[2], b1 = partial[3];
-        }
-        if (pairs > 2) {
-            m2 = partial[4], b2 = partial[5];
         }
     }
     const int16_t *x = c->x, *const end = x + (size_t)c->groups * TG_MM_GROUP;
@@ -225,7 +204,7 @@ static TG_FC_BLOCK_INLINE void pair_block(const fc_chunk *c, const int8_t *w, in
         TG_FC_GROUP(pairs, x, w);
     }
 #endif
-    block_done(c, pairs, m0, b0, m1, b1, m2, b2, q, partial, out);
+    block_done(c, pairs, m0, b0, m1, b1, q, partial, out);
 }
 
 /* An odd last row, plain: its groups as they are, against the chunk. */
@@ -294,16 +273,9 @@ static void chunk_rows(const fc_chunk *c, const int8_t *weights, int32_t out_dep
         const int8_t *w = weights + (size_t)row * row_weights + 2 * PAIRS_PER_BLOCK * skip;
         pair_block(c, w, PAIRS_PER_BLOCK, row, quant + 1 + row * F, output + row);
     }
-    const int32_t left = out_depth - row;
-    if (left >= 2) {
-        const int32_t pairs = left >= 4 ? 2 : 1;
-        const int8_t *w = weights + (size_t)row * row_weights + 2 * (size_t)pairs * skip;
-        if (pairs == 2) {
-            pair_block(c, w, 2, row, quant + 1 + row * F, output + row);
-        } else {
-            pair_block(c, w, 1, row, quant + 1 + row * F, output + row);
-        }
-        row += 2 * pairs;
+    if (out_depth - row >= 2) {
+        pair_block(c, weights + (size_t)row * row_weights + 2 * skip, 1, row, quant + 1 + row * F, output + row);
+        row += 2;
     }
     if (row < out_depth) {
         last_row(c, weights + (size_t)row * row_weights + skip, row, quant + 1 + row * F, output + row);

@@ -2,12 +2,12 @@
 makes, against tflite-micro.
 
 Convolution computes two output channels for two pixels per pass over int16 im2col columns, K in
-groups of four (four groups a loop pass); fully connected six rows (three mixed pairs) per pass over
+groups of four (four groups a loop pass); fully connected four rows (two mixed pairs) per pass over
 the input widened to int16 in chunks of 32 groups. Each layer of the chain below sits on one edge:
 an odd last channel, an odd last pixel, an odd number of groups, a partial last group, window rows
 that straddle groups (gathered in a staging row first), rows cut by the padding with few channels,
 dilation, whole-group taps cut by the padding, pointwise, each of the three requantization modes,
-fully connected blocks of three, two and one pairs and an odd last row (alone too), a weight zero
+fully connected blocks of two pairs and one pair and an odd last row (alone too), a weight zero
 point, a partial input group and several batches; an input of three chunks, the last partial. Larger
 convolutions take mixed pairs (tinygen/ops/matmul.py: one SXTB16 per weight word, the columns' sums
 correcting the first channel): the mixed chain covers them in each mode, with an odd last channel, a
@@ -100,9 +100,9 @@ def blocked_chain():
     c.conv(7, (1, 1), scale=0.0005, zero_point=3)  # pointwise, odd channel; a left shift: the reference path
     _, h, w, ch = c.g.tensors[c.y].shape
     c.reshape((1, h * w * ch))
-    c.fully_connected(7, weight_zero_point=-3)  # rows 6 + 1; depth 63: a partial group; a weight zero point
-    c.fully_connected(11)  # 6 + 4 + 1 rows; depth 7: one whole group and a partial one
-    c.fully_connected(8, activation="RELU")  # 6 + 2 rows; depth 11; clamped
+    c.fully_connected(7, weight_zero_point=-3)  # rows 4 + 2 + 1; depth 63: a partial group; a weight zero point
+    c.fully_connected(11)  # 4 + 4 + 2 + 1 rows; depth 7: one whole group and a partial one
+    c.fully_connected(8, activation="RELU")  # 4 + 4 rows; depth 11; clamped
     c.fully_connected(2, scale=0.00005)  # one pair alone, depth 8 (two groups); a left shift: the reference path
     c.fully_connected(1)  # one row alone
     return c
@@ -169,8 +169,8 @@ def fc_batches():
 def fc_long():
     """An input row of three chunks (76 groups: 32, 32, 12, the last partial), the sums kept between them."""
     c = _Chain((1, 301), zero_point=-5, seed=9)
-    c.fully_connected(13)  # 6 + 6 + 1 rows, each through the three chunks
-    c.fully_connected(5)  # 4 + 1 rows, one chunk
+    c.fully_connected(13)  # 4 + 4 + 4 + 1 rows, each through the three chunks
+    c.fully_connected(7)  # 4 + 2 + 1 rows, one chunk
     return c
 
 

@@ -22,7 +22,7 @@ from .int16 import (
 from .matmul import GROUP, groups_of, mixed_biases, mixed_pair_blocks, quant_records
 from .record import ACTIVATION, BIAS, WEIGHTS, OpDef, Options, Quantization
 
-PAIRS_PER_BLOCK = 3  # firmware/tg_fully_connected.c: six rows a pass
+PAIRS_PER_BLOCK = 2  # firmware/tg_fully_connected.c: four rows a pass
 FC_CHUNK_GROUPS = 32  # TG_FC_CHUNK_GROUPS: groups of four input values widened at a time
 
 
