@@ -254,6 +254,7 @@ class PeerRun:
     layers: list[tuple[int, str, int]]  # op index, op, instructions
     output: bytes
     flash: int
+    code: int  # flash less the model (the flatbuffer)
 
 
 def run_peer(board: Board, elf: Path) -> PeerRun:
@@ -272,13 +273,28 @@ def run_peer(board: Board, elf: Path) -> PeerRun:
         index, op, ticks = line.split()
         layers.append((int(index), op, instructions(ticks)))
     _, text, data, _ = read_sizes(elf)
+    flash = text + data - symbol_size(elf, "g_peer_input")  # the input sample is the harness's, not TFLM's
     return PeerRun(
         arena_used=int(found["peer-arena-used"][0]),
         instructions=instructions(found["peer-invoke"][0]),
         layers=layers,
         output=bytes.fromhex(found["peer-output"][0]),
-        flash=text + data - symbol_size(elf, "g_peer_input"),  # the input sample is the harness's, not TFLM's
+        flash=flash,
+        code=flash - symbol_size(elf, "g_peer_model"),
     )
+
+
+# tinygen's model data in its firmware: the constant arrays, each layer's arrays and parameters, state resets
+MODEL_DATA = re.compile(r"^tg_(const|layer|state)\d+")
+
+
+def model_data_bytes(elf: Path) -> int:
+    """The bytes of tinygen's model data objects (MODEL_DATA) in the firmware: flash less these is code."""
+    from elftools.elf.elffile import ELFFile
+
+    with open(elf, "rb") as f:
+        symbols = ELFFile(f).get_section_by_name(".symtab").iter_symbols()
+        return sum(s["st_size"] for s in symbols if s["st_info"]["type"] == "STT_OBJECT" and MODEL_DATA.match(s.name))
 
 
 def symbol_size(elf: Path, name: str) -> int:
@@ -307,19 +323,22 @@ class TinygenRun:
     layers: dict[int, tuple[str, int]]  # op index -> op, instructions
     arena: int
     flash: int
+    code: int  # flash less the model's data (MODEL_DATA)
 
 
 def run_tinygen(board: Board, path: Path, scratch: Path) -> TinygenRun:
     profile = tinygen_json("profile", str(path), "--board", board.id, "--seed", str(SEED))
     plan = tinygen_json("plan", str(path), "--board", board.id)
     build = tinygen_json("build", str(path), "--board", board.id, "-o", str(scratch / f"{path.stem}-{board.id}"))
-    _, text, data, _ = read_sizes(Path(build["elf"]["path"]))
+    elf = Path(build["elf"]["path"])
+    _, text, data, _ = read_sizes(elf)
     return TinygenRun(
         instructions=profile["total"],
         macs=sum(layer["macs"] for layer in profile["layers"]),
         layers={layer["index"]: (layer["op"], layer["count"]) for layer in profile["layers"]},
         arena=plan["arena_bytes"],
         flash=text + data,
+        code=text + data - model_data_bytes(elf),
     )
 
 
@@ -366,8 +385,8 @@ def ratio(ours: int, theirs: int) -> str:
 def markdown(models: list[Model], boards: list[Board]) -> str:
     rows = [
         "| board | model | MACs | TFLM + CMSIS-NN | tinygen | tinygen / TFLM | arena TFLM | arena tinygen "
-        "| flash TFLM | flash tinygen |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| flash TFLM | flash tinygen | code TFLM | code tinygen | code tinygen / TFLM |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for board in boards:
         for m in models:
@@ -375,7 +394,7 @@ def markdown(models: list[Model], boards: list[Board]) -> str:
             rows.append(
                 f"| {board.id} | {m.name} | {t.macs:,} | {p.instructions:,} | {t.instructions:,} | "
                 f"{ratio(t.instructions, p.instructions)} | {p.arena_used:,} | {t.arena:,} | "
-                f"{p.flash:,} | {t.flash:,} |"
+                f"{p.flash:,} | {t.flash:,} | {p.code:,} | {t.code:,} | {ratio(t.code, p.code)} |"
             )
     layer_tables = []
     for m in models:
@@ -414,7 +433,10 @@ def markdown(models: list[Model], boards: list[Board]) -> str:
         "column: the sum of `tinygen profile`'s per-layer counts. Arena: TFLM's arena_used_bytes() after "
         "AllocateTensors, and `tinygen plan`'s arena. Flash: text + data of each side's whole firmware "
         "(TFLM: model, interpreter, kernels and harness, without the input sample; tinygen: the "
-        "`tinygen build` firmware, serial link server included). Below 1.00x: tinygen needs less."
+        "`tinygen build` firmware, serial link server included). Code: flash less the model's data (TFLM: "
+        "the flatbuffer; tinygen: the model's constant arrays, layer arrays and parameters, tg_const*, "
+        "tg_layer*, tg_state*), so interpreter, kernels, runtime and each side's harness. Below 1.00x: "
+        "tinygen needs less."
     )
     layers = (
         "TFLM's release build compiles the interpreter's profiler hook out: for these counts the same "
