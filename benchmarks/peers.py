@@ -378,8 +378,8 @@ def load_models() -> list[Model]:
     return models
 
 
-def ratio(ours: int, theirs: int) -> str:
-    return f"{ours / theirs:.2f}x" if theirs else "-"
+def ratio(ours: int, theirs: int, digits: int = 2) -> str:
+    return f"{ours / theirs:.{digits}f}x" if theirs else "-"
 
 
 def markdown(models: list[Model], boards: list[Board]) -> str:
@@ -393,7 +393,7 @@ def markdown(models: list[Model], boards: list[Board]) -> str:
             p, t = m.peer[board.id], m.tinygen[board.id]
             rows.append(
                 f"| {board.id} | {m.name} | {t.macs:,} | {p.instructions:,} | {t.instructions:,} | "
-                f"{ratio(t.instructions, p.instructions)} | {p.arena_used:,} | {t.arena:,} | "
+                f"{ratio(t.instructions, p.instructions, 3)} | {p.arena_used:,} | {t.arena:,} | "
                 f"{p.flash:,} | {t.flash:,} | {p.code:,} | {t.code:,} | {ratio(t.code, p.code)} |"
             )
     layer_tables = []
