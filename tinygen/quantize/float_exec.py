@@ -4,7 +4,9 @@ Each op's float reference lives in its record (tinygen/ops). The executor serves
 purposes: collecting activation ranges on the calibration set, and simulating the int8
 model (every quantized tensor rounded to its int8 grid as it is computed, weights
 dequantized) for the quantization report. It aims to be correct and
-vectorized, not bit-exact: the bit-exact int8 reference is tflite-micro.
+vectorized, not bit-exact: the bit-exact int8 reference is tflite-micro. Each op computes in float64
+and rounds its result to float32, so that the same model and data calibrate to the same bytes on any
+machine.
 
 Models have batch 1; the executor replaces that leading 1 with the batch it is given. For a model
 that keeps state between invokes, the batch is consecutive steps: an op with a variable input gets
@@ -65,7 +67,7 @@ def execute(graph: Graph, inputs: Sequence[np.ndarray], simulate_int8: bool = Fa
                 f"op {op.index} ({op.kind}) is not supported by the float executor; "
                 f"supported ops: {', '.join(float_ops())}"
             )
-        args = [_argument(graph, values, i) for i in op.inputs]
+        args = [_wide(_argument(graph, values, i)) for i in op.inputs]
         results = run(op, args, graph.tensor(op.outputs[0]))
         # One array, one per output (SPLIT, UNPACK), or by tensor (the outputs and the state an op keeps).
         if isinstance(results, dict):
@@ -87,6 +89,14 @@ def _argument(graph: Graph, values: dict[int, np.ndarray], index: int) -> np.nda
     if index < 0 or graph.tensor(index).is_variable:
         return None
     return values[index] if index in values else _constant(graph.tensor(index))
+
+
+def _wide(value: np.ndarray | None) -> np.ndarray | None:
+    """A float32 value as float64 for the op: each op computes in float64 and its result is rounded
+    to float32 once (settle), so that sums do not depend on the order a BLAS kernel takes (OpenBLAS
+    picks its kernel by CPU: AVX2 and AVX-512 machines summed float32 matmuls differently, and the
+    calibrated ranges, hence the int8 model's bytes, with them)."""
+    return value.astype(np.float64) if value is not None and value.dtype == np.float32 else value
 
 
 def _batched(t: Tensor, batch: int) -> tuple[int, ...]:
