@@ -266,16 +266,7 @@ TG_INLINE void dw_store4(const dw_acc *acc, const int32_t *quant, int clamp, uin
 {
     const int32_t v0 = dw_requantize(acc->c0, quant, 0), v1 = dw_requantize(acc->c1, quant, 1);
     const int32_t v2 = dw_requantize(acc->c2, quant, 2), v3 = dw_requantize(acc->c3, quant, 3);
-#if TG_USE_ASM
-    uint32_t word = (uint32_t)v0;
-    __asm__("bfi %[w], %[v1], #8, #8\n\t"
-            "bfi %[w], %[v2], #16, #8\n\t"
-            "bfi %[w], %[v3], #24, #8"
-            : [w] "+r"(word)
-            : [v1] "r"(v1), [v2] "r"(v2), [v3] "r"(v3));
-#else
     uint32_t word = tg_v_pack8(v0, v1, v2, v3);
-#endif
     if (clamp) {
         word = tg_v_min8(tg_v_max8(word, act_min), act_max);
     }

@@ -166,16 +166,7 @@ static TG_MM_ALWAYS_INLINE void requantize_two(int32_t acc0, int32_t acc1, const
 static inline void store_clamped(int32_t v00, int32_t v10, int32_t v01, int32_t v11, uint32_t lo, uint32_t hi,
                                  int8_t *out0, int8_t *out1)
 {
-#if TG_USE_ASM
-    uint32_t word = (uint32_t)v00;
-    __asm__("bfi %[w], %[b1], #8, #8\n\t"
-            "bfi %[w], %[b2], #16, #8\n\t"
-            "bfi %[w], %[b3], #24, #8"
-            : [w] "+r"(word)
-            : [b1] "r"(v10), [b2] "r"(v01), [b3] "r"(v11));
-#else
     uint32_t word = tg_v_pack8(v00, v10, v01, v11);
-#endif
     word = tg_v_min8(tg_v_max8(word, lo), hi);
 #if TG_USE_DSP
     const uint16_t first = (uint16_t)word, second = (uint16_t)(word >> 16);

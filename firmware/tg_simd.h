@@ -152,11 +152,22 @@ TG_INLINE int32_t tg_v_ssat8(int32_t x)
 #endif
 }
 
-/* Four int8 values (each already in [-128, 127]) packed into the lanes of one word. */
+/* Four int8 values (each already in [-128, 127]) packed into the lanes of one word: three BFI where
+ * the kernels may write assembly (the compiler's shifts and masks take more). */
 TG_INLINE uint32_t tg_v_pack8(int32_t b0, int32_t b1, int32_t b2, int32_t b3)
 {
+#if TG_USE_ASM
+    uint32_t word = (uint32_t)b0;
+    __asm__("bfi %[w], %[b1], #8, #8\n\t"
+            "bfi %[w], %[b2], #16, #8\n\t"
+            "bfi %[w], %[b3], #24, #8"
+            : [w] "+r"(word)
+            : [b1] "r"(b1), [b2] "r"(b2), [b3] "r"(b3));
+    return word;
+#else
     const uint32_t even = tg_v_pack16(b0, b2) & 0x00FF00FFu, odd = tg_v_pack16(b1, b3) & 0x00FF00FFu;
     return even | odd << 8;
+#endif
 }
 
 /* Lane-wise signed maximum and minimum of four int8 lanes (SSUB8 sets a GE flag per lane, SEL picks). */
