@@ -1,6 +1,7 @@
 #include "tg_fully_connected.h"
 
 #include "tg_matmul.h"
+#include "tg_simd.h"
 
 /*
  * int8: weight rows in mixed pairs (tg_matmul.h): a pair (a, b) takes two words per group of four
@@ -14,7 +15,8 @@
  * partial group zero-filled, where the padded weights, 128 and 0, add nothing), TG_FC_CHUNK_GROUPS
  * groups at a time: a longer row runs chunk by chunk, each row's sums kept in scratch after the
  * chunk between them. A block of four rows then takes 14 instructions for 16 multiply-accumulates
- * on the DSP path. Scratch: tinygen/ops/fully_connected.py's fc_scratch_bytes.
+ * on the DSP path, as assembly in optimized builds (TG_USE_ASM, tg_simd.h; debug builds take the
+ * portable loop). Scratch: tinygen/ops/fully_connected.py's fc_scratch_bytes.
  * sum (w + fo)(x + io) = sum w x + io * sum w + fo * sum (x + io): the second term is in the
  * records' bias (compile time; a pair's first bias holds bias_a + 256 bias_b), the third is summed
  * once per input row for a weight zero point.
@@ -35,7 +37,7 @@ typedef struct {
     const tg_mm_output *o;
 } fc_chunk;
 
-#if TG_USE_DSP
+#if TG_USE_ASM
 /* One pair's group as assembly text: operands m and b += the mixed products of weight words we and
  * wo and their second row's. */
 #define TG_FC_PAIR(m, b, we, wo)                                                                                       \
@@ -101,7 +103,7 @@ static inline void pair_group(const int16_t *x, const int8_t *w, int32_t *m, int
  */
 static inline int32_t fast_output(int32_t acc, const int32_t *q, int32_t offset_unit)
 {
-#if TG_USE_DSP
+#if TG_USE_ASM
     int32_t m, shift, rounding, lo, r;
     __asm__("ldrd %[m], %[shift], [%[q]]\n\t"
             "lsl %[rounding], %[unit], %[shift]\n\t"
@@ -162,11 +164,11 @@ static TG_MM_ALWAYS_INLINE void block_done(const fc_chunk *c, int32_t pairs, int
 }
 
 /*
- * A block of `pairs` pairs (a constant where this is inlined: on the DSP path) against the chunk,
- * on the DSP path four groups a pass; row: the block's first, q its record, w its weights at the
+ * A block of `pairs` pairs (a constant where this is inlined: with TG_USE_ASM) against the chunk,
+ * there four groups a pass; row: the block's first, q its record, w its weights at the
  * chunk's first group.
  */
-#if TG_USE_DSP
+#if TG_USE_ASM
 #define TG_FC_BLOCK_INLINE TG_MM_ALWAYS_INLINE /* one copy per block size, each with its registers */
 #else
 #define TG_FC_BLOCK_INLINE TG_MM_NOINLINE /* one copy for all: the portable path keeps its code small */
@@ -189,7 +191,7 @@ static TG_FC_BLOCK_INLINE void pair_block(const fc_chunk *c, const int8_t *w, in
         }
     }
     const int16_t *x = c->x, *const end = x + (size_t)c->groups * TG_MM_GROUP;
-#if TG_USE_DSP
+#if TG_USE_ASM
     for (int32_t g = c->groups & 3; g > 0; --g) { /* the remainder first, then four groups a pass */
         TG_FC_GROUP(pairs, x, w);
     }
