@@ -107,13 +107,7 @@ static inline int32_t fast_output(int32_t acc, const int32_t *q, int32_t offset_
     int32_t m, shift, rounding, lo, r;
     __asm__("ldrd %[m], %[shift], [%[q]]\n\t"
             "lsl %[rounding], %[unit], %[shift]\n\t"
-            "asr %[rounding], %[rounding], #1\n\t"
-            "and %[lo], %[a], #0x80000000\n\t"
-            "orr %[lo], %[lo], #0x40000000\n\t"
-            "add %[r], %[rounding], %[a], asr #31\n\t"
-            "smlal %[lo], %[r], %[a], %[m]\n\t"
-            "asr %[r], %[r], %[shift]\n\t"
-            "ssat %[r], #8, %[r]"
+            "asr %[rounding], %[rounding], #1\n\t" TG_MM_REQUANTIZE_ASM("a", "r", "")
             : [m] "=&r"(m), [shift] "=&r"(shift), [rounding] "=&r"(rounding), [lo] "=&r"(lo), [r] "=&r"(r)
             : [a] "r"(acc), [q] "r"(q), [unit] "r"(offset_unit)
             : "memory");

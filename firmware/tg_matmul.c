@@ -112,15 +112,6 @@ static void column_sums128(const int16_t *x, int32_t groups, int32_t *sum0, int3
 }
 
 #if TG_USE_DSP
-/* One sum (operand a) requantized into operand r (tg_mm_requantize_fast), then `post` (text: an
- * instruction adding the offset, or nothing) and saturation. */
-#define TG_MM_REQUANTIZE_ASM(a, r, post)                                                                               \
-    "and %[lo], %[" a "], #0x80000000\n\t"                                                                             \
-    "orr %[lo], %[lo], #0x40000000\n\t"                                                                                \
-    "add %[" r "], %[rounding], %[" a "], asr #31\n\t"                                                                 \
-    "smlal %[lo], %[" r "], %[" a "], %[m]\n\t"                                                                        \
-    "asr %[" r "], %[" r "], %[shift]\n\t" post "ssat %[" r "], #8, %[" r "]\n\t"
-
 /* Both sums of a channel; extra: more input operands (the offset for post0 and post1). */
 #define TG_MM_REQUANTIZE_TWO_ASM(post0, post1, ...)                                                                    \
     __asm__("ldrd %[m], %[shift], [%[q]]\n\t"                                                                          \

@@ -105,6 +105,19 @@ static inline int32_t tg_mm_requantize_fast(int32_t x, int32_t multiplier, int32
     return (int32_t)((start + (int64_t)x * multiplier) >> 32) >> right_shift;
 }
 
+/*
+ * tg_mm_requantize_fast as assembly text, for kernels whose requantization is one block of assembly:
+ * operand a (a sum) into operand r, then `post` (text: an instruction adding the offset, or nothing)
+ * and saturation to int8. The block names its other operands m (multiplier), shift (r - 1),
+ * rounding ((offset_unit << shift) >> 1) and lo (scratch).
+ */
+#define TG_MM_REQUANTIZE_ASM(a, r, post)                                                                               \
+    "and %[lo], %[" a "], #0x80000000\n\t"                                                                             \
+    "orr %[lo], %[lo], #0x40000000\n\t"                                                                                \
+    "add %[" r "], %[rounding], %[" a "], asr #31\n\t"                                                                 \
+    "smlal %[lo], %[" r "], %[" a "], %[m]\n\t"                                                                        \
+    "asr %[" r "], %[" r "], %[shift]\n\t" post "ssat %[" r "], #8, %[" r "]\n\t"
+
 static inline int8_t tg_mm_saturate_s8(int32_t x)
 {
 #if TG_USE_DSP
